@@ -1,0 +1,81 @@
+"""Small helpers shared by the asset modules: metadata, previews, check bookkeeping."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from schemas.registry import Column
+from schemas.validation import Validation
+from warehouse.io import WarehouseResource, record_check, table_schema_metadata
+
+OWNERS = ["team:regional-statistics"]
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def markdown_table(df: pd.DataFrame, limit: int = 25) -> str:
+    """A markdown preview without the optional `tabulate` dependency."""
+    head = df.head(limit)
+    cells = [[("" if pd.isna(v) else str(v)).replace("|", "\\|") for v in row] for row in head.itertuples(index=False)]
+    lines = ["| " + " | ".join(map(str, head.columns)) + " |", "|" + "---|" * len(head.columns)]
+    lines += ["| " + " | ".join(row) + " |" for row in cells]
+    if len(df) > limit:
+        lines.append(f"\n_{len(df) - limit} more rows_")
+    return "\n".join(lines)
+
+
+def ddl_columns(columns: tuple[Column, ...] | list[Column]) -> list[tuple[str, str, str]]:
+    return [(c.name, c.dtype, c.description) for c in columns]
+
+
+def table_metadata(df: pd.DataFrame, columns: list[tuple[str, str, str]], table: str, **extra) -> dict:
+    return {
+        "dagster/row_count": len(df),
+        "dagster/column_schema": table_schema_metadata(columns),
+        "dagster/table_name": table,
+        "preview": dg.MetadataValue.md(markdown_table(df)),
+        **extra,
+    }
+
+
+def check_result(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    *,
+    asset_key: dg.AssetKey,
+    check_name: str,
+    severity: dg.AssetCheckSeverity,
+    outcome: Validation | None,
+    failures: list[dict] | None = None,
+    extra_metadata: dict | None = None,
+    description: str | None = None,
+) -> dg.AssetCheckResult:
+    """Turns a validation outcome (or an explicit list of failures) into a Dagster check result and a
+    row of quality.check_results, with the failure cases as metadata in both."""
+    if failures is None:
+        failures = outcome.summary() if outcome is not None and not outcome.passed else []
+        count = outcome.n_failures if outcome is not None else 0
+    else:
+        count = len(failures)
+    passed = count == 0 and (outcome is None or outcome.passed or failures is not None)
+    details = json.dumps({"failures": failures[:50], **(extra_metadata or {}),
+                          **({"note": description} if description else {})}, default=str, ensure_ascii=False)
+    with warehouse.get_connection() as con:
+        record_check(con, run_id=context.run_id, asset=asset_key.to_user_string(), check_name=check_name,
+                     severity=severity.value, passed=passed, n_failures=count, details=details)
+    metadata: dict = {"n_failures": count, **(extra_metadata or {})}
+    if failures:
+        metadata["failures"] = dg.MetadataValue.md(markdown_table(pd.DataFrame(failures)))
+    return dg.AssetCheckResult(asset_key=asset_key, check_name=check_name, passed=passed, severity=severity,
+                               metadata=metadata, description=description)

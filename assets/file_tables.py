@@ -1,0 +1,176 @@
+"""One factory for every table that ships as a file (the paper's nine tables, the region reference).
+
+Each spec in the registry becomes two assets:
+- `sources/<file>`: reads the file as text, validates it (pandera, lazily) and reports two checks:
+  `structure` (ERROR, blocking: downstream does not run, nothing is written, failing rows go to
+  quality.quarantine) and `source_consistency` (WARN: the printed source disagrees with itself).
+- `<schema>/<table>`: writes the validated rows, their provenance and the source's inconsistencies
+  (quality.source_issues) in one transaction.
+"""
+
+
+from dataclasses import dataclass, field
+
+import dagster as dg
+import pandas as pd
+
+from assets.common import OWNERS, check_result, ddl_columns, markdown_table, sha256_file, table_metadata
+from schemas.registry import FILE_TABLES, Column, TableSpec
+from schemas.validation import Validation, source_issues, validate_consistency, validate_structure
+from warehouse.io import WarehouseResource, quarantine_rows, replace_table, transaction
+
+PROVENANCE_COLUMNS = (
+    Column("source_table", "VARCHAR", "The printed table this row comes from, e.g. 'Table 6'"),
+    Column("source_note", "VARCHAR", "The printed 'Source:' line"),
+)
+
+PAPER_CATALOG_DDL = """
+CREATE TABLE IF NOT EXISTS paper.catalog (
+    source_table VARCHAR PRIMARY KEY, table_name VARCHAR, title VARCHAR, unit VARCHAR, source_note VARCHAR,
+    file VARCHAR, file_sha256 VARCHAR, rows_printed INTEGER, rows_stored INTEGER, notes VARCHAR)
+"""
+
+
+@dataclass
+class ValidatedFile:
+    """What a source asset hands to its warehouse asset (through the IO manager)."""
+
+    spec_name: str
+    file: str
+    sha256: str
+    structure_passed: bool
+    frame: pd.DataFrame  # coerced when the structure passed, else the raw text
+    issues: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def read_source_file(spec: TableSpec) -> pd.DataFrame:
+    # Everything as text: pandera does the typing, so a bad value is reported, not silently parsed.
+    return pd.read_csv(spec.path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")
+
+
+def source_key(spec: TableSpec) -> dg.AssetKey:
+    return dg.AssetKey(["sources", spec.path.stem])
+
+
+def table_key(spec: TableSpec) -> dg.AssetKey:
+    return dg.AssetKey([spec.schema, spec.name])
+
+
+def stored_columns(spec: TableSpec) -> list[Column]:
+    year = (
+        [Column("year", "INTEGER", f"Reference year, from {spec.reference_year_from} (not a printed column)")]
+        if spec.reference_year is not None else []
+    )
+    return list(spec.stored_columns) + year + (list(PROVENANCE_COLUMNS) if spec.schema == "paper" else [])
+
+
+def build_source_asset(spec: TableSpec) -> dg.AssetsDefinition:
+    key = source_key(spec)
+    printed = f"{spec.source_table}: {spec.title}" if spec.source_table else spec.title
+
+    @dg.asset(
+        key=key,
+        group_name="sources",
+        kinds={"csv", "pandera"},
+        owners=OWNERS,
+        description=f"{printed}, transcribed in `assets/sources/{spec.file}`, read as text and validated "
+        f"against the pandera schema generated from `schemas/registry.py`.",
+        metadata={"file": spec.file, "source_note": spec.source_note or "", "unit": spec.unit or ""},
+        check_specs=[
+            dg.AssetCheckSpec("structure", asset=key, blocking=True,
+                              description="ERROR: types, non-null, ranges, allowed codes, unique key, row checks."),
+            dg.AssetCheckSpec("source_consistency", asset=key,
+                              description="WARN: printed shares, totals and ratios against values recomputed "
+                              "from the printed amounts; each mismatch is kept in quality.source_issues."),
+        ],
+    )
+    def _source(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        raw = read_source_file(spec)
+        digest = sha256_file(spec.path)
+        structure = validate_structure(spec, raw)
+        if structure.passed:
+            consistency: Validation | None = validate_consistency(spec, structure.frame)
+            issues = source_issues(spec, structure.frame)
+        else:
+            consistency, issues = None, pd.DataFrame()
+            with warehouse.get_connection() as con:
+                quarantine_rows(con, source=f"assets/sources/{spec.file}", rows=structure.failed_rows,
+                                run_id=context.run_id, asset=key.to_user_string())
+            context.log.error(f"{spec.file}: {structure.n_failures} structural failures; nothing is written")
+
+        yield dg.Output(
+            ValidatedFile(spec.qualified_name, spec.file, digest, structure.passed,
+                          structure.frame if structure.passed else raw, issues),
+            metadata={"sha256": digest, "dagster/row_count": len(raw), "file": spec.file,
+                      "preview": dg.MetadataValue.md(markdown_table(raw))},
+        )
+        yield check_result(context, warehouse, asset_key=key, check_name="structure",
+                           severity=dg.AssetCheckSeverity.ERROR, outcome=structure,
+                           extra_metadata={"rows_quarantined": len(structure.failed_rows)})
+        yield check_result(
+            context, warehouse, asset_key=key, check_name="source_consistency",
+            severity=dg.AssetCheckSeverity.WARN, outcome=consistency,
+            failures=issues.to_dict(orient="records") if structure.passed
+            else [{"note": "not evaluated: the structure check failed"}],
+        )
+
+    return _source
+
+
+def build_table_asset(spec: TableSpec) -> dg.AssetsDefinition:
+    columns = ddl_columns(stored_columns(spec))
+    nullable_key = any(spec.column(k).nullable for k in spec.key)
+
+    @dg.asset(
+        key=table_key(spec),
+        ins={"validated": dg.AssetIn(source_key(spec))},
+        group_name=spec.schema,
+        kinds={"duckdb"},
+        owners=OWNERS,
+        description=f"`{spec.qualified_name}`: {spec.description}"
+        + (f" Printed as {spec.source_table}. {spec.source_note}" if spec.source_table else ""),
+        metadata={"dagster/column_schema": dg.TableSchema(
+            columns=[dg.TableColumn(n, t, description=d) for n, t, d in columns]),
+            "dagster/table_name": spec.qualified_name},
+    )
+    def _table(context: dg.AssetExecutionContext, validated: ValidatedFile, warehouse: WarehouseResource):
+        if not validated.structure_passed:
+            # Reached only when this asset runs alone after a failed validation was stored.
+            raise dg.Failure(f"{spec.file} failed its structure check; {spec.qualified_name} is left as it was")
+        frame = validated.frame
+        stored = frame[~spec.drop_rows(frame)] if spec.drop_rows is not None else frame
+        if spec.reference_year is not None:
+            stored = stored.assign(year=spec.reference_year)
+        if spec.schema == "paper":
+            stored = stored.assign(source_table=spec.source_table, source_note=spec.source_note)
+        with warehouse.get_connection() as con, transaction(con):
+            n = replace_table(con, spec.qualified_name, stored, columns,
+                              key=() if nullable_key else spec.key, description=spec.description)
+            if spec.schema == "paper":
+                _record_paper_provenance(con, spec, validated, n)
+        return dg.MaterializeResult(metadata=table_metadata(
+            stored[[c for c, _, _ in columns]], columns, spec.qualified_name,
+            source_file_sha256=validated.sha256, source_issues=len(validated.issues)))
+
+    return _table
+
+
+def _record_paper_provenance(con, spec: TableSpec, validated: ValidatedFile, n_rows: int) -> None:
+    con.execute(PAPER_CATALOG_DDL)
+    con.execute("DELETE FROM paper.catalog WHERE source_table = ?", [spec.source_table])
+    con.execute(
+        "INSERT INTO paper.catalog VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [spec.source_table, spec.qualified_name, spec.title, spec.unit, spec.source_note,
+         f"assets/sources/{spec.file}", validated.sha256, len(validated.frame), n_rows, " ".join(spec.notes)],
+    )
+    con.execute("DELETE FROM quality.source_issues WHERE source_table = ? AND check_name IS NOT NULL "
+                "AND check_name <> 'recorded'", [spec.source_table])
+    if len(validated.issues):
+        con.register("_issues", validated.issues)
+        con.execute("INSERT INTO quality.source_issues BY NAME SELECT * FROM _issues")
+        con.unregister("_issues")
+
+
+FILE_TABLE_ASSETS: list[dg.AssetsDefinition] = [
+    asset for spec in FILE_TABLES for asset in (build_source_asset(spec), build_table_asset(spec))
+]

@@ -1,0 +1,134 @@
+"""Derived indicator tables: one SQL file each, validated before they are written.
+
+Each indicator runs its SELECT (warehouse/sql/indicators/<name>.sql) against the warehouse, validates
+the result with the pandera schema generated from schemas/indicators.py (ERROR: a failure writes
+nothing and fails the step), then replaces the table and its row of indicators.catalog in one
+transaction. The paper's claims are evaluated the same way, one query per claim.
+"""
+
+
+import json
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import yaml
+
+from assets.common import OWNERS, check_result, ddl_columns, table_metadata
+from schemas.indicators import INDICATORS, PAPER_CLAIMS, IndicatorSpec
+from schemas.validation import validate_structure
+from warehouse.io import SQL_DIR, WarehouseResource, replace_table, transaction
+
+INDICATOR_SQL_DIR = SQL_DIR / "indicators"
+CLAIMS_FILE = SQL_DIR / "claims.yaml"
+AUTOMATION = dg.AutomationCondition.eager()
+
+
+def upstream_keys(tables: tuple[str, ...]) -> list[dg.AssetKey]:
+    keys = []
+    for table in tables:
+        schema, name = table.split(".")
+        if name != "*":
+            keys.append(dg.AssetKey([schema, name]))
+    return keys
+
+
+def _write_indicator(con, spec: IndicatorSpec, frame: pd.DataFrame, source_used: str) -> int:
+    columns = ddl_columns(spec.columns)
+    n = replace_table(con, f"indicators.{spec.name}", frame, columns, key=spec.key, description=spec.description)
+    con.execute("INSERT OR REPLACE INTO indicators.catalog VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [spec.name, f"indicators.{spec.name}", spec.unit, spec.formula, ", ".join(spec.sources),
+                 spec.description, source_used])
+    return n
+
+
+def _validate_and_write(context: dg.AssetExecutionContext, warehouse: WarehouseResource, spec: IndicatorSpec,
+                        frame: pd.DataFrame, source_used: str):
+    key = dg.AssetKey(["indicators", spec.name])
+    outcome = validate_structure(spec.table, frame)
+    result = check_result(context, warehouse, asset_key=key, check_name="schema",
+                          severity=dg.AssetCheckSeverity.ERROR, outcome=outcome)
+    if not outcome.passed:
+        yield result
+        raise dg.Failure(f"indicators.{spec.name} failed validation ({outcome.n_failures} failures); the "
+                         f"table is left as it was", metadata={"failure_cases": json.dumps(outcome.summary())})
+    with warehouse.get_connection() as con, transaction(con):
+        _write_indicator(con, spec, outcome.frame, source_used)
+    yield dg.MaterializeResult(metadata=table_metadata(
+        outcome.frame, ddl_columns(spec.columns), f"indicators.{spec.name}",
+        unit=spec.unit, formula=spec.formula, sources=", ".join(spec.sources), source_used=source_used))
+    yield result
+
+
+def build_indicator_asset(spec: IndicatorSpec) -> dg.AssetsDefinition:
+    key = dg.AssetKey(["indicators", spec.name])
+    sql_path = INDICATOR_SQL_DIR / f"{spec.name}.sql"
+
+    @dg.asset(
+        key=key,
+        deps=upstream_keys(spec.sources),
+        group_name="indicators",
+        kinds={"duckdb", "sql"},
+        owners=OWNERS,
+        description=f"`indicators.{spec.name}`: {spec.description}\n\n**Unit:** {spec.unit}\n\n"
+        f"**Formula:** {spec.formula}\n\n**Sources:** {', '.join(spec.sources)}\n\n"
+        f"SQL: `warehouse/sql/indicators/{spec.name}.sql`",
+        metadata={"unit": spec.unit, "formula": spec.formula, "sources": ", ".join(spec.sources),
+                  "sql_file": f"warehouse/sql/indicators/{spec.name}.sql",
+                  "dagster/column_schema": dg.TableSchema(
+                      columns=[dg.TableColumn(n, t, description=d) for n, t, d in ddl_columns(spec.columns)])},
+        check_specs=[dg.AssetCheckSpec("schema", asset=key, blocking=True,
+                                       description="ERROR: types, ranges and unique key of the derived table.")],
+        automation_condition=AUTOMATION,
+    )
+    def _indicator(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        sql = sql_path.read_text(encoding="utf-8")
+        with warehouse.get_connection() as con:
+            frame = con.execute(sql).df()
+        sources = ", ".join(sorted(set(frame["source"]))) if "source" in frame and len(frame) else "none"
+        yield from _validate_and_write(context, warehouse, spec, frame, sources)
+
+    return _indicator
+
+
+def load_claims(path: Path = CLAIMS_FILE) -> list[dict]:
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def evaluate_claims(con, claims: list[dict]) -> pd.DataFrame:
+    rows = []
+    for claim in claims:
+        result = con.execute(claim["sql"]).fetchall()
+        if len(result) != 1:
+            raise ValueError(f"claim {claim['id']}: its query returned {len(result)} rows, expected 1")
+        observed, verdict = result[0]
+        rows.append({"claim_id": claim["id"], "section": claim["section"], "claim_text": claim["claim"],
+                     "observed": observed if observed is not None else "no data", "verdict": verdict,
+                     "evidence_tables": claim["tables"], "query": claim["sql"].strip()})
+    return pd.DataFrame(rows)
+
+
+@dg.asset(
+    key=dg.AssetKey(["indicators", "paper_claims"]),
+    deps=[dg.AssetKey(["indicators", s.name]) for s in INDICATORS]
+    + upstream_keys(("paper.daegu_plans", "paper.rd_programs_by_manager", "reference.regions")),
+    group_name="indicators",
+    kinds={"duckdb", "sql"},
+    owners=OWNERS,
+    description="`indicators.paper_claims`: the paper's quantitative claims, each evaluated by a query "
+    "(warehouse/sql/claims.yaml) with the observed numbers and a verdict: supported, partly supported, "
+    "contradicted or not evaluable.",
+    check_specs=[dg.AssetCheckSpec("schema", asset=dg.AssetKey(["indicators", "paper_claims"]), blocking=True,
+                                   description="ERROR: one row per claim, verdicts from the allowed list.")],
+    automation_condition=AUTOMATION,
+)
+def paper_claims(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    with warehouse.get_connection() as con:
+        frame = evaluate_claims(con, load_claims())
+    counts = frame["verdict"].value_counts().to_dict()
+    context.log.info(f"claims: {counts}")
+    yield from _validate_and_write(context, warehouse, PAPER_CLAIMS, frame, "warehouse/sql/claims.yaml")
+
+
+INDICATOR_ASSETS: list[dg.AssetsDefinition] = [build_indicator_asset(s) for s in INDICATORS] + [paper_claims]

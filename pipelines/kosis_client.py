@@ -1,0 +1,881 @@
+"""A robust client for the KOSIS OpenAPI (https://kosis.kr/openapi/).
+
+Plain Python over ``requests`` (no Dagster here). What it deals with:
+
+* KOSIS reports errors as HTTP 200 with ``{"err": "NN", "errMsg": "..."}`` (sometimes wrapped in a list).
+  10/11 (key) and 20/21 (parameters) fail at once; 30 is "no data" (an empty, successful result);
+  31/41 (too many cells) make the client split the request, first by period, then by selection;
+  40/42 (call limits), 50, HTTP 5xx, timeouts, resets and unparseable bodies are retried with
+  exponential backoff and jitter, a bounded number of times.
+* Responses whose keys are not quoted (``{ORG_ID:"101"}``) are repaired before parsing.
+* The API key never appears in an exception message, a log line, a returned URL or a repr.
+* Every raw HTTP-200 body is handed to ``on_body(body, redacted_url)`` before it is parsed, so the caller
+  can archive exactly what KOSIS sent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
+
+import requests
+
+__all__ = [
+    "DATA_PATH",
+    "META_PATH",
+    "FetchedBody",
+    "KosisClient",
+    "KosisError",
+    "enumerate_periods",
+    "parse_body",
+    "parse_dt",
+    "redact_text",
+    "redact_url",
+]
+
+DATA_PATH = "Param/statisticsParameterData.do"
+META_PATH = "statisticsData.do"
+KEY_PARAM = "apiKey"
+MAX_OBJ_LEVELS = 8
+
+AUTH_CODES = frozenset({"10", "11"})
+PARAM_CODES = frozenset({"20", "21"})
+NO_DATA_CODE = "30"
+TOO_LARGE_CODES = frozenset({"31", "41"})
+RATE_LIMIT_CODES = frozenset({"40", "42"})
+SERVER_CODES = frozenset({"50"})
+
+KOSIS_CODE_MEANING = {
+    "10": "API key missing",
+    "11": "API key expired or invalid",
+    "20": "required parameter missing",
+    "21": "invalid parameter",
+    "30": "no data",
+    "31": "result too large (over 40,000 cells)",
+    "40": "call-count limit reached",
+    "41": "row-count limit reached",
+    "42": "per-user restriction",
+    "50": "KOSIS server error",
+}
+
+# Period-type labels KOSIS puts in PRD_SE (annual data come back as "A" although requested as "Y").
+PRD_SE_LABELS = {"Y": "A"}
+
+# Parameter names that a KOSIS errMsg may mention.
+_PARAM_NAMES = (
+    "orgId",
+    "tblId",
+    "itmId",
+    "prdSe",
+    "startPrdDe",
+    "endPrdDe",
+    "newEstPrdCnt",
+    "prdInterval",
+    "format",
+    "jsonVD",
+    "type",
+    *(f"objL{i}" for i in range(1, MAX_OBJ_LEVELS + 1)),
+)
+
+# --------------------------------------------------------------------------------------------------------
+# Redaction
+# --------------------------------------------------------------------------------------------------------
+
+_KEY_VALUE = r"[^&#\s'\"<>]*"
+_REDACT_PATTERNS = (
+    (re.compile(r"\?apikey=" + _KEY_VALUE + r"&", re.IGNORECASE), "?"),
+    (re.compile(r"\?apikey=" + _KEY_VALUE, re.IGNORECASE), ""),
+    (re.compile(r"&apikey=" + _KEY_VALUE, re.IGNORECASE), ""),
+    (re.compile(r"(?<![\w&?])apikey=" + _KEY_VALUE + r"&?", re.IGNORECASE), ""),
+    (re.compile(r"(['\"]apikey['\"]\s*:\s*)(['\"])[^'\"]*\2", re.IGNORECASE), r"\1\2***\2"),
+)
+
+
+def redact_url(url: str) -> str:
+    """Return ``url`` with the ``apiKey`` query parameter removed entirely (other parameters untouched)."""
+    parts = urlsplit(url)
+    if parts.query:
+        kept = [
+            piece
+            for piece in parts.query.split("&")
+            if piece and unquote_plus(piece.split("=", 1)[0]).strip().lower() != KEY_PARAM.lower()
+        ]
+        url = urlunsplit((parts.scheme, parts.netloc, parts.path, "&".join(kept), parts.fragment))
+    return redact_text(url)
+
+
+def redact_text(text: str, secret: str | None = None) -> str:
+    """Remove ``apiKey=...`` from any URL-like fragment in ``text`` and mask ``secret`` wherever it occurs."""
+    for pattern, repl in _REDACT_PATTERNS:
+        text = pattern.sub(repl, text)
+    if secret and len(secret) >= 4:
+        text = text.replace(secret, "***")
+    return text
+
+
+class _RedactingFilter(logging.Filter):
+    """Strips API keys from third-party log records (urllib3 logs request URLs at DEBUG level)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken record is not ours to fix
+            return True
+        if "apikey" in message.lower():
+            record.msg = redact_text(message)
+            record.args = None
+        return True
+
+
+_URLLIB3_FILTER = _RedactingFilter()
+
+
+def _install_log_redaction() -> None:
+    for name in ("urllib3.connectionpool", "urllib3.util.retry", "requests"):
+        logger = logging.getLogger(name)
+        if _URLLIB3_FILTER not in logger.filters:
+            logger.addFilter(_URLLIB3_FILTER)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Errors and results
+# --------------------------------------------------------------------------------------------------------
+
+
+class KosisError(Exception):
+    """A KOSIS request that failed for good (after retries where retrying makes sense).
+
+    Attributes: ``code`` (KOSIS err code, e.g. ``"11"``), ``http_status``, ``org_id``, ``tbl_id``,
+    ``period_range`` (start, end), ``params`` (request parameters without the key), ``err_msg`` (KOSIS's
+    errMsg). The message never contains the API key.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        code: str | None = None,
+        http_status: int | None = None,
+        org_id: str | None = None,
+        tbl_id: str | None = None,
+        period_range: tuple[str | None, str | None] = (None, None),
+        params: dict[str, str] | None = None,
+        err_msg: str | None = None,
+        hint: str | None = None,
+        periods_label: str | None = None,
+        what: str = "request",
+    ) -> None:
+        self.code = code
+        self.http_status = http_status
+        self.org_id = org_id
+        self.tbl_id = tbl_id
+        self.period_range = period_range
+        self.params = dict(params or {})
+        self.params.pop(KEY_PARAM, None)
+        self.err_msg = err_msg
+        self.hint = hint
+        self.reason = reason
+
+        if periods_label is None:
+            start, end = period_range
+            periods_label = f"periods {start or '?'}..{end or '?'}" if (start or end) else "periods n/a"
+        if code is not None:
+            status = f"KOSIS err {code}"
+            meaning = KOSIS_CODE_MEANING.get(code)
+            if meaning:
+                status += f" ({meaning})"
+            if err_msg:
+                status += f' errMsg="{err_msg}"'
+        elif http_status is not None:
+            status = f"HTTP {http_status}"
+        else:
+            status = "no response"
+        message = f"KOSIS {what} for table orgId={org_id} tblId={tbl_id}, {periods_label}: {status}: {reason}"
+        if hint:
+            message += f". {hint}"
+        if self.params:
+            shown = ", ".join(f"{k}={v}" for k, v in self.params.items())
+            message += f". Request parameters: {shown}"
+        super().__init__(redact_text(message))
+
+
+@dataclass(repr=False)
+class FetchedBody:
+    """One HTTP-200 response body of a data request, with its parsed records."""
+
+    request_url: str
+    body: bytes
+    records: list[dict[str, str]]
+    params: dict[str, str]
+    no_data: bool = False
+    kosis_code: str | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"FetchedBody(request_url={self.request_url!r}, n_records={len(self.records)}, "
+            f"n_bytes={len(self.body)}, no_data={self.no_data}, kosis_code={self.kosis_code!r})"
+        )
+
+
+# --------------------------------------------------------------------------------------------------------
+# Parsing helpers
+# --------------------------------------------------------------------------------------------------------
+
+_NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_SPACES_RE = re.compile(r"\s+")
+# A JSON string literal, or an unquoted object key after "{" or ",".
+_UNQUOTED_KEY_RE = re.compile(r'("(?:[^"\\]|\\.)*")|(?<=[{,])(\s*)([A-Za-z_$][\w$]*)(\s*:)')
+# Values that are not strings (null, true, false, nested containers) need normalising to strings.
+_NON_STRING_VALUE_RE = re.compile(r":\s*(?:null|true|false|[\[{])")
+
+
+def parse_dt(raw: Any) -> float | None:
+    """Parse a KOSIS ``DT`` value: ``"1,234"`` -> 1234.0; ``'-'``, ``'x'``, ``'...'``, ``''`` ... -> None.
+
+    Thousands separators and spaces are removed; a leading ``△`` (the Korean minus sign in tables) makes
+    the number negative; anything that is not a finite number gives None.
+    """
+    if raw is None or isinstance(raw, bool):
+        return None
+    if isinstance(raw, int | float):
+        value = float(raw)
+        return value if math.isfinite(value) else None
+    text = _SPACES_RE.sub("", str(raw)).replace(",", "")
+    negative = False
+    if text.startswith("△"):
+        negative, text = True, text[1:]
+    if not text or not _NUMBER_RE.fullmatch(text):
+        return None
+    value = float(text)
+    if not math.isfinite(value):
+        return None
+    return -value if negative else value
+
+
+def _decode(body: bytes) -> str:
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return body.decode("cp949")  # raises UnicodeDecodeError (a ValueError) if this fails too
+
+
+def _quote_key(match: re.Match[str]) -> str:
+    if match.group(1) is not None:
+        return match.group(1)
+    return f'{match.group(2)}"{match.group(3)}"{match.group(4)}'
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, parse_int=str, parse_float=str, parse_constant=str)
+
+
+def parse_body(body: bytes) -> tuple[Any, str]:
+    """Parse a KOSIS JSON body, repairing unquoted keys; returns (data, decoded text).
+
+    Numbers stay text (as received). Raises ValueError when the body is not JSON even after repair
+    (e.g. a truncated body).
+    """
+    text = _decode(body)
+    try:
+        return _loads(text), text
+    except ValueError:
+        pass
+    repaired = _UNQUOTED_KEY_RE.sub(_quote_key, text)
+    if repaired == text:
+        raise ValueError("body is not valid JSON")
+    return _loads(repaired), repaired
+
+
+def _as_str(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _extract_error(data: Any) -> tuple[str | None, str | None]:
+    """Return (err code, errMsg) when ``data`` is a KOSIS error object or a list holding one."""
+    obj = data
+    if isinstance(data, list) and data and isinstance(data[0], dict) and "err" in data[0]:
+        obj = data[0]
+    if isinstance(obj, dict) and "err" in obj:
+        code = _as_str(obj.get("err")).strip()
+        msg = _as_str(obj.get("errMsg", obj.get("errmsg", ""))).strip()
+        return code or "?", msg or None
+    return None, None
+
+
+def _records(data: Any, text: str) -> list[dict[str, str]]:
+    """The records of a parsed body, every value a string. Raises ValueError for an unexpected shape."""
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list) or not all(isinstance(rec, dict) for rec in data):
+        raise ValueError(f"expected a JSON array of objects, got {type(data).__name__}")
+    if _NON_STRING_VALUE_RE.search(text):
+        return [{str(k): _as_str(v) for k, v in rec.items()} for rec in data]
+    return data
+
+
+def enumerate_periods(prd_se: str, start: str, end: str) -> list[str] | None:
+    """All periods from ``start`` to ``end`` inclusive, in KOSIS format, or None if not enumerable.
+
+    Y: YYYY; H: YYYYHH (01/02); Q: YYYYQQ (01-04); M: YYYYMM; D: YYYYMMDD.
+    """
+    se = prd_se.upper()
+    start, end = start.strip(), end.strip()
+    if not (start.isdigit() and end.isdigit()):
+        return None
+    if se == "Y" and len(start) == len(end) == 4:
+        return [str(y) for y in range(int(start), int(end) + 1)]
+    per_year = {"H": 2, "Q": 4, "M": 12}.get(se)
+    if per_year is not None and len(start) == len(end) == 6:
+        y0, s0, y1, s1 = int(start[:4]), int(start[4:]), int(end[:4]), int(end[4:])
+        if not (1 <= s0 <= per_year and 1 <= s1 <= per_year):
+            return None
+        first, last = y0 * per_year + s0 - 1, y1 * per_year + s1 - 1
+        return [f"{i // per_year:04d}{i % per_year + 1:02d}" for i in range(first, last + 1)]
+    if se == "D" and len(start) == len(end) == 8:
+        try:
+            d0 = date(int(start[:4]), int(start[4:6]), int(start[6:]))
+            d1 = date(int(end[:4]), int(end[4:6]), int(end[6:]))
+        except ValueError:
+            return None
+        return [(d0 + timedelta(days=i)).strftime("%Y%m%d") for i in range((d1 - d0).days + 1)]
+    return None
+
+
+def _split_codes(selection: str) -> list[str]:
+    codes: list[str] = []
+    for code in re.split(r"[+\s]", selection):
+        if code and code not in codes:
+            codes.append(code)
+    return codes
+
+
+def _halves(values: list[str]) -> tuple[list[str], list[str]]:
+    mid = len(values) // 2
+    return values[:mid], values[mid:]
+
+
+# --------------------------------------------------------------------------------------------------------
+# The client
+# --------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _DataReq:
+    org_id: str
+    tbl_id: str
+    obj_levels: tuple[str, ...]
+    itm_id: str
+    prd_se: str
+    start: str | None
+    end: str | None
+    new_est: int | None
+
+    def params(self) -> dict[str, str]:
+        p = {"orgId": self.org_id, "tblId": self.tbl_id}
+        for i, sel in enumerate(self.obj_levels, 1):
+            p[f"objL{i}"] = sel
+        p["itmId"] = self.itm_id
+        p["prdSe"] = self.prd_se
+        if self.new_est is not None:
+            p["newEstPrdCnt"] = str(self.new_est)
+        else:
+            p["startPrdDe"] = self.start or ""
+            p["endPrdDe"] = self.end or ""
+        p["format"] = "json"
+        p["jsonVD"] = "Y"
+        return p
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    """What a request was about, for error messages."""
+
+    org_id: str | None
+    tbl_id: str | None
+    period_range: tuple[str | None, str | None] = (None, None)
+    periods_label: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    what: str = "request"
+
+
+@dataclass
+class _Raw:
+    url: str
+    body: bytes
+    data: Any
+    text: str
+    code: str | None
+    err_msg: str | None
+
+
+@dataclass
+class _Transient:
+    reason: str
+    code: str | None = None
+    http_status: int | None = None
+    rate_limited: bool = False
+    retry_after: float | None = None
+
+
+@dataclass
+class _TableMeta:
+    levels: list[list[str]]  # codes per classification level (index 0 = objL1)
+    items: list[str]
+
+
+class KosisClient:
+    """KOSIS OpenAPI client with retries, backoff, request splitting and key redaction."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: float = 30.0,
+        connect_timeout: float = 5.0,
+        max_retries: int = 5,
+        backoff_base: float = 0.5,
+        backoff_max: float = 8.0,
+        cell_limit: int = 40000,
+        on_body: Callable[[bytes, str], None] | None = None,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], Any] = time.sleep,
+        logger: logging.Logger | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self._api_key = api_key or ""
+        self._timeout = timeout
+        self._connect_timeout = connect_timeout
+        self._max_retries = max(0, int(max_retries))
+        self._backoff_base = backoff_base
+        self._backoff_max = backoff_max
+        self._cell_limit = cell_limit
+        self._on_body = on_body
+        self._owns_session = session is None
+        self._session = session if session is not None else requests.Session()
+        self._sleep = sleep
+        self._log = logger if logger is not None else logging.getLogger(__name__)
+        self._rng = rng if rng is not None else random.Random()
+        self._meta_cache: dict[tuple[str, str], _TableMeta] = {}
+        self._prd_cache: dict[tuple[str, str, str], list[str]] = {}
+        _install_log_redaction()
+
+    def __repr__(self) -> str:
+        return f"KosisClient(base_url={self._base_url!r})"
+
+    def close(self) -> None:
+        if self._owns_session:
+            self._session.close()
+
+    def __enter__(self) -> KosisClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    # ---------------------------------------------------------------------------------------------- public
+
+    def get_data(
+        self,
+        org_id: str,
+        tbl_id: str,
+        *,
+        obj_levels: list[str],
+        itm_id: str,
+        prd_se: str,
+        start: str | None = None,
+        end: str | None = None,
+        new_est_prd_cnt: int | None = None,
+    ) -> list[FetchedBody]:
+        """Fetch the cells of a table; returns one FetchedBody per HTTP-200 response used.
+
+        A request too large for KOSIS (err 31/41) is split (period range in halves, then the first
+        splittable classification level, then items) and the parts are fetched recursively. Periods with
+        no data come back as FetchedBody(no_data=True, records=[]). When neither a period range nor
+        ``new_est_prd_cnt`` is given, the missing ends of the range come from getMeta PRD.
+        """
+        levels = [str(v).strip() for v in obj_levels]
+        if not 1 <= len(levels) <= MAX_OBJ_LEVELS or not all(levels):
+            raise ValueError(f"obj_levels must hold 1 to {MAX_OBJ_LEVELS} non-empty selections: {obj_levels!r}")
+        if not itm_id or not prd_se:
+            raise ValueError("itm_id and prd_se are required")
+        if new_est_prd_cnt is not None:
+            if start is not None or end is not None:
+                raise ValueError("give either start/end or new_est_prd_cnt, not both")
+            if int(new_est_prd_cnt) < 1:
+                raise ValueError("new_est_prd_cnt must be >= 1")
+            new_est_prd_cnt = int(new_est_prd_cnt)
+        elif start is None or end is None:
+            periods = self._available_periods(org_id, tbl_id, prd_se)
+            if not periods:
+                return []
+            start = start if start is not None else periods[0]
+            end = end if end is not None else periods[-1]
+        req = _DataReq(str(org_id), str(tbl_id), tuple(levels), str(itm_id), str(prd_se), start, end,
+                       new_est_prd_cnt)
+        out: list[FetchedBody] = []
+        self._fetch(req, out)
+        return out
+
+    def get_meta(self, org_id: str, tbl_id: str, meta_type: str) -> list[dict[str, str]]:
+        """getMeta of a table: ``TBL`` (name), ``PRD`` (periods), ``ITM`` (items and classification codes)."""
+        meta_type = meta_type.upper()
+        params = {"type": meta_type, "orgId": str(org_id), "tblId": str(tbl_id), "format": "json",
+                  "jsonVD": "Y"}
+        ctx = _Ctx(str(org_id), str(tbl_id), params=params, what=f"getMeta type={meta_type}")
+        raw = self._call(META_PATH, "getMeta", params, ctx)
+        if raw.code == NO_DATA_CODE:
+            return []
+        if raw.code is not None:
+            hint = None
+            if raw.code in PARAM_CODES:
+                hint = f"check orgId={org_id}, tblId={tbl_id} and type={meta_type}"
+            raise self._fatal_for_code(raw, ctx, hint=hint)
+        return self._parse_records(raw, ctx)
+
+    # -------------------------------------------------------------------------------------------- fetching
+
+    def _ctx_for(self, req: _DataReq) -> _Ctx:
+        if req.new_est is not None:
+            label = f"latest {req.new_est} period(s) (newEstPrdCnt={req.new_est}, prdSe={req.prd_se})"
+        else:
+            label = f"periods {req.start}..{req.end} (prdSe={req.prd_se})"
+        return _Ctx(req.org_id, req.tbl_id, (req.start, req.end), label, req.params(), "getList")
+
+    def _fetch(self, req: _DataReq, out: list[FetchedBody]) -> None:
+        ctx = self._ctx_for(req)
+        estimate = self._estimate_cells(req)
+        if estimate is not None and estimate > self._cell_limit:
+            parts = self._split(req)
+            if parts:
+                self._log.debug("KOSIS %s/%s: about %d cells > %d, splitting before asking",
+                                req.org_id, req.tbl_id, estimate, self._cell_limit)
+                for part in parts:
+                    self._fetch(part, out)
+                return
+
+        raw = self._call(DATA_PATH, "getList", req.params(), ctx)
+        if raw.code == NO_DATA_CODE:
+            out.append(FetchedBody(raw.url, raw.body, [], self._public_params(req.params()), True, raw.code))
+            return
+        if raw.code in TOO_LARGE_CODES:
+            parts = self._split(req)
+            if not parts:
+                raise self._error(ctx, "the result is too large and the request cannot be split further "
+                                  "(a single period and a single code per level)", code=raw.code,
+                                  err_msg=raw.err_msg)
+            self._log.info("KOSIS %s/%s %s: err %s (too many cells), splitting into %d requests",
+                           req.org_id, req.tbl_id, ctx.periods_label, raw.code, len(parts))
+            for part in parts:
+                self._fetch(part, out)
+            return
+        if raw.code is not None:
+            hint = self._diagnose(req, raw) if raw.code in PARAM_CODES else None
+            raise self._fatal_for_code(raw, ctx, hint=hint)
+        records = self._parse_records(raw, ctx)
+        out.append(FetchedBody(raw.url, raw.body, records, self._public_params(req.params()), False, None))
+
+    def _parse_records(self, raw: _Raw, ctx: _Ctx) -> list[dict[str, str]]:
+        try:
+            return _records(raw.data, raw.text)
+        except ValueError as exc:
+            reason = f"unexpected response: {exc}"
+        raise self._error(ctx, reason)
+
+    # ------------------------------------------------------------------------------------------- splitting
+
+    def _split(self, req: _DataReq) -> list[_DataReq] | None:
+        """Split a request in two: by period range, else by a level's codes, else by items."""
+        if req.new_est is None and req.start and req.end:
+            periods = self._periods_between(req)
+            if periods and len(periods) > 1:
+                first, second = _halves(periods)
+                return [replace(req, start=first[0], end=first[-1]), replace(req, start=second[0], end=second[-1])]
+        for index, selection in enumerate(req.obj_levels):
+            codes = self._selection_codes(req, index + 1, selection)
+            if codes and len(codes) > 1:
+                first, second = _halves(codes)
+                return [
+                    replace(req, obj_levels=req.obj_levels[:index] + ("+".join(part),) + req.obj_levels[index + 1:])
+                    for part in (first, second)
+                ]
+        items = self._selection_codes(req, 0, req.itm_id)
+        if items and len(items) > 1:
+            return [replace(req, itm_id="+".join(part)) for part in _halves(items)]
+        if req.new_est is not None and req.new_est > 1:
+            # The selection cannot be split any further: turn "latest N" into an explicit period range.
+            periods = self._available_periods(req.org_id, req.tbl_id, req.prd_se)[-req.new_est:]
+            if len(periods) > 1:
+                first, second = _halves(periods)
+                return [
+                    replace(req, new_est=None, start=first[0], end=first[-1]),
+                    replace(req, new_est=None, start=second[0], end=second[-1]),
+                ]
+        return None
+
+    def _periods_between(self, req: _DataReq) -> list[str] | None:
+        assert req.start is not None and req.end is not None
+        periods = enumerate_periods(req.prd_se, req.start, req.end)
+        if periods is not None:
+            return periods
+        try:
+            available = self._available_periods(req.org_id, req.tbl_id, req.prd_se)
+        except KosisError as exc:
+            self._log.info("KOSIS %s/%s: cannot list periods for splitting: %s", req.org_id, req.tbl_id, exc)
+            return None
+        return [p for p in available if len(p) == len(req.start) and req.start <= p <= req.end]
+
+    def _selection_codes(self, req: _DataReq, level: int, selection: str) -> list[str] | None:
+        """Codes of a selection (level 0 = items); ``ALL`` is expanded with getMeta ITM."""
+        if selection.strip().upper() != "ALL":
+            return _split_codes(selection)
+        meta = self._table_meta_or_none(req.org_id, req.tbl_id)
+        if meta is None:
+            return None
+        if level == 0:
+            return list(meta.items)
+        if level - 1 < len(meta.levels):
+            return list(meta.levels[level - 1])
+        return None
+
+    def _estimate_cells(self, req: _DataReq) -> int | None:
+        """Upper bound of the cells of a request, if the table's metadata is already known (no calls)."""
+        meta = self._meta_cache.get((req.org_id, req.tbl_id))
+        if meta is None:
+            return None
+        total = 1
+        for index, selection in enumerate(req.obj_levels):
+            if selection.upper() == "ALL":
+                if index >= len(meta.levels):
+                    return None
+                total *= len(meta.levels[index])
+            else:
+                total *= len(_split_codes(selection))
+        total *= len(meta.items) if req.itm_id.upper() == "ALL" else len(_split_codes(req.itm_id))
+        if req.new_est is not None:
+            return total * req.new_est
+        if not (req.start and req.end):
+            return None
+        periods = enumerate_periods(req.prd_se, req.start, req.end)
+        return None if periods is None else total * len(periods)
+
+    # -------------------------------------------------------------------------------------------- metadata
+
+    def _table_meta(self, org_id: str, tbl_id: str) -> _TableMeta:
+        key = (org_id, tbl_id)
+        if key not in self._meta_cache:
+            records = self.get_meta(org_id, tbl_id, "ITM")
+            by_level: dict[int, list[str]] = {}
+            items: list[str] = []
+            for rec in records:
+                code = rec.get("ITM_ID", "")
+                if not code:
+                    continue
+                if rec.get("OBJ_ID", "").upper() == "ITEM":
+                    if code not in items:
+                        items.append(code)
+                    continue
+                try:
+                    sn = int(rec.get("OBJ_ID_SN", "") or 0)
+                except ValueError:
+                    continue
+                codes = by_level.setdefault(sn, [])
+                if code not in codes:
+                    codes.append(code)
+            # Levels ordered by OBJ_ID_SN (ranked, so numbering that starts at 0 or 2 still works).
+            self._meta_cache[key] = _TableMeta([by_level[sn] for sn in sorted(by_level)], items)
+        return self._meta_cache[key]
+
+    def _table_meta_or_none(self, org_id: str, tbl_id: str) -> _TableMeta | None:
+        try:
+            return self._table_meta(org_id, tbl_id)
+        except KosisError as exc:
+            self._log.info("KOSIS %s/%s: getMeta ITM failed, cannot expand ALL: %s", org_id, tbl_id, exc)
+            return None
+
+    def _available_periods(self, org_id: str, tbl_id: str, prd_se: str) -> list[str]:
+        key = (org_id, tbl_id, prd_se.upper())
+        if key not in self._prd_cache:
+            records = self.get_meta(org_id, tbl_id, "PRD")
+            wanted = {prd_se.upper(), PRD_SE_LABELS.get(prd_se.upper(), prd_se.upper())}
+            matching = [r for r in records if r.get("PRD_SE", "").upper() in wanted] or records
+            self._prd_cache[key] = sorted({r["PRD_DE"] for r in matching if r.get("PRD_DE")})
+        return list(self._prd_cache[key])
+
+    def _diagnose(self, req: _DataReq, raw: _Raw) -> str:
+        """Best-effort: name the parameter behind an err 20/21."""
+        notes: list[str] = []
+        if raw.err_msg:
+            named = [p for p in _PARAM_NAMES if re.search(rf"\b{p}\b", raw.err_msg, re.IGNORECASE)]
+            if named:
+                notes.append("parameter named by KOSIS: " + ", ".join(named))
+        try:
+            meta = self._table_meta(req.org_id, req.tbl_id)
+        except KosisError as exc:
+            notes.append(f"the table's metadata is not available either ({exc.code or exc.http_status}): "
+                         f"check orgId={req.org_id} and tblId={req.tbl_id}")
+            return "; ".join(notes)
+        n_levels, sent = len(meta.levels), len(req.obj_levels)
+        if sent > n_levels:
+            notes.append(f"parameter objL{n_levels + 1}: the table has {n_levels} classification level(s) "
+                         f"but objL1..objL{sent} were sent")
+        elif sent < n_levels:
+            notes.append(f"parameter objL{sent + 1} is missing: the table has {n_levels} classification levels")
+        else:
+            for index, selection in enumerate(req.obj_levels):
+                if selection.upper() == "ALL":
+                    continue
+                unknown = [c for c in _split_codes(selection) if c not in meta.levels[index]]
+                if unknown:
+                    notes.append(f"parameter objL{index + 1}: unknown code(s) {'+'.join(unknown)}")
+        if req.itm_id.upper() != "ALL":
+            unknown = [c for c in _split_codes(req.itm_id) if c not in meta.items]
+            if unknown:
+                notes.append(f"parameter itmId: unknown item(s) {'+'.join(unknown)}")
+        return "; ".join(notes)
+
+    # ---------------------------------------------------------------------------------------------- HTTP
+
+    def _public_params(self, params: dict[str, str]) -> dict[str, str]:
+        return {k: v for k, v in params.items() if k.lower() != KEY_PARAM.lower()}
+
+    def _scrub(self, text: str) -> str:
+        return redact_text(text, self._api_key)
+
+    def _error(
+        self,
+        ctx: _Ctx,
+        reason: str,
+        *,
+        code: str | None = None,
+        http_status: int | None = None,
+        err_msg: str | None = None,
+        hint: str | None = None,
+    ) -> KosisError:
+        return KosisError(
+            self._scrub(reason),
+            code=code,
+            http_status=http_status,
+            org_id=ctx.org_id,
+            tbl_id=ctx.tbl_id,
+            period_range=ctx.period_range,
+            params={k: self._scrub(v) for k, v in self._public_params(ctx.params).items()},
+            err_msg=self._scrub(err_msg) if err_msg else None,
+            hint=self._scrub(hint) if hint else None,
+            periods_label=ctx.periods_label,
+            what=ctx.what,
+        )
+
+    def _fatal_for_code(self, raw: _Raw, ctx: _Ctx, *, hint: str | None = None) -> KosisError:
+        code = raw.code
+        if code in AUTH_CODES:
+            reason = ("the API key was missing" if code == "10" else "the API key was rejected (invalid or expired)")
+            hint = "Check the KOSIS_API_KEY environment variable" + (f"; {hint}" if hint else "")
+        elif code in PARAM_CODES:
+            reason = "required parameter missing" if code == "20" else "invalid parameter"
+        else:
+            reason = "unexpected KOSIS error code"
+        return self._error(ctx, reason, code=code, err_msg=raw.err_msg, hint=hint or None)
+
+    def _call(self, path: str, method: str, params: dict[str, str], ctx: _Ctx) -> _Raw:
+        """One logical request with retries; returns the parsed body (possibly a KOSIS error code that
+        is not retried here: 10, 11, 20, 21, 30, 31, 41 or unknown codes)."""
+        url = self._base_url + path
+        full = {"method": method, KEY_PARAM: self._api_key, **params}
+        prepared = requests.models.PreparedRequest()
+        prepared.prepare_url(url, full)
+        redacted = redact_url(prepared.url or url)
+        attempt = 0
+        while True:
+            result = self._attempt(url, full, redacted, ctx)
+            if isinstance(result, _Raw):
+                return result
+            attempt += 1
+            if attempt > self._max_retries:
+                raise self._error(
+                    ctx,
+                    f"gave up after {attempt} attempt(s) ({self._max_retries} retries); last failure: {result.reason}",
+                    code=result.code,
+                    http_status=result.http_status,
+                )
+            delay = self._backoff(attempt, result)
+            self._log.info("KOSIS %s: %s; retry %d/%d in %.2fs", redacted, result.reason, attempt,
+                           self._max_retries, delay)
+            self._sleep(delay)
+
+    def _backoff(self, attempt: int, failure: _Transient) -> float:
+        cap = min(self._backoff_max, self._backoff_base * (2 ** (attempt - 1)))
+        if failure.rate_limited:
+            delay = cap / 2 + self._rng.uniform(0, cap / 2)  # call limits: always wait a while
+        else:
+            delay = self._rng.uniform(0, cap)  # full jitter
+        if failure.retry_after is not None:
+            delay = max(delay, min(failure.retry_after, self._backoff_max))
+        return delay
+
+    def _attempt(self, url: str, full: dict[str, str], redacted: str, ctx: _Ctx) -> _Raw | _Transient:
+        failure: str | None = None
+        try:
+            resp = self._session.get(url, params=full, timeout=(self._connect_timeout, self._timeout))
+        except requests.Timeout as exc:
+            return _Transient(f"timeout ({type(exc).__name__}: {self._scrub(str(exc))})")
+        except (
+            requests.ConnectionError,
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+        ) as exc:
+            return _Transient(f"connection error ({type(exc).__name__}: {self._scrub(str(exc))})")
+        except requests.RequestException as exc:
+            failure = f"request failed ({type(exc).__name__}: {self._scrub(str(exc))})"
+        if failure is not None:
+            raise self._error(ctx, failure)
+
+        status = resp.status_code
+        if status >= 500 or status in (408, 429):
+            return _Transient(f"HTTP {status}", http_status=status, rate_limited=status == 429,
+                              retry_after=_retry_after(resp))
+        if status != 200:
+            raise self._error(ctx, f"unexpected HTTP status {status}", http_status=status)
+
+        body = resp.content
+        if self._on_body is not None:
+            self._on_body(body, redacted)
+        try:
+            data, text = parse_body(body)
+        except ValueError as exc:
+            return _Transient(f"unparseable body of {len(body)} bytes (truncated?): {type(exc).__name__}")
+        code, err_msg = _extract_error(data)
+        if code in RATE_LIMIT_CODES or code in SERVER_CODES:
+            meaning = KOSIS_CODE_MEANING.get(code, "")
+            return _Transient(f"KOSIS err {code} ({meaning})", code=code, rate_limited=code in RATE_LIMIT_CODES)
+        return _Raw(redacted, body, data, text, code, err_msg)
+
+
+def _retry_after(resp: requests.Response) -> float | None:
+    value = resp.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None

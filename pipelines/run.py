@@ -1,0 +1,92 @@
+"""`make run`: materialize every asset in-process, publish, and print a summary.
+
+Runs against the persistent Dagster instance in $DAGSTER_HOME (set by the Makefile to the
+git-ignored `dagster_home/`), so the run shows in the UI's history afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from pipelines.definitions import defs
+from warehouse.io import published_path, warehouse_path
+
+EXAMPLE_QUERY = (
+    "SELECT region_code, worker_rank, sme_worker_pct FROM indicators.sme_concentration "
+    "ORDER BY worker_rank NULLS FIRST LIMIT 5"
+)
+
+
+def run_pipeline(instance: dg.DagsterInstance | None = None, job_name: str = "refresh_all"):
+    instance = instance or dg.DagsterInstance.get()
+    return defs.get_job_def(job_name).execute_in_process(instance=instance, raise_on_error=False)
+
+
+def summary(db_path: Path, run_id: str | None = None) -> str:
+    lines: list[str] = []
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        lines.append("Tables (schema.table: rows)")
+        for schema, table, rows in con.execute(
+            "SELECT schema_name, table_name, estimated_size FROM duckdb_tables() "
+            "WHERE schema_name IN ('reference', 'paper', 'kosis', 'indicators', 'quality') ORDER BY 1, 2"
+        ).fetchall():
+            exact = con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]
+            lines.append(f"  {schema}.{table}: {exact}")
+        where = "WHERE run_id = ?" if run_id else ""
+        params = [run_id] if run_id else []
+        checks = con.execute(
+            f"SELECT severity, count(*) FILTER (WHERE passed), count(*) FILTER (WHERE NOT passed) "
+            f"FROM quality.check_results {where} GROUP BY severity ORDER BY severity", params
+        ).fetchall()
+        lines.append("Checks (this run): " + (", ".join(f"{sev} {ok} passed / {bad} failed" for sev, ok, bad in checks)
+                                              or "none recorded"))
+        failed = con.execute(
+            f"SELECT asset, check_name, severity, n_failures FROM quality.check_results {where} "
+            f"{'AND' if run_id else 'WHERE'} NOT passed ORDER BY asset", params
+        ).fetchall()
+        for asset, check, sev, n in failed:
+            lines.append(f"  {sev} {asset}:{check} ({n} failures)")
+        n_issues = con.execute("SELECT count(*) FROM quality.source_issues").fetchone()[0]
+        lines.append(f"Source inconsistencies recorded in quality.source_issues: {n_issues}")
+        lines.append("Paper claims (indicators.paper_claims)")
+        for claim_id, verdict, text in con.execute(
+            "SELECT claim_id, verdict, claim_text FROM indicators.paper_claims ORDER BY claim_id"
+        ).fetchall():
+            lines.append(f"  {claim_id} [{verdict}] {text[:90]}{'...' if len(text) > 90 else ''}")
+        verdicts = con.execute(
+            "SELECT verdict, count(*) FROM indicators.paper_claims GROUP BY 1 ORDER BY 1").fetchall()
+        lines.append("  verdicts: " + ", ".join(f"{v} {n}" for v, n in verdicts))
+    finally:
+        con.close()
+    lines.append(f"Working warehouse: {warehouse_path()}")
+    lines.append(f"Published copy (query this one): {db_path}")
+    lines.append(f'Example: duckdb -readonly {db_path} "{EXAMPLE_QUERY}"')
+    lines.append(f"   or: .venv/bin/python -c \"import duckdb; print(duckdb.connect('{db_path}', read_only=True)"
+                 f".sql('{EXAMPLE_QUERY}'))\"")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--job", default="refresh_all")
+    args = parser.parse_args(argv)
+    result = run_pipeline(job_name=args.job)
+    published = published_path(warehouse_path())
+    print(f"Dagster run {result.run_id}: {'SUCCESS' if result.success else 'FAILURE'}")
+    if not result.success:
+        for event in result.all_events:
+            if event.is_step_failure:
+                print(f"  step failed: {event.step_key}: {event.event_specific_data.error.message.strip()}")
+    if published.exists():
+        print(summary(published, result.run_id))
+    return 0 if result.success else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

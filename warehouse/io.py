@@ -1,0 +1,172 @@
+"""DuckDB I/O: the working warehouse (one writer at a time) and its published read-only copy."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pandas as pd
+from dagster_duckdb import DuckDBResource
+from pydantic import Field
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_DIR / "warehouse" / "data"
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+DEFAULT_WAREHOUSE = DATA_DIR / "warehouse.duckdb"
+
+
+def warehouse_path() -> Path:
+    return Path(os.environ.get("WAREHOUSE_PATH", str(DEFAULT_WAREHOUSE)))
+
+
+def published_path(working: Path | str) -> Path:
+    """The published copy sits beside the working warehouse (warehouse/data/published.duckdb)."""
+    return Path(working).with_name("published.duckdb")
+
+
+class WarehouseLockedError(RuntimeError):
+    pass
+
+
+def connect_with_retry(path: str | Path, *, read_only: bool = False, timeout_s: float = 30.0,
+                       poll_s: float = 0.5) -> duckdb.DuckDBPyConnection:
+    """Opens DuckDB, waiting a bounded time for another process's lock; never hangs."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseLockedError(
+                    f"DuckDB file {path} is locked by another process and stayed locked for "
+                    f"{timeout_s:.0f} s; close that session (analysts: query published.duckdb instead). "
+                    f"DuckDB said: {exc}"
+                ) from exc
+            time.sleep(poll_s)
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute((SQL_DIR / "warehouse.sql").read_text(encoding="utf-8"))
+
+
+class WarehouseResource(DuckDBResource):
+    """The working warehouse. Writers are serialized by DuckDB's file lock (and by the run queue);
+    a lock held elsewhere is waited for `lock_timeout_s`, then the step fails naming the file."""
+
+    lock_timeout_s: float = Field(default=60.0, description="How long to wait for another writer's lock.")
+
+    @property
+    def path(self) -> Path:
+        return Path(self.database)
+
+    @property
+    def published(self) -> Path:
+        return published_path(self.database)
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = connect_with_retry(self.path, timeout_s=self.lock_timeout_s)
+        try:
+            ensure_schema(con)
+            yield con
+        finally:
+            con.close()
+
+    def publish(self) -> Path:
+        """Writes a complete copy to published.duckdb.tmp, then renames it over the published copy.
+
+        rename() is atomic: a reader that opened the old copy keeps reading the old file; one that
+        opens after the swap sees the new one; nobody sees a half-written file.
+        """
+        target = self.published
+        tmp = target.with_suffix(".duckdb.tmp")
+        tmp.unlink(missing_ok=True)
+        with self.get_connection() as con:
+            con.execute("CHECKPOINT")
+            con.execute(f"ATTACH '{tmp}' AS publish_tmp")
+            try:
+                db = con.execute("SELECT current_database()").fetchone()[0]
+                con.execute(f'COPY FROM DATABASE "{db}" TO publish_tmp')
+            finally:
+                con.execute("DETACH publish_tmp")
+        os.replace(tmp, target)
+        return target
+
+
+def default_warehouse() -> WarehouseResource:
+    return WarehouseResource(database=str(warehouse_path()))
+
+
+# --- writing ------------------------------------------------------------------------------------------
+
+def create_table_sql(qualified_name: str, columns: list[tuple[str, str, str]], key: tuple[str, ...]) -> str:
+    cols = ",\n    ".join(f'"{name}" {dtype}' for name, dtype, _ in columns)
+    pk = f",\n    PRIMARY KEY ({', '.join(key)})" if key else ""
+    return f"CREATE OR REPLACE TABLE {qualified_name} (\n    {cols}{pk}\n)"
+
+
+def comment_sql(qualified_name: str, description: str, columns: list[tuple[str, str, str]]) -> list[str]:
+    def q(text: str) -> str:
+        return "'" + text.replace("'", "''") + "'"
+
+    stmts = [f"COMMENT ON TABLE {qualified_name} IS {q(description)}"]
+    stmts += [f'COMMENT ON COLUMN {qualified_name}."{n}" IS {q(d)}' for n, _, d in columns if d]
+    return stmts
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, qualified_name: str, df: pd.DataFrame,
+                  columns: list[tuple[str, str, str]], key: tuple[str, ...] = (), description: str = "") -> int:
+    """Rebuilds a table from a validated frame with explicit types and comments. The caller owns the
+    transaction, so the table and anything written beside it change together or not at all."""
+    con.execute(create_table_sql(qualified_name, columns, key))
+    for stmt in comment_sql(qualified_name, description, columns):
+        con.execute(stmt)
+    names = [name for name, _, _ in columns]
+    con.register("_frame_to_write", df[names])
+    try:
+        col_list = ", ".join(f'"{n}"' for n in names)
+        con.execute(f"INSERT INTO {qualified_name} ({col_list}) SELECT {col_list} FROM _frame_to_write")
+    finally:
+        con.unregister("_frame_to_write")
+    return con.execute(f"SELECT count(*) FROM {qualified_name}").fetchone()[0]
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def record_check(con: duckdb.DuckDBPyConnection, *, run_id: str, asset: str, check_name: str, severity: str,
+                 passed: bool, n_failures: int, details: str) -> None:
+    con.execute(
+        "INSERT INTO quality.check_results VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
+        [run_id, asset, check_name, severity, passed, n_failures, details],
+    )
+
+
+def quarantine_rows(con: duckdb.DuckDBPyConnection, *, source: str, rows: pd.DataFrame, run_id: str,
+                    asset: str) -> int:
+    if rows.empty:
+        return 0
+    payloads = rows.drop(columns=["reason"]).to_json(orient="records", lines=True, default_handler=str)
+    records = [(source, p, r, run_id, asset) for p, r in zip(payloads.splitlines(), rows["reason"], strict=True)]
+    con.executemany("INSERT INTO quality.quarantine VALUES (?, ?, ?, ?, ?, now()::TIMESTAMP)", records)
+    return len(records)
+
+
+def table_schema_metadata(columns: list[tuple[str, str, str]]) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(n, t, description=d) for n, t, d in columns])

@@ -1,0 +1,97 @@
+-- Schemas and the tables that the pipeline appends to or merges into (the contract, ../shared/contract).
+-- Tables rebuilt whole by an asset (paper.*, reference.*, indicators.*) are created by that asset from
+-- the metadata registry. Every statement is idempotent: this file runs on every connection setup.
+
+CREATE SCHEMA IF NOT EXISTS reference;
+CREATE SCHEMA IF NOT EXISTS paper;
+CREATE SCHEMA IF NOT EXISTS kosis;
+CREATE SCHEMA IF NOT EXISTS indicators;
+CREATE SCHEMA IF NOT EXISTS quality;
+
+CREATE TABLE IF NOT EXISTS quality.check_results (
+    run_id        VARCHAR NOT NULL,
+    asset         VARCHAR NOT NULL,
+    check_name    VARCHAR NOT NULL,
+    severity      VARCHAR NOT NULL CHECK (severity IN ('ERROR', 'WARN')),
+    passed        BOOLEAN NOT NULL,
+    n_failures    INTEGER NOT NULL,
+    details       VARCHAR,            -- JSON: the first failure cases
+    evaluated_at  TIMESTAMP NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS quality.source_issues (
+    source_table  VARCHAR NOT NULL,   -- 'Table 6', or 'kosis:101/DT_1C81' for a KOSIS table
+    row_key       VARCHAR NOT NULL,
+    column_name   VARCHAR NOT NULL,
+    published     DOUBLE,
+    recomputed    DOUBLE,
+    difference    DOUBLE,
+    description   VARCHAR NOT NULL,
+    check_name    VARCHAR,
+    tolerance     DOUBLE
+);
+
+CREATE TABLE IF NOT EXISTS quality.quarantine (
+    source          VARCHAR NOT NULL,  -- the file or snapshot the row came from
+    payload         JSON NOT NULL,     -- the row as received
+    reason          VARCHAR NOT NULL,
+    run_id          VARCHAR NOT NULL,
+    asset           VARCHAR,
+    quarantined_at  TIMESTAMP NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS kosis.snapshots (
+    snapshot_sha256  VARCHAR PRIMARY KEY,
+    org_id           VARCHAR NOT NULL,
+    tbl_id           VARCHAR NOT NULL,
+    request          VARCHAR NOT NULL,  -- the request URL, with the API key removed
+    fetched_at       TIMESTAMP NOT NULL,
+    n_records        INTEGER NOT NULL,
+    path             VARCHAR NOT NULL,
+    origin           VARCHAR NOT NULL   -- 'live' (fetched) or 'bundled' (offline replay)
+);
+
+CREATE TABLE IF NOT EXISTS kosis.observations (
+    org_id           VARCHAR NOT NULL,
+    tbl_id           VARCHAR NOT NULL,
+    itm_id           VARCHAR NOT NULL,
+    c1 VARCHAR, c2 VARCHAR, c3 VARCHAR, c4 VARCHAR, c5 VARCHAR, c6 VARCHAR, c7 VARCHAR, c8 VARCHAR,
+    c1_nm VARCHAR, c2_nm VARCHAR, itm_nm VARCHAR,
+    prd_se           VARCHAR NOT NULL,
+    prd_de           VARCHAR NOT NULL,
+    year             INTEGER NOT NULL,
+    value            DOUBLE,            -- NULL when KOSIS prints a non-number such as '-' or 'x'
+    value_raw        VARCHAR,           -- DT exactly as received
+    unit_nm          VARCHAR,
+    lst_chn_de       VARCHAR,
+    snapshot_sha256  VARCHAR NOT NULL,
+    valid_from       TIMESTAMP NOT NULL,
+    valid_to         TIMESTAMP
+);
+
+CREATE OR REPLACE VIEW kosis.observations_current AS
+SELECT * FROM kosis.observations WHERE valid_to IS NULL;
+
+CREATE TABLE IF NOT EXISTS kosis.tables (
+    id               VARCHAR PRIMARY KEY,  -- the catalog id, e.g. grdp_by_activity
+    org_id           VARCHAR NOT NULL,
+    tbl_id           VARCHAR NOT NULL,
+    tbl_nm           VARCHAR,
+    prd_se           VARCHAR NOT NULL,
+    unit             VARCHAR,
+    last_period      VARCHAR,
+    last_lst_chn_de  VARCHAR,
+    last_checked_at  TIMESTAMP,
+    verified         BOOLEAN NOT NULL,     -- false: identified from public sources, not checked live
+    used_by          VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS indicators.catalog (
+    indicator    VARCHAR PRIMARY KEY,
+    table_name   VARCHAR NOT NULL,
+    unit         VARCHAR NOT NULL,
+    formula      VARCHAR NOT NULL,
+    sources      VARCHAR NOT NULL,
+    description  VARCHAR NOT NULL,
+    source_used  VARCHAR              -- which source the current build used (KOSIS vintage or paper table)
+);
