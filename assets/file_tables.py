@@ -10,6 +10,7 @@ Each spec in the registry becomes two assets:
 
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -17,7 +18,7 @@ import pandas as pd
 from assets.common import OWNERS, check_result, ddl_columns, markdown_table, sha256_file, table_metadata
 from schemas.registry import FILE_TABLES, Column, TableSpec
 from schemas.validation import Validation, source_issues, validate_consistency, validate_structure
-from warehouse.io import WarehouseResource, quarantine_rows, replace_table, transaction
+from warehouse.io import SourceFiles, WarehouseResource, quarantine_rows, replace_table, transaction
 
 PROVENANCE_COLUMNS = (
     Column("source_table", "VARCHAR", "The printed table this row comes from, e.g. 'Table 6'"),
@@ -43,9 +44,9 @@ class ValidatedFile:
     issues: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def read_source_file(spec: TableSpec) -> pd.DataFrame:
+def read_source_file(path: Path) -> pd.DataFrame:
     # Everything as text: pandera does the typing, so a bad value is reported, not silently parsed.
-    return pd.read_csv(spec.path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")
+    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")
 
 
 def source_key(spec: TableSpec) -> dg.AssetKey:
@@ -84,9 +85,10 @@ def build_source_asset(spec: TableSpec) -> dg.AssetsDefinition:
                               "from the printed amounts; each mismatch is kept in quality.source_issues."),
         ],
     )
-    def _source(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-        raw = read_source_file(spec)
-        digest = sha256_file(spec.path)
+    def _source(context: dg.AssetExecutionContext, warehouse: WarehouseResource, source_files: SourceFiles):
+        path = spec.path_in(source_files.root)
+        raw = read_source_file(path)
+        digest = sha256_file(path)
         structure = validate_structure(spec, raw)
         if structure.passed:
             consistency: Validation | None = validate_consistency(spec, structure.frame)

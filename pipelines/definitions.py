@@ -8,7 +8,7 @@ from assets.file_tables import FILE_TABLE_ASSETS
 from assets.indicators import INDICATOR_ASSETS
 from assets.publish import published_warehouse
 from pipelines.jobs import ALL_JOBS
-from warehouse.io import default_warehouse
+from warehouse.io import SourceFiles, default_warehouse
 
 ALL_ASSETS = [*FILE_TABLE_ASSETS, *INDICATOR_ASSETS, published_warehouse]
 
@@ -17,7 +17,7 @@ def build_definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=ALL_ASSETS,
         jobs=ALL_JOBS,
-        resources={"warehouse": default_warehouse()},
+        resources={"warehouse": default_warehouse(), "source_files": SourceFiles()},
         # Measured on these 2-core machines: the multiprocess executor costs ~2.5 s per step.
         executor=dg.in_process_executor,
     )

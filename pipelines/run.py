@@ -32,8 +32,8 @@ def summary(db_path: Path, run_id: str | None = None) -> str:
     con = duckdb.connect(str(db_path), read_only=True)
     try:
         lines.append("Tables (schema.table: rows)")
-        for schema, table, rows in con.execute(
-            "SELECT schema_name, table_name, estimated_size FROM duckdb_tables() "
+        for schema, table in con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() "
             "WHERE schema_name IN ('reference', 'paper', 'kosis', 'indicators', 'quality') ORDER BY 1, 2"
         ).fetchall():
             exact = con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]

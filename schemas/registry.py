@@ -124,6 +124,9 @@ class TableSpec:
     def path(self) -> Path:
         return SOURCES_DIR / self.file
 
+    def path_in(self, root: Path | str) -> Path:
+        return Path(root) / self.file
+
     @property
     def stored_columns(self) -> tuple[Column, ...]:
         return tuple(c for c in self.columns if c.stored)

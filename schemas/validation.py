@@ -80,7 +80,8 @@ def run_schema(schema: pa.DataFrameSchema, df: pd.DataFrame) -> Validation:
         row_idx = pd.to_numeric(cases["index"], errors="coerce").dropna().astype(int)
         reasons = (
             cases.loc[row_idx.index]
-            .assign(idx=row_idx, reason=lambda c: c["column"].fillna("(row)").astype(str) + ": " + c["check"].astype(str))
+            .assign(idx=row_idx,
+                    reason=lambda c: c["column"].fillna("(row)").astype(str) + ": " + c["check"].astype(str))
             .groupby("idx")["reason"].agg(lambda r: "; ".join(sorted(set(r))))
         )
         failed = df.loc[df.index.intersection(reasons.index)].copy()

@@ -101,6 +101,12 @@ class WarehouseResource(DuckDBResource):
         return target
 
 
+class SourceFiles(dg.ConfigurableResource):
+    """Where the files shipped with the repository are read from (tests point it at a copy)."""
+
+    root: str = Field(default=str(PROJECT_DIR / "assets" / "sources"))
+
+
 def default_warehouse() -> WarehouseResource:
     return WarehouseResource(database=str(warehouse_path()))
 

@@ -1,0 +1,75 @@
+"""Shared fixtures: real DuckDB files in tmp dirs, real Dagster materializations on ephemeral instances."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines.definitions import ALL_ASSETS
+from schemas.registry import SOURCES_DIR
+from warehouse.io import SourceFiles, WarehouseResource
+
+# Tables compared to decide "the warehouse is unchanged": everything an analyst reads except the
+# logs that record each run (quality.check_results, quality.quarantine).
+COMPARED_SCHEMAS = ("reference", "paper", "kosis", "indicators")
+COMPARED_EXTRA = ("quality.source_issues",)
+
+
+def materialize(db_path: Path, sources_root: Path, selection=None) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        ALL_ASSETS,
+        selection=selection,
+        instance=dg.DagsterInstance.ephemeral(),
+        resources={"warehouse": WarehouseResource(database=str(db_path), lock_timeout_s=5),
+                   "source_files": SourceFiles(root=str(sources_root))},
+        raise_on_error=False,
+    )
+
+
+def snapshot(db_path: Path) -> dict[str, list[tuple]]:
+    """Every row of every compared table, sorted, so two warehouses can be compared with ==."""
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        tables = [f"{s}.{t}" for s, t in con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN "
+            f"({', '.join(repr(s) for s in COMPARED_SCHEMAS)}) ORDER BY 1, 2").fetchall()]
+        return {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall(), key=repr)
+                for t in tables + list(COMPARED_EXTRA)}
+    finally:
+        con.close()
+
+
+def query(db_path: Path, sql: str, params=None) -> list[tuple]:
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def sources_copy(tmp_path: Path) -> Path:
+    root = tmp_path / "sources"
+    shutil.copytree(SOURCES_DIR, root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def baseline(tmp_path_factory) -> Path:
+    """A warehouse built once from the bundled files; tests copy it instead of rebuilding it."""
+    root = tmp_path_factory.mktemp("baseline")
+    db = root / "warehouse.duckdb"
+    result = materialize(db, SOURCES_DIR)
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    return db
+
+
+@pytest.fixture
+def baseline_copy(baseline: Path, tmp_path: Path) -> Path:
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copy(baseline, db)
+    return db
