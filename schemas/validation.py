@@ -39,14 +39,14 @@ def structural_schema(spec: TableSpec) -> pa.DataFrameSchema:
                             coerce=True, description=col.description)
         for col in spec.columns
     }
-    checks = [pa.Check(rc.passes, name=rc.name, error=rc.description) for rc in spec.row_checks]
+    checks = [pa.Check(rc.passes, name=rc.name, error=f"{rc.name}: {rc.description}") for rc in spec.row_checks]
     return pa.DataFrameSchema(columns, checks=checks, unique=list(spec.key), strict=True,
                               name=f"{spec.qualified_name}:structure", report_duplicates="all")
 
 
 @cache
 def consistency_schema(spec: TableSpec) -> pa.DataFrameSchema:
-    checks = [pa.Check(rule.passes, name=rule.name, error=rule.description) for rule in spec.consistency]
+    checks = [pa.Check(rule.passes, name=rule.name, error=f"{rule.name}: {rule.description}") for rule in spec.consistency]
     return pa.DataFrameSchema(checks=checks, name=f"{spec.qualified_name}:consistency")
 
 

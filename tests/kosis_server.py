@@ -155,6 +155,7 @@ class KosisTable:
 
 
 def _mix(*numbers: int) -> int:
+    """A small deterministic integer hash (for generated values)."""
     h = 0x9E3779B9
     for n in numbers:
         h = ((h ^ (n & 0xFFFFFFFF)) * 0x01000193) & 0xFFFFFFFF
@@ -194,24 +195,29 @@ def make_generated_table(
         level_names.append("산업별")
     units = ["백만원", "명", "개", "%"]
     items = [(f"T{i + 1:02d}", f"항목{i + 1:02d}", units[i % len(units)]) for i in range(n_items)]
-    region_index = {code: i for i, (code, _) in enumerate(regions)}
-    class_index = {code: i for i, (code, _) in enumerate(levels[1])} if n_classes > 0 else {}
-    item_index = {code: i for i, (code, _, _) in enumerate(items)}
+    # Per (region, class) and per item and per period hash parts, so a cell costs a few integer operations.
+    region_part = {code: _mix(seed, 1, i) for i, (code, _) in enumerate(regions)}
+    class_part = {code: _mix(seed, 2, i) for i, (code, _) in enumerate(levels[1])} if n_classes > 0 else {}
+    item_part = {code: _mix(seed, 3, i) for i, (code, _, _) in enumerate(items)}
+    period_part: dict[str, int] = {}
     annual = prd_se.upper() == "Y"
 
     def value_fn(itm_id: str, cs: tuple[str, ...], prd_de: str) -> str | None:
-        r = region_index.get(cs[0])
-        c = class_index.get(cs[1], 0) if len(cs) > 1 else 0
-        i = item_index.get(itm_id)
+        r = region_part.get(cs[0])
+        i = item_part.get(itm_id)
         if r is None or i is None:
             return None
-        if annual and cs[0] == "29" and prd_de[:4] < "2012":
+        if annual and cs[0] == "29" and prd_de < "2012":
             return "-"
-        h = _mix(seed, r, c, i, _period_number(prd_de))
+        p = period_part.get(prd_de)
+        if p is None:
+            p = period_part[prd_de] = _mix(seed, 4, _period_number(prd_de))
+        h = (r ^ (class_part.get(cs[1], 0) if len(cs) > 1 else 0) * 3 ^ i * 5 ^ p * 7) * 0x2C1B3C6D & 0xFFFFFFFF
+        h ^= h >> 13
         if h % 50 == 0:
             return "-"
         v = h % 10_000_000
-        kind = (h >> 8) % 4
+        kind = (h >> 8) & 3
         if kind == 0:
             return f"{v:,}"
         if kind == 1:
