@@ -42,6 +42,20 @@ def _write_indicator(con, spec: IndicatorSpec, frame: pd.DataFrame, source_used:
     return n
 
 
+def _record_disagreements(con, spec: IndicatorSpec) -> int:
+    """Where two sources of the indicator cover the same cell and differ, record it (not 'fix' it)."""
+    if spec.comparison is None:
+        return 0
+    label = spec.comparison_label
+    rows = con.execute((INDICATOR_SQL_DIR / spec.comparison).read_text(encoding="utf-8"), {"label": label}).df()
+    con.execute("DELETE FROM quality.source_issues WHERE source_table = ?", [label])
+    if len(rows):
+        con.register("_disagreements", rows)
+        con.execute("INSERT INTO quality.source_issues BY NAME SELECT * FROM _disagreements")
+        con.unregister("_disagreements")
+    return len(rows)
+
+
 def _validate_and_write(context: dg.AssetExecutionContext, warehouse: WarehouseResource, spec: IndicatorSpec,
                         frame: pd.DataFrame, source_used: str):
     key = dg.AssetKey(["indicators", spec.name])
@@ -54,9 +68,11 @@ def _validate_and_write(context: dg.AssetExecutionContext, warehouse: WarehouseR
                          f"table is left as it was", metadata={"failure_cases": json.dumps(outcome.summary())})
     with warehouse.get_connection() as con, transaction(con):
         _write_indicator(con, spec, outcome.frame, source_used)
+        disagreements = _record_disagreements(con, spec)
     yield dg.MaterializeResult(metadata=table_metadata(
         outcome.frame, ddl_columns(spec.columns), f"indicators.{spec.name}",
-        unit=spec.unit, formula=spec.formula, sources=", ".join(spec.sources), source_used=source_used))
+        unit=spec.unit, formula=spec.formula, sources=", ".join(spec.sources), source_used=source_used,
+        source_disagreements=disagreements))
     yield result
 
 

@@ -199,13 +199,25 @@ class KosisError(Exception):
             status = f"HTTP {http_status}"
         else:
             status = "no response"
-        message = f"KOSIS {what} for table orgId={org_id} tblId={tbl_id}, {periods_label}: {status}: {reason}"
+        message = f"KOSIS {what} for table orgId={org_id} tblId={tbl_id}, {periods_label}: {status}"
+        if reason:
+            message += f": {reason}"
         if hint:
             message += f". {hint}"
         if self.params:
             shown = ", ".join(f"{k}={v}" for k, v in self.params.items())
             message += f". Request parameters: {shown}"
         super().__init__(redact_text(message))
+
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable (e.g. for multiprocess executors), attributes kept
+        return (_restore_kosis_error, (self.args[0], dict(self.__dict__)))
+
+
+def _restore_kosis_error(message: str, state: dict[str, Any]) -> KosisError:
+    error = KosisError.__new__(KosisError)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
 
 
 @dataclass(repr=False)
@@ -321,7 +333,7 @@ def _records(data: Any, text: str) -> list[dict[str, str]]:
     """The records of a parsed body, every value a string. Raises ValueError for an unexpected shape."""
     if isinstance(data, dict):
         data = [data]
-    if not isinstance(data, list) or not all(isinstance(rec, dict) for rec in data):
+    if not isinstance(data, list) or not set(map(type, data)) <= {dict}:
         raise ValueError(f"expected a JSON array of objects, got {type(data).__name__}")
     if _NON_STRING_VALUE_RE.search(text):
         return [{str(k): _as_str(v) for k, v in rec.items()} for rec in data]
@@ -531,8 +543,7 @@ class KosisClient:
                 return []
             start = start if start is not None else periods[0]
             end = end if end is not None else periods[-1]
-        req = _DataReq(str(org_id), str(tbl_id), tuple(levels), str(itm_id), str(prd_se), start, end,
-                       new_est_prd_cnt)
+        req = _DataReq(str(org_id), str(tbl_id), tuple(levels), str(itm_id), str(prd_se), start, end, new_est_prd_cnt)
         out: list[FetchedBody] = []
         self._fetch(req, out)
         return out
@@ -540,8 +551,7 @@ class KosisClient:
     def get_meta(self, org_id: str, tbl_id: str, meta_type: str) -> list[dict[str, str]]:
         """getMeta of a table: ``TBL`` (name), ``PRD`` (periods), ``ITM`` (items and classification codes)."""
         meta_type = meta_type.upper()
-        params = {"type": meta_type, "orgId": str(org_id), "tblId": str(tbl_id), "format": "json",
-                  "jsonVD": "Y"}
+        params = {"type": meta_type, "orgId": str(org_id), "tblId": str(tbl_id), "format": "json", "jsonVD": "Y"}
         ctx = _Ctx(str(org_id), str(tbl_id), params=params, what=f"getMeta type={meta_type}")
         raw = self._call(META_PATH, "getMeta", params, ctx)
         if raw.code == NO_DATA_CODE:
@@ -568,8 +578,13 @@ class KosisClient:
         if estimate is not None and estimate > self._cell_limit:
             parts = self._split(req)
             if parts:
-                self._log.debug("KOSIS %s/%s: about %d cells > %d, splitting before asking",
-                                req.org_id, req.tbl_id, estimate, self._cell_limit)
+                self._log.debug(
+                    "KOSIS %s/%s: about %d cells > %d, splitting before asking",
+                    req.org_id,
+                    req.tbl_id,
+                    estimate,
+                    self._cell_limit,
+                )
                 for part in parts:
                     self._fetch(part, out)
                 return
@@ -579,13 +594,26 @@ class KosisClient:
             out.append(FetchedBody(raw.url, raw.body, [], self._public_params(req.params()), True, raw.code))
             return
         if raw.code in TOO_LARGE_CODES:
+            # With the table's codes known, the parts of this request are sized before they are sent, so
+            # no further call is wasted on a part that is bound to be too large.
+            self._table_meta_or_none(req.org_id, req.tbl_id)
             parts = self._split(req)
             if not parts:
-                raise self._error(ctx, "the result is too large and the request cannot be split further "
-                                  "(a single period and a single code per level)", code=raw.code,
-                                  err_msg=raw.err_msg)
-            self._log.info("KOSIS %s/%s %s: err %s (too many cells), splitting into %d requests",
-                           req.org_id, req.tbl_id, ctx.periods_label, raw.code, len(parts))
+                raise self._error(
+                    ctx,
+                    "the result is too large and the request cannot be split further "
+                    "(a single period and a single code per level)",
+                    code=raw.code,
+                    err_msg=raw.err_msg,
+                )
+            self._log.info(
+                "KOSIS %s/%s %s: err %s (too many cells), splitting into %d requests",
+                req.org_id,
+                req.tbl_id,
+                ctx.periods_label,
+                raw.code,
+                len(parts),
+            )
             for part in parts:
                 self._fetch(part, out)
             return
@@ -616,7 +644,7 @@ class KosisClient:
             if codes and len(codes) > 1:
                 first, second = _halves(codes)
                 return [
-                    replace(req, obj_levels=req.obj_levels[:index] + ("+".join(part),) + req.obj_levels[index + 1:])
+                    replace(req, obj_levels=req.obj_levels[:index] + ("+".join(part),) + req.obj_levels[index + 1 :])
                     for part in (first, second)
                 ]
         items = self._selection_codes(req, 0, req.itm_id)
@@ -624,7 +652,7 @@ class KosisClient:
             return [replace(req, itm_id="+".join(part)) for part in _halves(items)]
         if req.new_est is not None and req.new_est > 1:
             # The selection cannot be split any further: turn "latest N" into an explicit period range.
-            periods = self._available_periods(req.org_id, req.tbl_id, req.prd_se)[-req.new_est:]
+            periods = self._available_periods(req.org_id, req.tbl_id, req.prd_se)[-req.new_est :]
             if len(periods) > 1:
                 first, second = _halves(periods)
                 return [
@@ -732,13 +760,17 @@ class KosisClient:
         try:
             meta = self._table_meta(req.org_id, req.tbl_id)
         except KosisError as exc:
-            notes.append(f"the table's metadata is not available either ({exc.code or exc.http_status}): "
-                         f"check orgId={req.org_id} and tblId={req.tbl_id}")
+            notes.append(
+                f"the table's metadata is not available either ({exc.code or exc.http_status}): "
+                f"check orgId={req.org_id} and tblId={req.tbl_id}"
+            )
             return "; ".join(notes)
         n_levels, sent = len(meta.levels), len(req.obj_levels)
         if sent > n_levels:
-            notes.append(f"parameter objL{n_levels + 1}: the table has {n_levels} classification level(s) "
-                         f"but objL1..objL{sent} were sent")
+            notes.append(
+                f"parameter objL{n_levels + 1}: the table has {n_levels} classification level(s) "
+                f"but objL1..objL{sent} were sent"
+            )
         elif sent < n_levels:
             notes.append(f"parameter objL{sent + 1} is missing: the table has {n_levels} classification levels")
         else:
@@ -789,10 +821,10 @@ class KosisClient:
     def _fatal_for_code(self, raw: _Raw, ctx: _Ctx, *, hint: str | None = None) -> KosisError:
         code = raw.code
         if code in AUTH_CODES:
-            reason = ("the API key was missing" if code == "10" else "the API key was rejected (invalid or expired)")
+            reason = "the API key was missing" if code == "10" else "the API key was rejected (invalid or expired)"
             hint = "Check the KOSIS_API_KEY environment variable" + (f"; {hint}" if hint else "")
         elif code in PARAM_CODES:
-            reason = "required parameter missing" if code == "20" else "invalid parameter"
+            reason = ""  # the code's meaning is in the message already; the hint names the parameter
         else:
             reason = "unexpected KOSIS error code"
         return self._error(ctx, reason, code=code, err_msg=raw.err_msg, hint=hint or None)
@@ -819,8 +851,9 @@ class KosisClient:
                     http_status=result.http_status,
                 )
             delay = self._backoff(attempt, result)
-            self._log.info("KOSIS %s: %s; retry %d/%d in %.2fs", redacted, result.reason, attempt,
-                           self._max_retries, delay)
+            self._log.info(
+                "KOSIS %s: %s; retry %d/%d in %.2fs", redacted, result.reason, attempt, self._max_retries, delay
+            )
             self._sleep(delay)
 
     def _backoff(self, attempt: int, failure: _Transient) -> float:
@@ -852,8 +885,9 @@ class KosisClient:
 
         status = resp.status_code
         if status >= 500 or status in (408, 429):
-            return _Transient(f"HTTP {status}", http_status=status, rate_limited=status == 429,
-                              retry_after=_retry_after(resp))
+            return _Transient(
+                f"HTTP {status}", http_status=status, rate_limited=status == 429, retry_after=_retry_after(resp)
+            )
         if status != 200:
             raise self._error(ctx, f"unexpected HTTP status {status}", http_status=status)
 

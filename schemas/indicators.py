@@ -22,6 +22,9 @@ class IndicatorSpec:
     description: str
     key: tuple[str, ...]
     columns: tuple[Column, ...]
+    # SQL file (warehouse/sql/indicators/) listing where two sources disagree, for quality.source_issues.
+    comparison: str | None = None
+    comparison_label: str | None = None  # its quality.source_issues.source_table
 
     @property
     def table(self) -> TableSpec:
@@ -43,9 +46,12 @@ INDICATORS: tuple[IndicatorSpec, ...] = (
     IndicatorSpec(
         name="industrial_structure",
         unit="% of GRDP; percentage points",
-        formula="share_pct = sector GRDP / total GRDP x 100; change_pp = share_pct - share_pct of the previous "
+        formula="share_pct = sector GRDP / total GRDP x 100 (KOSIS current vintage where it covers the region-year, "
+        "else the paper's printed share); change_pp = share_pct - share_pct of the previous "
         "observed year of the same region and sector",
-        sources=("paper.grdp_structure",),
+        sources=("kosis.grdp_by_activity", "paper.grdp_structure"),
+        comparison="industrial_structure_vs_paper.sql",
+        comparison_label="Table 1 vs KOSIS",
         description="Industrial structure by GRDP: primary, secondary and tertiary shares by region and year.",
         key=("region_code", "year", "sector"),
         columns=(
@@ -61,9 +67,12 @@ INDICATORS: tuple[IndicatorSpec, ...] = (
     IndicatorSpec(
         name="sme_concentration",
         unit="%; percentage points; rank",
-        formula="gap = regional share - whole-country share; rank = RANK() over regions by share, descending "
+        formula="sme_firm_pct = SME establishments / all establishments x 100 (KOSIS current vintage where it "
+        "covers the region-year, else the paper's printed share); gap = regional share - whole-country share; rank = RANK() over regions by share, descending "
         "(country excluded, ties share a rank)",
-        sources=("paper.sme_share_manufacturing",),
+        sources=("kosis.manufacturing_by_size", "paper.sme_share_manufacturing", "reference.regions"),
+        comparison="sme_concentration_vs_paper.sql",
+        comparison_label="Table 2 vs KOSIS",
         description="How concentrated manufacturing is in SMEs (< 300 employees), by region: shares, gaps to "
         "the country and ranks.",
         key=("region_code", "year"),

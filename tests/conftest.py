@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from pipelines.definitions import ALL_ASSETS
+from pipelines.resources import KosisResource
 from schemas.registry import SOURCES_DIR
 from warehouse.io import SourceFiles, WarehouseResource
 
@@ -17,27 +18,34 @@ from warehouse.io import SourceFiles, WarehouseResource
 # logs that record each run (quality.check_results, quality.quarantine).
 COMPARED_SCHEMAS = ("reference", "paper", "kosis", "indicators")
 COMPARED_EXTRA = ("quality.source_issues",)
+# Columns that record when something was looked at, and so change with every run by design.
+VOLATILE = {"kosis.tables": "EXCLUDE (last_checked_at)"}
+BUILD_SPECIFIC = {"kosis.snapshots": "EXCLUDE (fetched_at, path)", "kosis.observations": "EXCLUDE (valid_from)"}
 
 
-def materialize(db_path: Path, sources_root: Path, selection=None) -> dg.ExecuteInProcessResult:
+def materialize(db_path: Path, sources_root: Path, selection=None, assets=None, kosis: KosisResource | None = None,
+                instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
     return dg.materialize(
-        ALL_ASSETS,
+        assets or ALL_ASSETS,
         selection=selection,
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=instance or dg.DagsterInstance.ephemeral(),
         resources={"warehouse": WarehouseResource(database=str(db_path), lock_timeout_s=5),
-                   "source_files": SourceFiles(root=str(sources_root))},
+                   "source_files": SourceFiles(root=str(sources_root)),
+                   "kosis": kosis or KosisResource()},
         raise_on_error=False,
     )
 
 
-def snapshot(db_path: Path) -> dict[str, list[tuple]]:
-    """Every row of every compared table, sorted, so two warehouses can be compared with ==."""
+def snapshot(db_path: Path, across_builds: bool = False) -> dict[str, list[tuple]]:
+    """Every row of every compared table, sorted, so two warehouses can be compared with ==.
+    across_builds: also leave out when and where a build ran (to compare two separate warehouses)."""
+    volatile = {**VOLATILE, **(BUILD_SPECIFIC if across_builds else {})}
     con = duckdb.connect(str(db_path), read_only=True)
     try:
         tables = [f"{s}.{t}" for s, t in con.execute(
             "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN "
             f"({', '.join(repr(s) for s in COMPARED_SCHEMAS)}) ORDER BY 1, 2").fetchall()]
-        return {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall(), key=repr)
+        return {t: sorted(con.execute(f"SELECT * {volatile.get(t, '')} FROM {t}").fetchall(), key=repr)
                 for t in tables + list(COMPARED_EXTRA)}
     finally:
         con.close()

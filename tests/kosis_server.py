@@ -263,6 +263,11 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "KosisTestServer/1.0"
     timeout = 20  # idle keep-alive connections end after this many seconds
 
+    def setup(self) -> None:
+        super().setup()
+        # headers and body go out in separate writes: without this, Nagle + delayed ACK cost 40 ms a request
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def do_GET(self) -> None:  # noqa: N802 - stdlib name
         self.server.kosis._handle(self)  # type: ignore[attr-defined]
 
@@ -313,8 +318,9 @@ class KosisServer:
         httpd = _HTTPServer((self.host, self._requested_port), _Handler)
         httpd.kosis = self
         self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="kosis-test-server", daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="kosis-test-server", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -439,7 +445,7 @@ class KosisServer:
         with self._lock:
             self.requests_log.append(logged)
 
-        route = split.path[len("/openapi/"):] if split.path.startswith("/openapi/") else None
+        route = split.path[len("/openapi/") :] if split.path.startswith("/openapi/") else None
         method = params.get("method", "")
         if route == "Param/statisticsParameterData.do" and method == "getList":
             target = "data"
@@ -463,8 +469,9 @@ class KosisServer:
                 headers = {}
                 if fault.kw.get("retry_after") is not None:
                     headers["Retry-After"] = str(fault.kw["retry_after"])
-                self._send(h, status, f"HTTP {status} (injected)".encode(), "text/plain; charset=utf-8",
-                           headers=headers)
+                self._send(
+                    h, status, f"HTTP {status} (injected)".encode(), "text/plain; charset=utf-8", headers=headers
+                )
                 return
             if fault.kind == "err":
                 text = self._error_json(fault.kw["code"])
@@ -581,9 +588,7 @@ class KosisServer:
             raise _KosisError("30")
 
         with self._lock:
-            level_sel = [
-                self._select(sent[i], [code for code, _ in table.levels[i]]) for i in range(table.n_levels)
-            ]
+            level_sel = [self._select(sent[i], [code for code, _ in table.levels[i]]) for i in range(table.n_levels)]
             item_sel = self._select(params["itmId"], [code for code, _, _ in table.items])
             if params.get("newEstPrdCnt"):
                 try:
@@ -620,10 +625,9 @@ class KosisServer:
             names = dict(table.levels[i])
             obj_nm = _js(table.level_names[i])
             n = i + 1
-            level_pairs.append([
-                (code, f'"C{n}":{_js(code)},"C{n}_NM":{_js(names[code])},"C{n}_OBJ_NM":{obj_nm},')
-                for code in codes
-            ])
+            level_pairs.append(
+                [(code, f'"C{n}":{_js(code)},"C{n}_NM":{_js(names[code])},"C{n}_OBJ_NM":{obj_nm},') for code in codes]
+            )
         items = {code: (name, unit) for code, name, unit in table.items}
         item_frags = [
             (code, f'"ITM_ID":{_js(code)},"ITM_NM":{_js(items[code][0])},"UNIT_NM":{_js(items[code][1])},')
@@ -672,16 +676,33 @@ class KosisServer:
             records = []
             for i, level in enumerate(table.levels):
                 for code, name in level:
-                    records.append({
-                        "ORG_ID": table.org_id, "TBL_ID": table.tbl_id, "OBJ_ID": chr(ord("A") + i),
-                        "OBJ_NM": table.level_names[i], "ITM_ID": code, "ITM_NM": name, "UP_ITM_ID": "",
-                        "OBJ_ID_SN": str(i + 1), "UNIT_NM": "",
-                    })
+                    records.append(
+                        {
+                            "ORG_ID": table.org_id,
+                            "TBL_ID": table.tbl_id,
+                            "OBJ_ID": chr(ord("A") + i),
+                            "OBJ_NM": table.level_names[i],
+                            "ITM_ID": code,
+                            "ITM_NM": name,
+                            "UP_ITM_ID": "",
+                            "OBJ_ID_SN": str(i + 1),
+                            "UNIT_NM": "",
+                        }
+                    )
             for code, name, unit in table.items:
-                records.append({
-                    "ORG_ID": table.org_id, "TBL_ID": table.tbl_id, "OBJ_ID": "ITEM", "OBJ_NM": "항목",
-                    "ITM_ID": code, "ITM_NM": name, "UP_ITM_ID": "", "OBJ_ID_SN": "0", "UNIT_NM": unit,
-                })
+                records.append(
+                    {
+                        "ORG_ID": table.org_id,
+                        "TBL_ID": table.tbl_id,
+                        "OBJ_ID": "ITEM",
+                        "OBJ_NM": "항목",
+                        "ITM_ID": code,
+                        "ITM_NM": name,
+                        "UP_ITM_ID": "",
+                        "OBJ_ID_SN": "0",
+                        "UNIT_NM": unit,
+                    }
+                )
         elif meta_type in META_TYPES_WITHOUT_DATA:
             raise _KosisError("30")
         else:
@@ -689,3 +710,51 @@ class KosisServer:
         if not records:
             raise _KosisError("30")
         return json.dumps(records, ensure_ascii=False, separators=(",", ":"))
+
+
+# --------------------------------------------------------------------------------------------------------
+# Command line: serve a generated table out of process (e.g. for benchmarks that should not share the GIL)
+# --------------------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m tests.kosis_server --regions 18 --classes 100 --items 5 --first 2001 --last 2111``
+
+    Prints ``base_url=http://127.0.0.1:PORT/openapi/`` and serves until interrupted.
+    """
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--tbl-id", default="DT_GENERATED")
+    parser.add_argument("--regions", type=int, default=18)
+    parser.add_argument("--classes", type=int, default=10)
+    parser.add_argument("--items", type=int, default=3)
+    parser.add_argument("--first", type=int, default=2001, help="first year")
+    parser.add_argument("--last", type=int, default=2020, help="last year")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--api-key", default="test-key")
+    parser.add_argument("--cell-limit", type=int, default=40000)
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    table = make_generated_table(
+        args.tbl_id,
+        args.regions,
+        args.classes,
+        args.items,
+        [str(y) for y in range(args.first, args.last + 1)],
+        args.seed,
+    )
+    server = KosisServer([table], api_key=args.api_key, cell_limit=args.cell_limit, port=args.port).start()
+    print(f"base_url={server.base_url}", flush=True)
+    print(f"cells={table.n_combinations}", file=sys.stderr, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

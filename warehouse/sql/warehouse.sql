@@ -42,16 +42,19 @@ CREATE TABLE IF NOT EXISTS quality.quarantine (
 
 CREATE TABLE IF NOT EXISTS kosis.snapshots (
     snapshot_sha256  VARCHAR PRIMARY KEY,
+    catalog_id       VARCHAR NOT NULL,
     org_id           VARCHAR NOT NULL,
     tbl_id           VARCHAR NOT NULL,
     request          VARCHAR NOT NULL,  -- the request URL, with the API key removed
     fetched_at       TIMESTAMP NOT NULL,
     n_records        INTEGER NOT NULL,
     path             VARCHAR NOT NULL,
-    origin           VARCHAR NOT NULL   -- 'live' (fetched) or 'bundled' (offline replay)
+    origin           VARCHAR NOT NULL,  -- 'live' (fetched) or 'bundled' (offline replay)
+    kosis_code       VARCHAR            -- NULL for data; '30' when KOSIS answered "no data"
 );
 
 CREATE TABLE IF NOT EXISTS kosis.observations (
+    cell_key         VARCHAR NOT NULL,  -- org|tbl|itm|c1..c8|prd_se|prd_de: one cell of one period
     org_id           VARCHAR NOT NULL,
     tbl_id           VARCHAR NOT NULL,
     itm_id           VARCHAR NOT NULL,
@@ -83,7 +86,19 @@ CREATE TABLE IF NOT EXISTS kosis.tables (
     last_lst_chn_de  VARCHAR,
     last_checked_at  TIMESTAMP,
     verified         BOOLEAN NOT NULL,     -- false: identified from public sources, not checked live
-    used_by          VARCHAR
+    used_by          VARCHAR,
+    region_code_system VARCHAR NOT NULL,
+    bundled_provenance VARCHAR
+);
+
+-- Which codes of a catalogued table an indicator reads, and as what (from the catalog's code_roles).
+CREATE TABLE IF NOT EXISTS kosis.code_roles (
+    catalog_id  VARCHAR NOT NULL,
+    itm_id      VARCHAR NOT NULL,
+    level       VARCHAR NOT NULL,  -- c1 .. c8
+    code        VARCHAR NOT NULL,
+    role        VARCHAR NOT NULL,
+    PRIMARY KEY (catalog_id, itm_id, level, code)
 );
 
 CREATE TABLE IF NOT EXISTS indicators.catalog (
