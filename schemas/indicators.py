@@ -68,8 +68,8 @@ INDICATORS: tuple[IndicatorSpec, ...] = (
         name="sme_concentration",
         unit="%; percentage points; rank",
         formula="sme_firm_pct = SME establishments / all establishments x 100 (KOSIS current vintage where it "
-        "covers the region-year, else the paper's printed share); gap = regional share - whole-country share; rank = RANK() over regions by share, descending "
-        "(country excluded, ties share a rank)",
+        "covers the region-year, else the paper's printed share); gap = regional share - whole-country share; "
+        "rank = RANK() over regions by share, descending (country excluded, ties share a rank)",
         sources=("kosis.manufacturing_by_size", "paper.sme_share_manufacturing", "reference.regions"),
         comparison="sme_concentration_vs_paper.sql",
         comparison_label="Table 2 vs KOSIS",

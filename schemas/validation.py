@@ -46,7 +46,8 @@ def structural_schema(spec: TableSpec) -> pa.DataFrameSchema:
 
 @cache
 def consistency_schema(spec: TableSpec) -> pa.DataFrameSchema:
-    checks = [pa.Check(rule.passes, name=rule.name, error=f"{rule.name}: {rule.description}") for rule in spec.consistency]
+    checks = [pa.Check(rule.passes, name=rule.name, error=f"{rule.name}: {rule.description}")
+              for rule in spec.consistency]
     return pa.DataFrameSchema(checks=checks, name=f"{spec.qualified_name}:consistency")
 
 
