@@ -28,6 +28,10 @@ test: install
 ui: install dagster-home
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
+# Benchmarks print `name: value` lines; they are measurements, not tests.
+bench: install
+	$(PY) -m benchmarks.bench_ingest
+
 lint: install
 	$(VENV)/bin/ruff check .
 

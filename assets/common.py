@@ -58,6 +58,7 @@ def check_result(
     severity: dg.AssetCheckSeverity,
     outcome: Validation | None,
     failures: list[dict] | None = None,
+    n_failures: int | None = None,
     extra_metadata: dict | None = None,
     description: str | None = None,
 ) -> dg.AssetCheckResult:
@@ -68,6 +69,8 @@ def check_result(
         count = outcome.n_failures if outcome is not None else 0
     else:
         count = len(failures)
+    if n_failures is not None:  # failures may be a sample of them
+        count = n_failures
     passed = count == 0 and (outcome is None or outcome.passed or failures is not None)
     details = json.dumps({"failures": failures[:50], **(extra_metadata or {}),
                           **({"note": description} if description else {})}, default=str, ensure_ascii=False)

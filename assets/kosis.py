@@ -15,7 +15,7 @@ from assets.common import OWNERS, check_result, markdown_table
 from pipelines.resources import KosisResource
 from schemas.kosis import CATALOG_PATH, KosisTable, load_catalog
 from warehouse.io import SourceFiles, WarehouseResource, transaction
-from warehouse.kosis_load import Snapshot, archive, merge, parse_snapshots, region_codes, validate_observations
+from warehouse.kosis_load import STAGED, Snapshot, archive, merge, region_codes, stage_snapshots, validate_staged
 
 CATALOG_KEY = dg.AssetKey(["kosis", "catalog"])
 
@@ -40,21 +40,17 @@ def replay_bundled(table: KosisTable, source_root: str, raw_dir: Path) -> list[S
 
 def fetch_live(table: KosisTable, kosis: KosisResource, raw_dir: Path, start: str, end: str,
                log) -> list[Snapshot]:
+    # The last body archived for a URL is the one the client accepted (earlier ones were retried).
     archived: dict[str, tuple[str, Path]] = {}
 
     def on_body(body: bytes, redacted_url: str) -> None:  # before the client parses anything
-        sha, path = archive(body, raw_dir)
-        archived[sha] = (sha, path)
+        archived[redacted_url] = archive(body, raw_dir)
 
     with kosis.client(on_body=on_body, logger=log) as client:
         bodies = client.get_data(table.org_id, table.tbl_id, obj_levels=list(table.obj_levels), itm_id=table.itm_id,
                                  prd_se=table.prd_se, start=start, end=end)
-    snapshots = []
-    for fetched in bodies:
-        sha, path = archive(fetched.body, raw_dir)
-        snapshots.append(Snapshot(sha, path, fetched.request_url, "live", len(fetched.records),
-                                  "30" if fetched.no_data else None))
-    return snapshots
+    return [Snapshot(*archived[b.request_url], b.request_url, "live", b.n_records, "30" if b.no_data else None)
+            for b in bodies]
 
 
 UPDATE_TABLE_SQL = """
@@ -104,24 +100,22 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
             period_range = f"{start}-{end}"
 
         with warehouse.get_connection() as con:
-            frame = parse_snapshots(con, snapshots)
-            codes = region_codes(con, table.region_code_system)
-        outcome = validate_observations(table, frame, codes)
-        rejected = outcome.failed_rows
-        unattributed = not outcome.passed and rejected.empty  # a failure that names no row: the whole frame
-        if unattributed:
-            yield check_result(context, warehouse, asset_key=key, check_name="observations_valid",
-                               severity=dg.AssetCheckSeverity.ERROR, outcome=outcome)
-            raise dg.Failure(f"KOSIS {table.org_id}/{table.tbl_id} ({period_range}): the response is not a table of "
-                             f"KOSIS records; nothing was written", metadata={"failures": str(outcome.summary())})
-        valid = frame.drop(index=rejected.index)
-        with warehouse.get_connection() as con, transaction(con):
-            merged = merge(con, table, snapshots, valid, rejected, run_id=context.run_id, asset=key.to_user_string(),
-                           now=now)
-            tbl_nm = frame["tbl_nm"].dropna().iloc[0] if "tbl_nm" in frame and frame["tbl_nm"].notna().any() else None
-            con.execute(UPDATE_TABLE_SQL, [tbl_nm, now, table.id])
-            current = con.execute("SELECT count(*), max(prd_de) FROM kosis.observations_current "
-                                  "WHERE org_id = ? AND tbl_id = ?", [table.org_id, table.tbl_id]).fetchone()
+            staged = stage_snapshots(con, snapshots)
+            outcome = validate_staged(con, table, region_codes(con, table.region_code_system))
+            if outcome.unattributed:  # a failure that names no row: the whole response is suspect
+                yield check_result(context, warehouse, asset_key=key, check_name="observations_valid",
+                                   severity=dg.AssetCheckSeverity.ERROR, outcome=None, failures=outcome.summary(),
+                                   n_failures=outcome.failure_cases.height)
+                raise dg.Failure(f"KOSIS {table.org_id}/{table.tbl_id} ({period_range}): the response is not a table "
+                                 f"of KOSIS records; nothing was written",
+                                 metadata={"failures": str(outcome.summary())})
+            with transaction(con):
+                merged = merge(con, table, snapshots, outcome, run_id=context.run_id, asset=key.to_user_string(),
+                               now=now)
+                tbl_nm = con.execute(f"SELECT any_value(tbl_nm) FROM {STAGED}").fetchone()[0]
+                con.execute(UPDATE_TABLE_SQL, [tbl_nm, now, table.id])
+                current = con.execute("SELECT count(*), max(prd_de) FROM kosis.observations_current "
+                                      "WHERE org_id = ? AND tbl_id = ?", [table.org_id, table.tbl_id]).fetchone()
         yield dg.MaterializeResult(metadata={
             "dagster/row_count": current[0],
             "last_period": current[1] or "",
@@ -134,9 +128,11 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
             "cells_revised": merged.revised,
             "cells_unchanged": merged.unchanged,
             "rows_quarantined": merged.quarantined,
+            "rows_staged": staged,
         })
         yield check_result(context, warehouse, asset_key=key, check_name="observations_valid",
-                           severity=dg.AssetCheckSeverity.WARN, outcome=outcome,
+                           severity=dg.AssetCheckSeverity.WARN, outcome=None, failures=outcome.summary(limit=50),
+                           n_failures=outcome.rejected.height,
                            extra_metadata={"rows_quarantined": merged.quarantined})
 
     return _kosis_table

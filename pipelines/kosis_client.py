@@ -230,10 +230,15 @@ class FetchedBody:
     params: dict[str, str]
     no_data: bool = False
     kosis_code: str | None = None
+    n_records: int = -1  # set from records; kept when a client built with keep_records=False drops them
+
+    def __post_init__(self) -> None:
+        if self.n_records < 0:
+            self.n_records = len(self.records)
 
     def __repr__(self) -> str:
         return (
-            f"FetchedBody(request_url={self.request_url!r}, n_records={len(self.records)}, "
+            f"FetchedBody(request_url={self.request_url!r}, n_records={self.n_records}, "
             f"n_bytes={len(self.body)}, no_data={self.no_data}, kosis_code={self.kosis_code!r})"
         )
 
@@ -469,6 +474,7 @@ class KosisClient:
         sleep: Callable[[float], Any] = time.sleep,
         logger: logging.Logger | None = None,
         rng: random.Random | None = None,
+        keep_records: bool = True,
     ) -> None:
         self._base_url = base_url if base_url.endswith("/") else base_url + "/"
         self._api_key = api_key or ""
@@ -484,6 +490,9 @@ class KosisClient:
         self._sleep = sleep
         self._log = logger if logger is not None else logging.getLogger(__name__)
         self._rng = rng if rng is not None else random.Random()
+        # False: a FetchedBody keeps neither body nor records, only their count. For callers that read the
+        # archived copy (on_body) instead, so a million-cell table is never held in memory twice.
+        self._keep_records = keep_records
         self._meta_cache: dict[tuple[str, str], _TableMeta] = {}
         self._prd_cache: dict[tuple[str, str, str], list[str]] = {}
         _install_log_redaction()
@@ -621,7 +630,10 @@ class KosisClient:
             hint = self._diagnose(req, raw) if raw.code in PARAM_CODES else None
             raise self._fatal_for_code(raw, ctx, hint=hint)
         records = self._parse_records(raw, ctx)
-        out.append(FetchedBody(raw.url, raw.body, records, self._public_params(req.params()), False, None))
+        if self._keep_records:
+            out.append(FetchedBody(raw.url, raw.body, records, self._public_params(req.params()), False, None))
+        else:
+            out.append(FetchedBody(raw.url, b"", [], self._public_params(req.params()), False, None, len(records)))
 
     def _parse_records(self, raw: _Raw, ctx: _Ctx) -> list[dict[str, str]]:
         try:

@@ -44,7 +44,7 @@ class KosisResource(dg.ConfigurableResource):
         return KosisClient(
             self.base_url, self.api_key, timeout=self.timeout_s, connect_timeout=self.connect_timeout_s,
             max_retries=self.max_retries, backoff_base=self.backoff_base_s, backoff_max=self.backoff_max_s,
-            cell_limit=self.cell_limit, on_body=on_body, logger=logger,
+            cell_limit=self.cell_limit, on_body=on_body, logger=logger, keep_records=False,
         )
 
 

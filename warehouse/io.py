@@ -61,6 +61,7 @@ class WarehouseResource(DuckDBResource):
     a lock held elsewhere is waited for `lock_timeout_s`, then the step fails naming the file."""
 
     lock_timeout_s: float = Field(default=60.0, description="How long to wait for another writer's lock.")
+    memory_limit: str = Field(default="512MB", description="DuckDB memory_limit: beyond it, DuckDB spills to disk.")
 
     @property
     def path(self) -> Path:
@@ -75,6 +76,7 @@ class WarehouseResource(DuckDBResource):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         con = connect_with_retry(self.path, timeout_s=self.lock_timeout_s)
         try:
+            con.execute(f"SET memory_limit = '{self.memory_limit}'")
             ensure_schema(con)
             yield con
         finally:

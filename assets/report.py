@@ -1,0 +1,672 @@
+"""The indicators report: one self-contained HTML page that shows what the warehouse holds.
+
+Everything on the page is read from the warehouse when the asset runs: the sections come from
+`indicators.catalog` (with each table's unit, formula and sources), the numbers from the indicator
+tables, region names from `reference.regions`, the verdicts from `indicators.paper_claims` and the
+data-quality section from `quality.*`. The page inlines Plotly's JavaScript once, so it opens with no
+network. It is written to `<warehouse dir>/reports/index.html` through a temporary file and a rename,
+so a reader never sees half a page.
+"""
+
+import html
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.offline import get_plotlyjs
+
+from assets.common import OWNERS
+from schemas.indicators import INDICATORS, PAPER_CLAIMS
+from warehouse.io import WarehouseResource
+
+REPORT_KEY = dg.AssetKey(["indicators_report"])
+DAEGU = "22"
+COUNTRY = "00"
+HIGHLIGHT = "#d62728"
+BASE = "#8da9c4"
+SERIES_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")
+VERDICT_ORDER = ("supported", "partly supported", "contradicted", "not evaluable")
+QUARANTINE_LIMIT = 100
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+
+
+# --- reading the warehouse ------------------------------------------------------------------------------
+
+@dataclass
+class ReportData:
+    catalog: pd.DataFrame
+    tables: dict[str, pd.DataFrame | None]  # indicator -> its table (None: listed in the catalog, missing)
+    regions: dict[str, str]  # region_code -> name_en
+    claims: pd.DataFrame
+    source_issues: pd.DataFrame
+    quarantine: pd.DataFrame
+    quarantine_total: int
+    checks: pd.DataFrame
+
+
+def _quoted(qualified_name: str) -> str:
+    return ".".join('"' + part.replace('"', '""') + '"' for part in qualified_name.split("."))
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, qualified_name: str) -> bool:
+    schema, _, name = qualified_name.rpartition(".")
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+                            [schema or "main", name]).fetchone()[0])
+
+
+def read_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
+    catalog = con.execute("SELECT * FROM indicators.catalog").df()
+    order = {s.name: i for i, s in enumerate([*INDICATORS, PAPER_CLAIMS])}
+    catalog = catalog.assign(_order=catalog["indicator"].map(order).fillna(len(order))) \
+        .sort_values(["_order", "indicator"]).drop(columns="_order").reset_index(drop=True)
+    tables: dict[str, pd.DataFrame | None] = {}
+    for row in catalog.itertuples(index=False):
+        tables[row.indicator] = (con.execute(f"SELECT * FROM {_quoted(row.table_name)}").df()
+                                 if _table_exists(con, row.table_name) else None)
+    regions = dict(con.execute("SELECT region_code, name_en FROM reference.regions").fetchall()) \
+        if _table_exists(con, "reference.regions") else {}
+    claims = tables.get("paper_claims")
+    if claims is None:
+        claims = pd.DataFrame(columns=["claim_id", "section", "claim_text", "observed", "verdict"])
+    claims = claims.sort_values("claim_id").reset_index(drop=True)
+    source_issues = con.execute(
+        "SELECT source_table, row_key, column_name, published, recomputed, difference, description "
+        "FROM quality.source_issues ORDER BY source_table, row_key, column_name").df()
+    quarantine_total = con.execute("SELECT count(*) FROM quality.quarantine").fetchone()[0]
+    quarantine = con.execute(
+        "SELECT quarantined_at, source, asset, reason, payload, run_id FROM quality.quarantine "
+        "ORDER BY quarantined_at DESC LIMIT ?", [QUARANTINE_LIMIT]).df()
+    checks = con.execute(
+        "SELECT asset, check_name, severity, passed, n_failures, details, evaluated_at, run_id "
+        "FROM quality.check_results "
+        "QUALIFY row_number() OVER (PARTITION BY asset, check_name ORDER BY evaluated_at DESC) = 1 "
+        "ORDER BY passed, severity, asset, check_name").df()
+    return ReportData(catalog=catalog, tables=tables, regions=regions, claims=claims,
+                      source_issues=source_issues, quarantine=quarantine, quarantine_total=int(quarantine_total),
+                      checks=checks)
+
+
+# --- formatting -----------------------------------------------------------------------------------------
+
+def esc(value: object) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _missing(value: object) -> bool:
+    try:
+        return value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt(value: object) -> str:
+    """A cell as text: integers >= 10,000 with separators, other numbers to at most two decimals."""
+    if _missing(value):
+        return ""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return "yes" if value else "no"
+    if isinstance(value, int) or (hasattr(value, "dtype") and getattr(value.dtype, "kind", "") in "iu"):
+        number = int(value)
+        return f"{number:,}" if abs(number) >= 10_000 else str(number)
+    if isinstance(value, float) or (hasattr(value, "dtype") and getattr(value.dtype, "kind", "") == "f"):
+        number = float(value)
+        if math.isinf(number):
+            return str(number)
+        text = f"{number:,.2f}" if abs(number) >= 10_000 else f"{number:.2f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    if isinstance(value, pd.Timestamp | datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
+def axis_title(unit: str) -> str:
+    """The first unit of the catalog's `unit` (e.g. '% of GRDP; percentage points' -> '% of GRDP')."""
+    return unit.split(";")[0].strip()
+
+
+def render_table(df: pd.DataFrame | None, *, row_class: Callable[[pd.Series], str] | None = None,
+                 cell_class: dict[str, Callable[[object], str]] | None = None, css_class: str = "data",
+                 long_columns: tuple[str, ...] = ()) -> str:
+    if df is None:
+        return '<p class="missing">The table is listed in the catalog but missing from the warehouse.</p>'
+    if df.empty:
+        return '<p class="empty">No rows.</p>'
+    constant = ""
+    if len(df) > 1:  # a long text that is the same in every row is said once, above the table
+        same = [c for c in df.columns if df[c].dtype == object and df[c].nunique(dropna=False) == 1
+                and len(fmt(df[c].iloc[0])) > 40]
+        constant = "".join(f'<p class="constant">Every row: <code>{esc(c)}</code> = {esc(fmt(df[c].iloc[0]))}</p>'
+                           for c in same)
+        df = df.drop(columns=same)
+    head = "".join(f"<th>{esc(c)}</th>" for c in df.columns)
+    numeric = {c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])}
+    body = []
+    for _, row in df.astype(object).iterrows():  # object: no per-row upcasting of ints to floats
+        cells = []
+        for col in df.columns:
+            value = row[col]
+            classes = ["num"] if col in numeric else []
+            if cell_class and col in cell_class:
+                classes.append(cell_class[col](value))
+            text = esc(fmt(value))
+            if col not in numeric and len(text) > 40:
+                classes.append("long")
+            elif col not in numeric and len(text) <= 24:
+                classes.append("short")
+            if col in long_columns and len(text) > 160:
+                text = f"<details><summary>{esc(fmt(value)[:120])}…</summary><pre>{text}</pre></details>"
+            cls = f' class="{" ".join(c for c in classes if c)}"' if any(classes) else ""
+            cells.append(f"<td{cls}>{text}</td>")
+        rcls = row_class(row) if row_class else ""
+        attr = f' class="{esc(rcls)}"' if rcls else ""
+        body.append(f"<tr{attr}>{''.join(cells)}</tr>")
+    return (f'{constant}<div class="table-wrap"><table class="{css_class}"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div>')
+
+
+# --- charts ---------------------------------------------------------------------------------------------
+
+@dataclass
+class Chart:
+    indicator: str
+    kind: str  # lines | ranked | stacked | bars
+    title: str
+    figure: go.Figure
+    caption: str = ""
+
+
+@dataclass
+class Section:
+    indicator: str
+    charts: list[Chart] = field(default_factory=list)
+    note: str = ""
+
+
+def _label(regions: dict[str, str], code: object) -> str:
+    return regions.get(str(code), str(code))
+
+
+def _layout(fig: go.Figure, *, title: str, height: int, x_title: str = "", y_title: str = "",
+            legend: bool = True) -> go.Figure:
+    fig.update_layout(template="plotly_white", title={"text": esc(title), "x": 0, "font": {"size": 15}},
+                      height=height, margin={"l": 10, "r": 20, "t": 50, "b": 40}, showlegend=legend,
+                      legend={"orientation": "h", "y": -0.15}, font={"family": "system-ui, sans-serif"})
+    fig.update_xaxes(title_text=esc(x_title), automargin=True)
+    fig.update_yaxes(title_text=esc(y_title), automargin=True)
+    return fig
+
+
+def _latest_year(df: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    if "year" not in df or df["year"].isna().all():
+        return df, ""
+    year = int(df["year"].max())
+    return df[df["year"] == year], str(year)
+
+
+def _axis_max(values) -> float:
+    """Upper end of a bar chart's value axis, with room for the bar labels."""
+    numbers = [float(v) for v in values if not _missing(v)]
+    return max(numbers, default=1.0) * 1.18 or 1.0
+
+
+def _ranked_bars(df: pd.DataFrame, regions: dict[str, str], *, indicator: str, value: str, title: str,
+                 unit: str) -> Chart:
+    """Horizontal bars of the regions (country row excluded) ranked by `value`, Daegu highlighted,
+    the country's value as a dashed reference line."""
+    latest, year = _latest_year(df.dropna(subset=[value]))
+    country = latest[latest["region_code"] == COUNTRY]
+    bars = latest[latest["region_code"] != COUNTRY].sort_values([value, "region_code"], ascending=[False, True])
+    labels = [_label(regions, c) for c in bars["region_code"]]
+    colors = [HIGHLIGHT if c == DAEGU else BASE for c in bars["region_code"]]
+    fig = go.Figure(go.Bar(
+        x=bars[value], y=labels, orientation="h", marker_color=colors, name=value,
+        text=[fmt(v) for v in bars[value]], textposition="outside", cliponaxis=False,
+        customdata=bars["region_code"], hovertemplate="%{y} (%{customdata}): %{x:.2f}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(range=[0, _axis_max([*bars[value], *country[value]])])
+    if len(country):
+        reference = float(country[value].iloc[0])
+        fig.add_vline(x=reference, line_dash="dash", line_color="#555",
+                      annotation_text=esc(f"{_label(regions, COUNTRY)} {fmt(reference)}"),
+                      annotation_position="top")
+    full_title = f"{title}{f', {year}' if year else ''}"
+    _layout(fig, title=full_title, height=120 + 26 * max(len(bars), 3), x_title=unit, legend=False)
+    return Chart(indicator, "ranked", full_title, fig,
+                 f"Regions ranked by {value}; {_label(regions, DAEGU)} ({DAEGU}) highlighted in red; dashed line: "
+                 f"{_label(regions, COUNTRY)}.")
+
+
+def chart_industrial_structure(df: pd.DataFrame, regions: dict[str, str], unit: str) -> list[Chart]:
+    fig = go.Figure()
+    multi_region = df["region_code"].nunique() > 1
+    sectors = sorted(df["sector"].dropna().unique())
+    color = {s: SERIES_COLORS[i % len(SERIES_COLORS)] for i, s in enumerate(sectors)}
+    has_daegu = (df["region_code"] == DAEGU).any()
+    for (region, sector), rows in df.sort_values("year").groupby(["region_code", "sector"], sort=True):
+        name = f"{_label(regions, region)} · {sector}" if multi_region else str(sector)
+        fig.add_trace(go.Scatter(
+            x=rows["year"], y=rows["share_pct"], mode="lines+markers", name=esc(name),
+            line={"color": color[sector], "dash": "solid" if region == DAEGU or not has_daegu else "dot"},
+            visible=True if region == DAEGU or not has_daegu else "legendonly",
+            hovertemplate=f"{esc(name)} %{{x}}: %{{y:.1f}}<extra></extra>"))
+    regions_shown = ", ".join(_label(regions, r) for r in sorted(df["region_code"].unique()))
+    title = f"Sector shares of GRDP over the years ({regions_shown})"
+    _layout(fig, title=title, height=420, x_title="year", y_title=axis_title(unit))
+    return [Chart("industrial_structure", "lines", title, fig,
+                  "One line per sector" + (f"; regions other than {_label(regions, DAEGU)} are in the legend "
+                                           "(click to show)" if multi_region else "") + ".")]
+
+
+def chart_sme_concentration(df: pd.DataFrame, regions: dict[str, str], unit: str) -> list[Chart]:
+    return [_ranked_bars(df, regions, indicator="sme_concentration", value="sme_worker_pct",
+                         title="SME workers among manufacturing employment by region", unit="sme_worker_pct (%)")]
+
+
+def chart_st_budget_dependence(df: pd.DataFrame, regions: dict[str, str], unit: str) -> list[Chart]:
+    ranked = _ranked_bars(df, regions, indicator="st_budget_dependence", value="national_share_pct",
+                          title="National fund share of the regional S&T budget", unit="national_share_pct (%)")
+    latest, year = _latest_year(df)
+    order = latest.sort_values(["national_share_pct", "region_code"], ascending=[False, True])
+    order = pd.concat([order[order["region_code"] == COUNTRY], order[order["region_code"] != COUNTRY]])
+    labels = [f"<b>{esc(_label(regions, c))}</b>" if c == DAEGU else esc(_label(regions, c))
+              for c in order["region_code"]]
+    fig = go.Figure()
+    parts = [("national_share_pct", "national", "#1f77b4"), ("regional_share_pct", "regional", "#2ca02c"),
+             ("other_share_pct", "other", "#bbbbbb")]
+    for column, name, colour in parts:
+        if column not in order:
+            continue
+        fig.add_trace(go.Bar(
+            x=order[column], y=labels, orientation="h", name=name,
+            marker={"color": colour, "line": {"color": [HIGHLIGHT if c == DAEGU else "rgba(0,0,0,0)"
+                                                        for c in order["region_code"]], "width": 2}},
+            hovertemplate=f"%{{y}} {name}: %{{x:.1f}}%<extra></extra>"))
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(range=[0, 100])
+    title = f"Composition of the S&T budget: national / regional / other{f', {year}' if year else ''}"
+    _layout(fig, title=title, height=160 + 26 * max(len(order), 3), x_title="% of the region's S&T budget")
+    stacked = Chart("st_budget_dependence", "stacked", title, fig,
+                    f"Shares recomputed from amounts; {_label(regions, DAEGU)} in bold with a red outline.")
+    return [ranked, stacked]
+
+
+def chart_st_program_mix(df: pd.DataFrame, regions: dict[str, str], unit: str) -> list[Chart]:
+    rows = df.sort_values("year")
+    fig = go.Figure(go.Scatter(
+        x=rows["year"], y=rows["national_share_pct"], mode="lines+markers+text", name="national_share_pct",
+        text=[fmt(v) for v in rows["national_share_pct"]], textposition="top center",
+        line={"color": SERIES_COLORS[0]}, hovertemplate="%{x}: %{y:.2f}%<extra></extra>"))
+    fig.update_yaxes(range=[0, 100])
+    fig.update_xaxes(tickmode="array", tickvals=list(rows["year"]))
+    title = "National programs' share of Daegu's S&T programs"
+    _layout(fig, title=title, height=380, x_title="year", y_title="national_share_pct (%)", legend=False)
+    return [Chart("st_program_mix", "lines", title, fig, "Recomputed from the program counts.")]
+
+
+def chart_rd_orientation(df: pd.DataFrame, regions: dict[str, str], unit: str) -> list[Chart]:
+    rows = df.sort_values(["source", "year"])
+    labels = [f"{t} {y}" if "source_table" in rows else f"{s} {y}"
+              for s, t, y in zip(rows["source"], rows.get("source_table", rows["source"]), rows["year"], strict=True)]
+    fig = go.Figure()
+    columns = [c for c in ("research_oriented_pct", "firm_oriented_pct", "intermediary_pct", "other_pct") if c in rows]
+    for i, column in enumerate(columns):
+        fig.add_trace(go.Bar(x=labels, y=rows[column], name=column, marker_color=SERIES_COLORS[i],
+                             text=[fmt(v) for v in rows[column]], textposition="outside", cliponaxis=False,
+                             customdata=rows["source"],
+                             hovertemplate=f"%{{customdata}}<br>{column}: %{{y:.1f}}<extra></extra>"))
+    fig.update_layout(barmode="group")
+    title = "Research- vs firm-oriented R&D"
+    fig.update_yaxes(range=[0, _axis_max([v for c in columns for v in rows[c]])])
+    _layout(fig, title=title, height=420, y_title="%")
+    return [Chart("rd_orientation", "bars", title, fig,
+                  "Table 8: Daegu's programs by managing body; Table 9: national R&D investment by research body.")]
+
+
+def chart_land_price_gap(df: pd.DataFrame, regions: dict[str, str], unit: str) -> list[Chart]:
+    rows = df.sort_values(["price_krw_thousand_per_3_3m2", "complex"], ascending=[False, True])
+    in_daegu = rows["in_daegu"].fillna(False).astype(bool) if "in_daegu" in rows else rows["city"] == "Daegu"
+    labels = [f"{c} ({city})" for c, city in zip(rows["complex"], rows["city"], strict=True)]
+    ratio = rows["ratio_to_peripheral_mean"] if "ratio_to_peripheral_mean" in rows else [None] * len(rows)
+    fig = go.Figure(go.Bar(
+        x=rows["price_krw_thousand_per_3_3m2"], y=[esc(label) for label in labels], orientation="h",
+        marker_color=[HIGHLIGHT if d else BASE for d in in_daegu], name="price",
+        text=[f"{fmt(p)} (×{fmt(r)})" if not _missing(r) else fmt(p)
+              for p, r in zip(rows["price_krw_thousand_per_3_3m2"], ratio, strict=True)],
+        textposition="outside", cliponaxis=False, hovertemplate="%{y}: %{x}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    if "peripheral_mean_price" in rows and rows["peripheral_mean_price"].notna().any():
+        mean = float(rows["peripheral_mean_price"].dropna().iloc[0])
+        fig.add_vline(x=mean, line_dash="dash", line_color="#555",
+                      annotation_text=esc(f"peripheral mean {fmt(mean)}"), annotation_position="top")
+    fig.update_xaxes(range=[0, _axis_max(rows["price_krw_thousand_per_3_3m2"])])
+    title = "Sale prices of new industrial complexes"
+    _layout(fig, title=title, height=140 + 30 * max(len(rows), 3), x_title=axis_title(unit), legend=False)
+    return [Chart("land_price_gap", "bars", title, fig,
+                  "Daegu complexes in red; labels: price (ratio to the mean of the peripheral complexes).")]
+
+
+CHARTS: dict[str, Callable[[pd.DataFrame, dict[str, str], str], list[Chart]]] = {
+    "industrial_structure": chart_industrial_structure,
+    "sme_concentration": chart_sme_concentration,
+    "st_budget_dependence": chart_st_budget_dependence,
+    "st_program_mix": chart_st_program_mix,
+    "rd_orientation": chart_rd_orientation,
+    "land_price_gap": chart_land_price_gap,
+}
+
+
+def chart_html(chart: Chart, index: int) -> str:
+    div_id = f"plot-{chart.indicator}-{chart.kind}-{index}"
+    plot = pio.to_html(chart.figure, full_html=False, include_plotlyjs=False, div_id=div_id, config=PLOTLY_CONFIG,
+                       default_width="100%", default_height=f"{chart.figure.layout.height or 420}px")
+    return (f'<figure class="chart-figure"><div class="chart" id="chart-{esc(chart.indicator)}-{esc(chart.kind)}" '
+            f'data-indicator="{esc(chart.indicator)}" data-chart="{esc(chart.kind)}">{plot}</div>'
+            f"<figcaption>{esc(chart.caption)}</figcaption></figure>")
+
+
+# --- the page -------------------------------------------------------------------------------------------
+
+CSS = """
+:root { --ink: #1d2733; --muted: #5b6b7c; --line: #dde3ea; --daegu: #fdecec; }
+* { box-sizing: border-box; }
+body { font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans KR", sans-serif; color: var(--ink);
+       margin: 0; background: #f6f8fa; line-height: 1.45; }
+header { background: #1d3557; color: #fff; padding: 24px 32px; }
+header h1 { margin: 0 0 6px; font-size: 24px; }
+header p { margin: 0; color: #d6e2f0; }
+nav { padding: 10px 32px; background: #fff; border-bottom: 1px solid var(--line); position: sticky; top: 0;
+      z-index: 5; }
+nav a { margin-right: 14px; color: #1d3557; text-decoration: none; font-size: 14px; }
+main { max-width: 1200px; margin: 0 auto; padding: 16px 24px 48px; }
+section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 18px 22px; margin: 18px 0; }
+h2 { margin: 0 0 6px; font-size: 20px; }
+h3 { margin: 18px 0 6px; font-size: 16px; }
+dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 8px 0 12px; font-size: 14px; }
+dl.meta dt { color: var(--muted); } dl.meta dd { margin: 0; }
+code { background: #f0f3f6; padding: 1px 4px; border-radius: 3px; font-size: 13px; }
+figure.chart-figure { margin: 12px 0; } figcaption { color: var(--muted); font-size: 13px; }
+.chart { width: 100%; min-height: 200px; }
+.table-wrap { overflow-x: auto; margin: 8px 0 4px; }
+table.data { border-collapse: collapse; font-size: 13px; width: 100%; }
+table.data th, table.data td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left;
+                               vertical-align: top; }
+table.data th { background: #f0f3f6; position: sticky; top: 0; }
+table.data td.long { min-width: 16em; }
+table.data td.short { white-space: nowrap; }
+p.constant { font-size: 13px; color: var(--muted); margin: 4px 0; }
+table.data td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.daegu td { background: var(--daegu); font-weight: 600; }
+.badge, td.verdict, td.check { font-weight: 600; }
+.small { font-size: 12px; color: var(--muted); }
+table.claims-table td:nth-child(1) { width: 11em; }
+.badge { display: inline-block; padding: 2px 10px; border-radius: 12px; margin: 2px 6px 2px 0; font-size: 13px; }
+.verdict-supported { background: #d8f3dc; color: #1b5e20; }
+.verdict-partly-supported { background: #fff3cd; color: #7a5a00; }
+.verdict-contradicted { background: #f8d7da; color: #842029; }
+.verdict-not-evaluable { background: #e9ecef; color: #495057; }
+.check-passed { background: #d8f3dc; color: #1b5e20; }
+.check-failed-warn { background: #fff3cd; color: #7a5a00; }
+.check-failed-error { background: #f8d7da; color: #842029; }
+pre { white-space: pre-wrap; word-break: break-word; font-size: 12px; margin: 4px 0; }
+p.note, p.empty, p.missing { color: var(--muted); }
+footer { color: var(--muted); font-size: 12px; text-align: center; padding: 12px; }
+"""
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")
+
+
+def _with_region_names(df: pd.DataFrame, regions: dict[str, str]) -> pd.DataFrame:
+    if "region_code" not in df.columns or not regions:
+        return df
+    out = df.copy()
+    out.insert(list(df.columns).index("region_code") + 1, "region", [_label(regions, c) for c in df["region_code"]])
+    return out
+
+
+def _is_daegu(row: pd.Series) -> bool:
+    if row.get("region_code") == DAEGU:
+        return True
+    in_daegu = row.get("in_daegu")
+    return not _missing(in_daegu) and bool(in_daegu)
+
+
+def _daegu_rows(table: pd.DataFrame | None) -> Callable[[pd.Series], str] | None:
+    """Highlights Daegu's rows, unless every row is Daegu's (then highlighting says nothing)."""
+    if table is None or table.empty:
+        return None
+    flags = [_is_daegu(r) for _, r in table.iterrows()]
+    if all(flags) or not any(flags):
+        return None
+    return lambda row: "daegu" if _is_daegu(row) else ""
+
+
+def indicator_section(row, table: pd.DataFrame | None, regions: dict[str, str], charts: list[Chart],
+                      first_chart_index: int) -> str:
+    name = str(row.indicator)
+    parts = [f'<section class="indicator" id="{esc(_slug(name))}" data-indicator="{esc(name)}">',
+             f"<h2>{esc(name)}</h2>", f"<p>{esc(row.description)}</p>",
+             '<dl class="meta">',
+             f"<dt>table</dt><dd><code>{esc(row.table_name)}</code> "
+             f"({len(table) if table is not None else 0} rows)</dd>",
+             f"<dt>unit</dt><dd>{esc(row.unit)}</dd>",
+             f"<dt>formula</dt><dd>{esc(row.formula)}</dd>",
+             f"<dt>sources</dt><dd>{esc(row.sources)}</dd>"]
+    source_used = getattr(row, "source_used", None)
+    if not _missing(source_used):
+        parts.append(f"<dt>data used</dt><dd>{esc(source_used)}</dd>")
+    parts.append("</dl>")
+    if charts:
+        parts += [chart_html(c, first_chart_index + i) for i, c in enumerate(charts)]
+    elif table is not None and not table.empty:
+        parts.append('<p class="note">No chart is defined for this indicator yet (assets/report.py CHARTS).</p>')
+    parts.append(f"<h3>Table <code>{esc(row.table_name)}</code></h3>")
+    parts.append(render_table(_with_region_names(table, regions) if table is not None else None,
+                              row_class=_daegu_rows(table)))
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _verdict_class(verdict: object) -> str:
+    return f"verdict verdict-{_slug(str(verdict))}"
+
+
+def claims_section(data: ReportData, catalog_row) -> str:
+    claims = data.claims
+    counts = claims["verdict"].value_counts().to_dict() if len(claims) else {}
+    verdicts = [v for v in VERDICT_ORDER if v in counts] + sorted(set(counts) - set(VERDICT_ORDER))
+    badges = "".join(f'<span class="badge {_verdict_class(v)}">{esc(v)}: {counts[v]}</span>' for v in verdicts)
+    parts = ['<section class="claims" id="paper-claims" data-indicator="paper_claims">',
+             "<h2>The paper's claims, checked against the warehouse</h2>"]
+    if catalog_row is not None:
+        parts.append(f"<p>{esc(catalog_row.description)} <code>{esc(catalog_row.table_name)}</code>; "
+                     f"{esc(catalog_row.formula)}.</p>")
+    parts.append(f'<p class="verdicts">{badges}</p>')
+    if claims.empty:
+        parts += ['<p class="empty">No claims evaluated.</p>', "</section>"]
+        return "\n".join(parts)
+    rows = []
+    for claim in claims.astype(object).to_dict("records"):
+        evidence = esc(fmt(claim.get("evidence_tables")))
+        if not _missing(claim.get("query")):
+            evidence += f"<details><summary>query</summary><pre>{esc(claim['query'])}</pre></details>"
+        rows.append(
+            f'<tr data-claim-id="{esc(claim["claim_id"])}"><td><b>{esc(claim["claim_id"])}</b><br>'
+            f'<span class="small">{esc(fmt(claim.get("section")))}</span></td>'
+            f'<td class="long">{esc(fmt(claim.get("claim_text")))}</td>'
+            f'<td class="long">{esc(fmt(claim.get("observed")))}</td>'
+            f'<td class="{_verdict_class(claim.get("verdict"))}">{esc(fmt(claim.get("verdict")))}</td>'
+            f'<td class="small">{evidence}</td></tr>')
+    parts.append('<div class="table-wrap"><table class="data claims-table"><thead><tr><th>claim</th>'
+                 "<th>the paper says</th><th>the warehouse shows</th><th>verdict</th><th>evidence</th></tr></thead>"
+                 f"<tbody>{''.join(rows)}</tbody></table></div>")
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _check_class(result: object) -> str:
+    """The colour of a check's result cell: 'passed', 'failed (ERROR)' or 'failed (WARN)'."""
+    if result == "passed":
+        return "check check-passed"
+    return "check check-failed-error" if "ERROR" in str(result) else "check check-failed-warn"
+
+
+def quality_section(data: ReportData) -> str:
+    checks = data.checks
+    n_failed = int((~checks["passed"].astype(bool)).sum()) if len(checks) else 0
+    parts = ['<section class="quality" id="data-quality">', "<h2>Data quality</h2>",
+             f"<h3>Inconsistencies in the sources as published (<code>quality.source_issues</code>, "
+             f"{len(data.source_issues)} rows)</h3>",
+             "<p>Recorded, not corrected: the warehouse keeps the published values.</p>",
+             render_table(data.source_issues, css_class="data source-issues"),
+             f"<h3>Quarantined rows (<code>quality.quarantine</code>, {data.quarantine_total} rows"
+             f"{f'; the latest {len(data.quarantine)} shown' if data.quarantine_total > len(data.quarantine) else ''})"
+             "</h3>",
+             render_table(data.quarantine, css_class="data quarantine", long_columns=("payload",)),
+             f"<h3>Latest checks (<code>quality.check_results</code>, latest evaluation per asset and check: "
+             f"{len(checks)} checks, {n_failed} not passed)</h3>"]
+    if len(checks):
+        shown = checks.assign(
+            result=["passed" if p else f"failed ({sev})" for p, sev in
+                    zip(checks["passed"], checks["severity"], strict=True)],
+            details=[None if p else d for p, d in zip(checks["passed"], checks["details"], strict=True)],
+            run=[str(r)[:8] for r in checks["run_id"]])
+        shown = shown[["asset", "check_name", "severity", "result", "n_failures", "evaluated_at", "run", "details"]]
+        parts.append(render_table(shown, css_class="data checks", long_columns=("details",),
+                                  cell_class={"result": _check_class}))
+    else:
+        parts.append('<p class="empty">No check results recorded.</p>')
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def build_sections(data: ReportData) -> tuple[list[Section], list[Chart]]:
+    sections: list[Section] = []
+    charts: list[Chart] = []
+    for row in data.catalog.itertuples(index=False):
+        if row.indicator == PAPER_CLAIMS.name:
+            continue
+        table = data.tables.get(row.indicator)
+        builder = CHARTS.get(row.indicator)
+        made = builder(table, data.regions, str(row.unit)) if builder and table is not None and len(table) else []
+        sections.append(Section(row.indicator, made))
+        charts += made
+    return sections, charts
+
+
+def render_report(data: ReportData, generated_at: datetime | None = None) -> tuple[str, int]:
+    """The page and its number of charts."""
+    generated_at = generated_at or datetime.now(UTC)
+    sections, charts = build_sections(data)
+    rows = {r.indicator: r for r in data.catalog.itertuples(index=False)}
+    body: list[str] = []
+    index = 0
+    for section in sections:
+        body.append(indicator_section(rows[section.indicator], data.tables.get(section.indicator), data.regions,
+                                      section.charts, index))
+        index += len(section.charts)
+    body.append(claims_section(data, rows.get(PAPER_CLAIMS.name)))
+    body.append(quality_section(data))
+    nav = "".join(f'<a href="#{esc(_slug(s.indicator))}">{esc(s.indicator)}</a>' for s in sections)
+    nav += '<a href="#paper-claims">claims</a><a href="#data-quality">data quality</a>'
+    counts = data.claims["verdict"].value_counts().to_dict() if len(data.claims) else {}
+    failed = int((~data.checks["passed"].astype(bool)).sum()) if len(data.checks) else 0
+    summary = (f"{len(sections)} indicator tables, {len(charts)} charts; {len(data.claims)} claims "
+               f"({', '.join(f'{counts[v]} {v}' for v in VERDICT_ORDER if v in counts)}); "
+               f"{len(data.source_issues)} source inconsistencies; {data.quarantine_total} quarantined rows; "
+               f"{failed} of {len(data.checks)} latest checks not passed.")
+    page = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="assets/report.py (Dagster asset indicators_report)">
+<title>Regional innovation indicators: report</title>
+<style>{CSS}</style>
+<script type="text/javascript">{get_plotlyjs()}</script>
+</head>
+<body>
+<header>
+<h1>Regional innovation statistics, Korea: indicators report</h1>
+<p>{esc(summary)} Generated {esc(generated_at.strftime("%Y-%m-%d %H:%M UTC"))} from the warehouse.</p>
+</header>
+<nav>{nav}</nav>
+<main>
+{chr(10).join(body)}
+</main>
+<footer>Self-contained page: all data and the charting library are embedded; it needs no network.</footer>
+</body>
+</html>
+"""
+    return page, len(charts)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def report_path(warehouse: WarehouseResource) -> Path:
+    return warehouse.path.parent / "reports" / "index.html"
+
+
+def _summary_markdown(data: ReportData, n_charts: int, path: Path) -> str:
+    lines = [f"**Report:** `{path}` ({n_charts} charts)", "", "| indicator | rows |", "|---|---|"]
+    for row in data.catalog.itertuples(index=False):
+        table = data.tables.get(row.indicator)
+        lines.append(f"| {row.indicator} | {len(table) if table is not None else 'missing'} |")
+    counts = data.claims["verdict"].value_counts().to_dict() if len(data.claims) else {}
+    lines += ["", "**Claims:** " + (", ".join(f"{v}: {n}" for v, n in sorted(counts.items())) or "none")]
+    failed = data.checks[~data.checks["passed"].astype(bool)] if len(data.checks) else data.checks
+    lines.append(f"**Source inconsistencies:** {len(data.source_issues)}; **quarantined rows:** "
+                 f"{data.quarantine_total}; **latest checks not passed:** {len(failed)} of {len(data.checks)}")
+    for r in failed.itertuples(index=False):
+        lines.append(f"- {r.severity} `{r.asset}` / {r.check_name}: {r.n_failures} failures")
+    return "\n".join(lines)
+
+
+@dg.asset(
+    key=REPORT_KEY,
+    deps=[dg.AssetKey(["indicators", s.name]) for s in INDICATORS] + [dg.AssetKey(["indicators", "paper_claims"])],
+    group_name="publish",
+    kinds={"html"},
+    owners=OWNERS,
+    description="A self-contained HTML report at `warehouse/data/reports/index.html` (beside the warehouse): for "
+    "every table of `indicators.catalog` its unit, formula, sources, a chart and the table; the paper's claims "
+    "with colour-coded verdicts; and the data-quality picture (source inconsistencies, quarantined rows, the "
+    "latest check results). Everything is read from the warehouse; Plotly's JavaScript is inlined, so the page "
+    "opens offline. Written to a temporary file and renamed over the old page.",
+)
+def indicators_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.get_connection() as con:
+        data = read_report_data(con)
+    page, n_charts = render_report(data)
+    path = report_path(warehouse)
+    write_atomically(path, page)
+    size = path.stat().st_size
+    context.log.info(f"wrote {path} ({size:,} bytes, {n_charts} charts)")
+    return dg.MaterializeResult(metadata={
+        "path": dg.MetadataValue.path(str(path)),
+        "size_bytes": size,
+        "n_charts": n_charts,
+        "n_claims": len(data.claims),
+        "summary": dg.MetadataValue.md(_summary_markdown(data, n_charts, path)),
+    })
