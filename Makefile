@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3
 export DAGSTER_HOME := $(CURDIR)/dagster_home
 
-.PHONY: install run test ui refresh bench lint clean dagster-home
+.PHONY: install run test ui refresh bench lint clean dagster-home browser
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,12 +17,20 @@ install: $(VENV)/.installed
 # Dagster keeps run history, schedules and sensor state here (git-ignored).
 dagster-home:
 	mkdir -p $(DAGSTER_HOME)
-	test -f $(DAGSTER_HOME)/dagster.yaml || cp pipelines/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	cp pipelines/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 
 run: install dagster-home
 	$(PY) -m pipelines.run
 
-test: install
+# One refresh cycle, synchronously: new or revised KOSIS periods only, then indicators and publication.
+refresh: install dagster-home
+	$(PY) -m pipelines.refresh
+
+# The browser tests need Debian's chromium and chromium-driver (installed here if missing).
+browser:
+	bash scripts/install-browser.sh
+
+test: install browser
 	$(PY) -m pytest
 
 ui: install dagster-home

@@ -18,7 +18,7 @@ import pandas as pd
 from assets.common import OWNERS, check_result, ddl_columns, markdown_table, sha256_file, table_metadata
 from schemas.registry import FILE_TABLES, Column, TableSpec
 from schemas.validation import Validation, source_issues, validate_consistency, validate_structure
-from warehouse.io import SourceFiles, WarehouseResource, quarantine_rows, replace_table, transaction
+from warehouse.io import WAREHOUSE_POOL, SourceFiles, WarehouseResource, quarantine_rows, replace_table, transaction
 
 PROVENANCE_COLUMNS = (
     Column("source_table", "VARCHAR", "The printed table this row comes from, e.g. 'Table 6'"),
@@ -74,6 +74,7 @@ def build_source_asset(spec: TableSpec) -> dg.AssetsDefinition:
         group_name="sources",
         kinds={"csv", "pandera"},
         owners=OWNERS,
+        pool=WAREHOUSE_POOL,
         description=f"{printed}, transcribed in `assets/sources/{spec.file}`, read as text and validated "
         f"against the pandera schema generated from `schemas/registry.py`.",
         metadata={"file": spec.file, "source_note": spec.source_note or "", "unit": spec.unit or ""},
@@ -129,6 +130,7 @@ def build_table_asset(spec: TableSpec) -> dg.AssetsDefinition:
         group_name=spec.schema,
         kinds={"duckdb"},
         owners=OWNERS,
+        pool=WAREHOUSE_POOL,
         description=f"`{spec.qualified_name}`: {spec.description}"
         + (f" Printed as {spec.source_table}. {spec.source_note}" if spec.source_table else ""),
         metadata={"dagster/column_schema": dg.TableSchema(

@@ -17,11 +17,16 @@ import yaml
 from assets.common import OWNERS, check_result, ddl_columns, table_metadata
 from schemas.indicators import INDICATORS, PAPER_CLAIMS, IndicatorSpec
 from schemas.validation import validate_structure
-from warehouse.io import SQL_DIR, WarehouseResource, replace_table, transaction
+from warehouse.io import SQL_DIR, WAREHOUSE_POOL, WarehouseResource, replace_table, transaction
 
 INDICATOR_SQL_DIR = SQL_DIR / "indicators"
 CLAIMS_FILE = SQL_DIR / "claims.yaml"
-AUTOMATION = dg.AutomationCondition.eager()
+# Rebuild when anything upstream updated and its blocking checks passed. Missing upstream partitions
+# are allowed: KOSIS years are shared by all tables, and not every table has every year.
+AUTOMATION = (
+    dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
+    & dg.AutomationCondition.all_deps_blocking_checks_passed()
+).with_label("eager, upstream checks passed")
 
 
 def upstream_keys(tables: tuple[str, ...]) -> list[dg.AssetKey]:
@@ -86,6 +91,7 @@ def build_indicator_asset(spec: IndicatorSpec) -> dg.AssetsDefinition:
         group_name="indicators",
         kinds={"duckdb", "sql"},
         owners=OWNERS,
+        pool=WAREHOUSE_POOL,
         description=f"`indicators.{spec.name}`: {spec.description}\n\n**Unit:** {spec.unit}\n\n"
         f"**Formula:** {spec.formula}\n\n**Sources:** {', '.join(spec.sources)}\n\n"
         f"SQL: `warehouse/sql/indicators/{spec.name}.sql`",
@@ -132,6 +138,7 @@ def evaluate_claims(con, claims: list[dict]) -> pd.DataFrame:
     group_name="indicators",
     kinds={"duckdb", "sql"},
     owners=OWNERS,
+    pool=WAREHOUSE_POOL,
     description="`indicators.paper_claims`: the paper's quantitative claims, each evaluated by a query "
     "(warehouse/sql/claims.yaml) with the observed numbers and a verdict: supported, partly supported, "
     "contradicted or not evaluable.",

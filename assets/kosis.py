@@ -5,37 +5,111 @@ response that cannot be right leaves kosis.* exactly as it was, and the error na
 period range and the KOSIS code or HTTP status.
 """
 
-from datetime import UTC, date, datetime
+import warnings
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 
 from assets.common import OWNERS, check_result, markdown_table
+from pipelines.kosis_client import parse_body
 from pipelines.resources import KosisResource
 from schemas.kosis import CATALOG_PATH, KosisTable, load_catalog
-from warehouse.io import SourceFiles, WarehouseResource, transaction
+from warehouse.io import WAREHOUSE_POOL, SourceFiles, WarehouseResource, transaction
 from warehouse.kosis_load import STAGED, Snapshot, archive, merge, region_codes, stage_snapshots, validate_staged
 
+warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
+
 CATALOG_KEY = dg.AssetKey(["kosis", "catalog"])
+# Years, not a time window: KOSIS publishes a year whenever it is ready, so the refresh sensor adds them.
+KOSIS_YEARS = dg.DynamicPartitionsDefinition(name="kosis_year")
 
 
-def current_period(prd_se: str, today: date | None = None) -> str:
-    today = today or date.today()
-    return {"Y": f"{today.year}", "H": f"{today.year}0{1 + (today.month > 6)}",
-            "Q": f"{today.year}0{(today.month - 1) // 3 + 1}", "M": f"{today.year}{today.month:02d}"}.get(
-        prd_se, f"{today.year}")
+@dataclass(frozen=True)
+class OfflineFile:
+    """A KOSIS-format file replayed without a key: the bundled snapshot or one dropped in the inbox."""
+
+    path: Path
+    origin: str  # bundled | inbox
+    request: str
+    periods: dict[int, str]  # year -> latest LST_CHN_DE among this table's records of that year
 
 
-def replay_bundled(table: KosisTable, source_root: str, raw_dir: Path) -> list[Snapshot]:
-    path = table.bundled_path(source_root)
-    if path is None or not path.exists():
-        raise dg.Failure(f"KOSIS {table.org_id}/{table.tbl_id} ({table.id}): no KOSIS_API_KEY and no bundled "
-                         f"snapshot to replay; set KOSIS_API_KEY or add `bundled` to the catalog")
-    body = path.read_bytes()
-    sha, archived = archive(body, raw_dir)
-    n = body.count(b'"ORG_ID"')  # a count for the record; parsing proper happens later, from the archive
-    return [Snapshot(sha, archived, f"bundled:assets/sources/kosis/{table.bundled}", "bundled", n)]
+def describe_offline_file(path: Path, origin: str, table: KosisTable, request: str) -> OfflineFile:
+    try:
+        data, _ = parse_body(path.read_bytes())
+    except ValueError:
+        data = None  # not JSON at all: not this table's
+    periods: dict[int, str] = {}
+    for record in data if isinstance(data, list) else []:
+        if not isinstance(record, dict) or record.get("TBL_ID") != table.tbl_id or record.get("ORG_ID") != table.org_id:
+            continue
+        prd = str(record.get("PRD_DE", ""))
+        if prd[:4].isdigit():
+            year = int(prd[:4])
+            periods[year] = max(periods.get(year, ""), str(record.get("LST_CHN_DE") or ""))
+    return OfflineFile(path, origin, request, periods)
+
+
+def offline_files(table: KosisTable, source_root: str, inbox_dir: Path) -> list[OfflineFile]:
+    """The bundled snapshot first, then inbox files oldest first: for each year, the last file wins."""
+    files = []
+    bundled = table.bundled_path(source_root)
+    if bundled is not None and bundled.exists():
+        files.append(describe_offline_file(bundled, "bundled", table, f"bundled:assets/sources/kosis/{table.bundled}"))
+    if inbox_dir.is_dir():
+        for path in sorted(inbox_dir.glob("*.json"), key=lambda p: (p.stat().st_mtime, p.name)):
+            described = describe_offline_file(path, "inbox", table, f"inbox:{path.name}")
+            if described.periods:
+                files.append(described)
+    return files
+
+
+def offline_periods(table: KosisTable, source_root: str, inbox_dir: Path) -> dict[int, str]:
+    periods: dict[int, str] = {}
+    for file in offline_files(table, source_root, inbox_dir):
+        periods.update(file.periods)
+    return periods
+
+
+def live_periods(table: KosisTable, kosis: KosisResource) -> dict[int, str]:
+    """Periods KOSIS has for a table (getMeta PRD), with their LST_CHN_DE where the service gives it."""
+    periods: dict[int, str] = {}
+    with kosis.client(on_body=lambda body, url: None) as client:
+        for record in client.get_meta(table.org_id, table.tbl_id, "PRD"):
+            prd = str(record.get("PRD_DE", ""))
+            if prd[:4].isdigit():
+                year = int(prd[:4])
+                periods[year] = max(periods.get(year, ""), str(record.get("LST_CHN_DE") or ""))
+    return periods
+
+
+def available_periods(table: KosisTable, kosis: KosisResource, source_root: str, inbox_dir: Path) -> dict[int, str]:
+    return offline_periods(table, source_root, inbox_dir) if kosis.offline else live_periods(table, kosis)
+
+
+def replay_offline(table: KosisTable, source_root: str, inbox_dir: Path, raw_dir: Path,
+                   years: set[int]) -> list[tuple[Snapshot, set[int]]]:
+    """For each requested year, the latest offline file that has it, archived like a live response."""
+    latest: dict[int, OfflineFile] = {}
+    for file in offline_files(table, source_root, inbox_dir):
+        for year in file.periods:
+            if year in years:
+                latest[year] = file
+    if not offline_files(table, source_root, inbox_dir):
+        raise dg.Failure(f"KOSIS {table.org_id}/{table.tbl_id} ({table.id}): no KOSIS_API_KEY, no bundled snapshot "
+                         f"and nothing in {inbox_dir}; set KOSIS_API_KEY or drop a KOSIS-format file in the inbox")
+    out = []
+    for file in {id(f): f for f in latest.values()}.values():
+        body = file.path.read_bytes()
+        sha, archived = archive(body, raw_dir)
+        data, _ = parse_body(body)
+        n = len(data) if isinstance(data, list) else 0
+        out.append((Snapshot(sha, archived, file.request, file.origin, n),
+                    {y for y, f in latest.items() if f is file}))
+    return out
 
 
 def fetch_live(table: KosisTable, kosis: KosisResource, raw_dir: Path, start: str, end: str,
@@ -51,6 +125,12 @@ def fetch_live(table: KosisTable, kosis: KosisResource, raw_dir: Path, start: st
                                  prd_se=table.prd_se, start=start, end=end)
     return [Snapshot(*archived[b.request_url], b.request_url, "live", b.n_records, "30" if b.no_data else None)
             for b in bodies]
+
+
+def period_bounds(prd_se: str, years: list[int]) -> tuple[str, str]:
+    first, last = min(years), max(years)
+    suffix = {"Y": ("", ""), "H": ("01", "02"), "Q": ("01", "04"), "M": ("01", "12")}.get(prd_se, ("", ""))
+    return f"{first}{suffix[0]}", f"{last}{suffix[1]}"
 
 
 UPDATE_TABLE_SQL = """
@@ -71,6 +151,10 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
     @dg.asset(
         key=key,
         deps=[CATALOG_KEY, dg.AssetKey(["reference", "region_code_map"])],
+        partitions_def=KOSIS_YEARS,
+        # One run loads any set of years: one fetch (split as KOSIS needs) and one merge transaction.
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=WAREHOUSE_POOL,
         group_name="sources",
         kinds={"kosis", "duckdb"},
         owners=OWNERS,
@@ -78,7 +162,8 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
         f"under warehouse/data/raw/ (sha256) before parsing and recorded in kosis.snapshots; rows are validated "
         f"and merged into kosis.observations, every vintage kept. Used by: {', '.join(table.used_by) or '-'}. "
         f"{'Verified against the live service.' if table.verified else 'Not yet verified against the live service.'}"
-        f" Offline (no KOSIS_API_KEY): replays {table.bundled or 'nothing'}.",
+        f" Offline (no KOSIS_API_KEY): replays {table.bundled or 'nothing'} and KOSIS-format files dropped in "
+        f"warehouse/data/inbox/. Partitioned by year (dynamic partitions, added by the kosis_new_periods sensor).",
         metadata={"org_id": table.org_id, "tbl_id": table.tbl_id, "prd_se": table.prd_se,
                   "verified": table.verified, "bundled_provenance": table.bundled_provenance or ""},
         check_specs=[dg.AssetCheckSpec(
@@ -90,17 +175,24 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
     def _kosis_table(context: dg.AssetExecutionContext, warehouse: WarehouseResource, kosis: KosisResource,
                      source_files: SourceFiles):
         raw_dir = warehouse.path.parent / "raw"
+        years = sorted(int(k) for k in context.partition_keys)
         now = datetime.now(UTC).replace(tzinfo=None)
         if kosis.offline:
-            snapshots = replay_bundled(table, source_files.root, raw_dir)
-            period_range = "bundled"
+            staged_files = replay_offline(table, source_files.root, warehouse.path.parent / "inbox", raw_dir,
+                                          set(years))
+            period_range = f"{years[0]}-{years[-1]} (offline replay)"
         else:
-            start, end = table.first_period, current_period(table.prd_se)
-            snapshots = fetch_live(table, kosis, raw_dir, start, end, context.log)
+            start, end = period_bounds(table.prd_se, years)
+            fetched = fetch_live(table, kosis, raw_dir, start, end, context.log)
+            staged_files = [(s, set(years)) for s in fetched]
             period_range = f"{start}-{end}"
+        snapshots = [s for s, _ in staged_files]
 
         with warehouse.get_connection() as con:
-            staged = stage_snapshots(con, snapshots)
+            stage_snapshots(con, [], append=False)
+            for snapshot, snapshot_years in staged_files:
+                stage_snapshots(con, [snapshot], years=snapshot_years, append=True)
+            staged = con.execute(f"SELECT count(*) FROM {STAGED}").fetchone()[0]
             outcome = validate_staged(con, table, region_codes(con, table.region_code_system))
             if outcome.unattributed:  # a failure that names no row: the whole response is suspect
                 yield check_result(context, warehouse, asset_key=key, check_name="observations_valid",
@@ -119,7 +211,8 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
         yield dg.MaterializeResult(metadata={
             "dagster/row_count": current[0],
             "last_period": current[1] or "",
-            "origin": "bundled" if kosis.offline else "live",
+            "origin": ", ".join(sorted({s.origin for s in snapshots})),
+            "years": ", ".join(map(str, years)),
             "period_range": period_range,
             "snapshots": dg.MetadataValue.md(markdown_table(
                 pd.DataFrame([{"sha256": s.sha256[:16], "records": s.n_records,
@@ -144,6 +237,8 @@ def build_catalog_asset(catalog_path: Path | str, tables: tuple[KosisTable, ...]
         group_name="sources",
         kinds={"yaml", "duckdb"},
         owners=OWNERS,
+        pool=WAREHOUSE_POOL,
+        metadata={"catalog_path": str(catalog_path)},
         description="The catalog of KOSIS tables to ingest (assets/sources/kosis/catalog.yaml) written to "
         "kosis.tables, with the code roles that tell indicators which codes to read (kosis.code_roles).",
     )

@@ -5,8 +5,8 @@ import dagster as dg
 
 from assets.common import OWNERS
 from assets.file_tables import FILE_TABLE_ASSETS
-from assets.indicators import INDICATOR_ASSETS
-from warehouse.io import WarehouseResource
+from assets.indicators import AUTOMATION, INDICATOR_ASSETS
+from warehouse.io import WAREHOUSE_POOL, WarehouseResource
 
 
 def _warehouse_tables() -> list[dg.AssetKey]:
@@ -22,6 +22,8 @@ def _warehouse_tables() -> list[dg.AssetKey]:
     group_name="publish",
     kinds={"duckdb"},
     owners=OWNERS,
+    pool=WAREHOUSE_POOL,
+    automation_condition=AUTOMATION,
     description="A complete copy of the working warehouse at `warehouse/data/published.duckdb`, written to a "
     "temporary file and renamed over the old copy only after every upstream table was built: a reader "
     "never sees a half-updated warehouse and never blocks the pipeline.",

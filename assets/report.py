@@ -18,14 +18,16 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from assets.common import OWNERS
+from assets.indicators import AUTOMATION
 from schemas.indicators import INDICATORS, PAPER_CLAIMS
-from warehouse.io import WarehouseResource
+from warehouse.io import WAREHOUSE_POOL, WarehouseResource
 
 REPORT_KEY = dg.AssetKey(["indicators_report"])
 DAEGU = "22"
@@ -111,7 +113,7 @@ def fmt(value: object) -> str:
     """A cell as text: integers >= 10,000 with separators, other numbers to at most two decimals."""
     if _missing(value):
         return ""
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
+    if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
     if isinstance(value, int) or (hasattr(value, "dtype") and getattr(value.dtype, "kind", "") in "iu"):
         number = int(value)
@@ -121,7 +123,8 @@ def fmt(value: object) -> str:
         if math.isinf(number):
             return str(number)
         text = f"{number:,.2f}" if abs(number) >= 10_000 else f"{number:.2f}"
-        return text.rstrip("0").rstrip(".") if "." in text else text
+        text = text.rstrip("0").rstrip(".") if "." in text else text
+        return "0" if text == "-0" else text
     if isinstance(value, pd.Timestamp | datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     return str(value)
@@ -224,12 +227,13 @@ def _ranked_bars(df: pd.DataFrame, regions: dict[str, str], *, indicator: str, v
     latest, year = _latest_year(df.dropna(subset=[value]))
     country = latest[latest["region_code"] == COUNTRY]
     bars = latest[latest["region_code"] != COUNTRY].sort_values([value, "region_code"], ascending=[False, True])
-    labels = [_label(regions, c) for c in bars["region_code"]]
+    labels = [esc(_label(regions, c)) for c in bars["region_code"]]
     colors = [HIGHLIGHT if c == DAEGU else BASE for c in bars["region_code"]]
     fig = go.Figure(go.Bar(
-        x=bars[value], y=labels, orientation="h", marker_color=colors, name=value,
+        x=bars[value].tolist(), y=labels, orientation="h", marker_color=colors, name=value,
         text=[fmt(v) for v in bars[value]], textposition="outside", cliponaxis=False,
-        customdata=bars["region_code"], hovertemplate="%{y} (%{customdata}): %{x:.2f}<extra></extra>"))
+        customdata=[esc(c) for c in bars["region_code"]],
+        hovertemplate="%{y} (%{customdata}): %{x:.2f}<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(range=[0, _axis_max([*bars[value], *country[value]])])
     if len(country):
@@ -253,7 +257,7 @@ def chart_industrial_structure(df: pd.DataFrame, regions: dict[str, str], unit: 
     for (region, sector), rows in df.sort_values("year").groupby(["region_code", "sector"], sort=True):
         name = f"{_label(regions, region)} · {sector}" if multi_region else str(sector)
         fig.add_trace(go.Scatter(
-            x=rows["year"], y=rows["share_pct"], mode="lines+markers", name=esc(name),
+            x=rows["year"].tolist(), y=rows["share_pct"].tolist(), mode="lines+markers", name=esc(name),
             line={"color": color[sector], "dash": "solid" if region == DAEGU or not has_daegu else "dot"},
             visible=True if region == DAEGU or not has_daegu else "legendonly",
             hovertemplate=f"{esc(name)} %{{x}}: %{{y:.1f}}<extra></extra>"))
@@ -285,7 +289,7 @@ def chart_st_budget_dependence(df: pd.DataFrame, regions: dict[str, str], unit: 
         if column not in order:
             continue
         fig.add_trace(go.Bar(
-            x=order[column], y=labels, orientation="h", name=name,
+            x=order[column].tolist(), y=labels, orientation="h", name=name,
             marker={"color": colour, "line": {"color": [HIGHLIGHT if c == DAEGU else "rgba(0,0,0,0)"
                                                         for c in order["region_code"]], "width": 2}},
             hovertemplate=f"%{{y}} {name}: %{{x:.1f}}%<extra></extra>"))
@@ -302,11 +306,12 @@ def chart_st_budget_dependence(df: pd.DataFrame, regions: dict[str, str], unit: 
 def chart_st_program_mix(df: pd.DataFrame, regions: dict[str, str], unit: str) -> list[Chart]:
     rows = df.sort_values("year")
     fig = go.Figure(go.Scatter(
-        x=rows["year"], y=rows["national_share_pct"], mode="lines+markers+text", name="national_share_pct",
+        x=rows["year"].tolist(), y=rows["national_share_pct"].tolist(), mode="lines+markers+text",
+        name="national_share_pct",
         text=[fmt(v) for v in rows["national_share_pct"]], textposition="top center",
         line={"color": SERIES_COLORS[0]}, hovertemplate="%{x}: %{y:.2f}%<extra></extra>"))
     fig.update_yaxes(range=[0, 100])
-    fig.update_xaxes(tickmode="array", tickvals=list(rows["year"]))
+    fig.update_xaxes(tickmode="array", tickvals=rows["year"].tolist())
     title = "National programs' share of Daegu's S&T programs"
     _layout(fig, title=title, height=380, x_title="year", y_title="national_share_pct (%)", legend=False)
     return [Chart("st_program_mix", "lines", title, fig, "Recomputed from the program counts.")]
@@ -314,14 +319,13 @@ def chart_st_program_mix(df: pd.DataFrame, regions: dict[str, str], unit: str) -
 
 def chart_rd_orientation(df: pd.DataFrame, regions: dict[str, str], unit: str) -> list[Chart]:
     rows = df.sort_values(["source", "year"])
-    labels = [f"{t} {y}" if "source_table" in rows else f"{s} {y}"
-              for s, t, y in zip(rows["source"], rows.get("source_table", rows["source"]), rows["year"], strict=True)]
+    labels = [esc(f"{t} {y}") for t, y in zip(rows.get("source_table", rows["source"]), rows["year"], strict=True)]
     fig = go.Figure()
     columns = [c for c in ("research_oriented_pct", "firm_oriented_pct", "intermediary_pct", "other_pct") if c in rows]
     for i, column in enumerate(columns):
-        fig.add_trace(go.Bar(x=labels, y=rows[column], name=column, marker_color=SERIES_COLORS[i],
+        fig.add_trace(go.Bar(x=labels, y=rows[column].tolist(), name=column, marker_color=SERIES_COLORS[i],
                              text=[fmt(v) for v in rows[column]], textposition="outside", cliponaxis=False,
-                             customdata=rows["source"],
+                             customdata=[esc(v) for v in rows["source"]],
                              hovertemplate=f"%{{customdata}}<br>{column}: %{{y:.1f}}<extra></extra>"))
     fig.update_layout(barmode="group")
     title = "Research- vs firm-oriented R&D"
@@ -337,7 +341,7 @@ def chart_land_price_gap(df: pd.DataFrame, regions: dict[str, str], unit: str) -
     labels = [f"{c} ({city})" for c, city in zip(rows["complex"], rows["city"], strict=True)]
     ratio = rows["ratio_to_peripheral_mean"] if "ratio_to_peripheral_mean" in rows else [None] * len(rows)
     fig = go.Figure(go.Bar(
-        x=rows["price_krw_thousand_per_3_3m2"], y=[esc(label) for label in labels], orientation="h",
+        x=rows["price_krw_thousand_per_3_3m2"].tolist(), y=[esc(label) for label in labels], orientation="h",
         marker_color=[HIGHLIGHT if d else BASE for d in in_daegu], name="price",
         text=[f"{fmt(p)} (×{fmt(r)})" if not _missing(r) else fmt(p)
               for p, r in zip(rows["price_krw_thousand_per_3_3m2"], ratio, strict=True)],
@@ -451,14 +455,11 @@ def _daegu_rows(table: pd.DataFrame | None) -> Callable[[pd.Series], str] | None
     return lambda row: "daegu" if _is_daegu(row) else ""
 
 
-def indicator_section(row, table: pd.DataFrame | None, regions: dict[str, str], charts: list[Chart],
-                      first_chart_index: int) -> str:
-    name = str(row.indicator)
-    parts = [f'<section class="indicator" id="{esc(_slug(name))}" data-indicator="{esc(name)}">',
-             f"<h2>{esc(name)}</h2>", f"<p>{esc(row.description)}</p>",
-             '<dl class="meta">',
+def _meta(row, table: pd.DataFrame | None) -> str:
+    """The catalog row of a table: where it is, its unit, formula and sources, and the data used."""
+    parts = ['<dl class="meta">',
              f"<dt>table</dt><dd><code>{esc(row.table_name)}</code> "
-             f"({len(table) if table is not None else 0} rows)</dd>",
+             f"({f'{len(table)} rows' if table is not None else 'missing from the warehouse'})</dd>",
              f"<dt>unit</dt><dd>{esc(row.unit)}</dd>",
              f"<dt>formula</dt><dd>{esc(row.formula)}</dd>",
              f"<dt>sources</dt><dd>{esc(row.sources)}</dd>"]
@@ -466,6 +467,14 @@ def indicator_section(row, table: pd.DataFrame | None, regions: dict[str, str], 
     if not _missing(source_used):
         parts.append(f"<dt>data used</dt><dd>{esc(source_used)}</dd>")
     parts.append("</dl>")
+    return "".join(parts)
+
+
+def indicator_section(row, table: pd.DataFrame | None, regions: dict[str, str], charts: list[Chart],
+                      first_chart_index: int) -> str:
+    name = str(row.indicator)
+    parts = [f'<section class="indicator" id="{esc(_slug(name))}" data-indicator="{esc(name)}">',
+             f"<h2>{esc(name)}</h2>", f"<p>{esc(row.description)}</p>", _meta(row, table)]
     if charts:
         parts += [chart_html(c, first_chart_index + i) for i, c in enumerate(charts)]
     elif table is not None and not table.empty:
@@ -489,8 +498,7 @@ def claims_section(data: ReportData, catalog_row) -> str:
     parts = ['<section class="claims" id="paper-claims" data-indicator="paper_claims">',
              "<h2>The paper's claims, checked against the warehouse</h2>"]
     if catalog_row is not None:
-        parts.append(f"<p>{esc(catalog_row.description)} <code>{esc(catalog_row.table_name)}</code>; "
-                     f"{esc(catalog_row.formula)}.</p>")
+        parts += [f"<p>{esc(catalog_row.description)}</p>", _meta(catalog_row, claims)]
     parts.append(f'<p class="verdicts">{badges}</p>')
     if claims.empty:
         parts += ['<p class="empty">No claims evaluated.</p>', "</section>"]
@@ -649,6 +657,8 @@ def _summary_markdown(data: ReportData, n_charts: int, path: Path) -> str:
     group_name="publish",
     kinds={"html"},
     owners=OWNERS,
+    pool=WAREHOUSE_POOL,
+    automation_condition=AUTOMATION,
     description="A self-contained HTML report at `warehouse/data/reports/index.html` (beside the warehouse): for "
     "every table of `indicators.catalog` its unit, formula, sources, a chart and the table; the paper's claims "
     "with colour-coded verdicts; and the data-quality picture (source inconsistencies, quarantined rows, the "

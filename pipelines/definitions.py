@@ -10,24 +10,32 @@ from assets.file_tables import FILE_TABLE_ASSETS
 from assets.indicators import INDICATOR_ASSETS
 from assets.kosis import build_kosis_assets
 from assets.publish import published_warehouse
+from assets.report import indicators_report
 from pipelines.jobs import ALL_JOBS
 from pipelines.resources import resources_from_env
+from pipelines.schedules import monthly_refresh
+from pipelines.sensors import automation_sensor, build_kosis_sensor
 from schemas.kosis import CATALOG_PATH
 
 
 def build_assets(kosis_catalog: Path | str = CATALOG_PATH) -> list[dg.AssetsDefinition]:
     """Every asset; the KOSIS ones come from a catalog file (tests pass their own)."""
-    return [*FILE_TABLE_ASSETS, *build_kosis_assets(kosis_catalog), *INDICATOR_ASSETS, published_warehouse]
+    return [*FILE_TABLE_ASSETS, *build_kosis_assets(kosis_catalog), *INDICATOR_ASSETS, published_warehouse,
+            indicators_report]
 
 
 ALL_ASSETS = build_assets()
 
 
-def build_definitions() -> dg.Definitions:
+def build_definitions(kosis_catalog: Path | str = CATALOG_PATH, resources: dict | None = None) -> dg.Definitions:
+    assets = build_assets(kosis_catalog)
+    kosis_keys = [k for a in assets for k in a.keys if k.path[0] == "kosis" and k.path[1] != "catalog"]
     return dg.Definitions(
-        assets=ALL_ASSETS,
+        assets=assets,
         jobs=ALL_JOBS,
-        resources=resources_from_env(),
+        schedules=[monthly_refresh],
+        sensors=[build_kosis_sensor(kosis_keys), automation_sensor],
+        resources=resources or resources_from_env(),
         # Measured on these 2-core machines: the multiprocess executor costs ~2.5 s per step.
         executor=dg.in_process_executor,
     )

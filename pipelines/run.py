@@ -14,6 +14,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.definitions import defs
+from pipelines.refresh import prepare_full_run
 from warehouse.io import published_path, warehouse_path
 
 EXAMPLE_QUERY = (
@@ -23,8 +24,11 @@ EXAMPLE_QUERY = (
 
 
 def run_pipeline(instance: dg.DagsterInstance | None = None, job_name: str = "refresh_all"):
+    """Registers every KOSIS year the sources have, then runs the job over all of them in one run."""
     instance = instance or dg.DagsterInstance.get()
-    return defs.get_job_def(job_name).execute_in_process(instance=instance, raise_on_error=False)
+    kosis, warehouse, source_files = (defs.resources[k] for k in ("kosis", "warehouse", "source_files"))
+    tags = prepare_full_run(instance, kosis.catalog(), kosis, source_files.root, warehouse)
+    return defs.resolve_job_def(job_name).execute_in_process(instance=instance, tags=tags, raise_on_error=False)
 
 
 def summary(db_path: Path, run_id: str | None = None) -> str:
@@ -66,6 +70,9 @@ def summary(db_path: Path, run_id: str | None = None) -> str:
         con.close()
     lines.append(f"Working warehouse: {warehouse_path()}")
     lines.append(f"Published copy (query this one): {db_path}")
+    report = db_path.parent / "reports" / "index.html"
+    if report.exists():
+        lines.append(f"Report (opens offline in a browser): {report}")
     lines.append(f'Example: duckdb -readonly {db_path} "{EXAMPLE_QUERY}"')
     lines.append(f"   or: .venv/bin/python -c \"import duckdb; print(duckdb.connect('{db_path}', read_only=True)"
                  f".sql('{EXAMPLE_QUERY}'))\"")

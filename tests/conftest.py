@@ -10,7 +10,9 @@ import duckdb
 import pytest
 
 from pipelines.definitions import ALL_ASSETS
+from pipelines.refresh import prepare_full_run
 from pipelines.resources import KosisResource
+from schemas.kosis import CATALOG_PATH, load_catalog
 from schemas.registry import SOURCES_DIR
 from warehouse.io import SourceFiles, WarehouseResource
 
@@ -25,15 +27,30 @@ BUILD_SPECIFIC = {"kosis.snapshots": "EXCLUDE (fetched_at, path)", "kosis.observ
 
 def materialize(db_path: Path, sources_root: Path, selection=None, assets=None, kosis: KosisResource | None = None,
                 instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
+    """Like `make run`: registers every KOSIS year the sources have, then one run over all of them."""
+    instance = instance or dg.DagsterInstance.ephemeral()
+    kosis = kosis or KosisResource()
+    warehouse = WarehouseResource(database=str(db_path), lock_timeout_s=5)
+    source_files = SourceFiles(root=str(sources_root))
+    tables = load_catalog(kosis_catalog_of(assets)) if assets else kosis.catalog()
+    tags = prepare_full_run(instance, tables, kosis, source_files.root, warehouse)
     return dg.materialize(
         assets or ALL_ASSETS,
         selection=selection,
-        instance=instance or dg.DagsterInstance.ephemeral(),
-        resources={"warehouse": WarehouseResource(database=str(db_path), lock_timeout_s=5),
-                   "source_files": SourceFiles(root=str(sources_root)),
-                   "kosis": kosis or KosisResource()},
+        instance=instance,
+        resources={"warehouse": warehouse, "source_files": source_files, "kosis": kosis},
+        tags=tags,
         raise_on_error=False,
     )
+
+
+def kosis_catalog_of(assets) -> Path:
+    """The catalog a list of assets was built from (its kosis/catalog asset records the path)."""
+    for asset in assets:
+        for key in asset.keys:
+            if key == dg.AssetKey(["kosis", "catalog"]):
+                return Path(asset.specs_by_key[key].metadata["catalog_path"])
+    return CATALOG_PATH
 
 
 def snapshot(db_path: Path, across_builds: bool = False) -> dict[str, list[tuple]]:

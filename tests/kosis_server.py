@@ -671,7 +671,14 @@ class KosisServer:
         elif meta_type == "PRD":
             label = PRD_SE_LABELS.get(table.prd_se.upper(), table.prd_se.upper())
             with self._lock:
-                records = [{"PRD_SE": label, "PRD_DE": p} for p in table.periods]
+                # LST_CHN_DE per period (the latest revision of any of its cells): what a refresh sensor
+                # compares with the warehouse to find revised periods.
+                revised: dict[str, str] = {}
+                for (_, _, prd), lst in table.cell_lst_chn_de.items():
+                    revised[prd] = max(lst, revised.get(prd, ""))
+                records = [{"PRD_SE": label, "PRD_DE": p,
+                            "LST_CHN_DE": max(table.period_lst_chn_de(p), revised.get(p, ""))}
+                           for p in table.periods]
         elif meta_type == "ITM":
             records = []
             for i, level in enumerate(table.levels):

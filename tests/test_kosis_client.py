@@ -158,7 +158,9 @@ def test_open_period_range_is_resolved_with_getmeta_prd(server: KosisServer) -> 
 def test_get_meta_tbl_prd_itm(server: KosisServer) -> None:
     with make_client(server) as client:
         assert client.get_meta(ORG, SMALL, "TBL")[0]["TBL_NM"] == "경제활동별 지역내총생산"
-        assert client.get_meta(ORG, SMALL, "PRD") == [{"PRD_SE": "A", "PRD_DE": p} for p in YEARS]
+        prd = client.get_meta(ORG, SMALL, "PRD")
+        assert [{k: r[k] for k in ("PRD_SE", "PRD_DE")} for r in prd] == [{"PRD_SE": "A", "PRD_DE": p} for p in YEARS]
+        assert all(len(r["LST_CHN_DE"]) == 8 for r in prd)  # the period's latest revision
         itm = client.get_meta(ORG, SMALL, "ITM")
     levels = {(r["OBJ_ID_SN"], r["ITM_ID"]) for r in itm if r["OBJ_ID"] != "ITEM"}
     assert levels == {("1", "00"), ("1", "11"), ("1", "22"), ("2", "A"), ("2", "B")}

@@ -206,7 +206,7 @@ def test_make_run_prints_the_summary(tmp_path: Path) -> None:
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     out = proc.stdout
-    for expected in ("SUCCESS", "paper.st_budget_2011: 17", "Checks (this run): ERROR", "Paper claims",
+    for expected in ("SUCCESS", "paper.st_budget_2011: 17", "Checks (this run): ERROR", "Paper claims", "index.html",
                      "C14 [supported]", "published.duckdb", "duckdb -readonly"):
         assert expected in out, expected
     assert (tmp_path / "wh" / "published.duckdb").exists()

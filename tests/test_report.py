@@ -139,7 +139,7 @@ def test_the_report_is_written_beside_the_warehouse(built) -> None:
     assert meta["size_bytes"].value == path.stat().st_size
     _, page = parse(path)
     assert meta["n_charts"].value == len(page.charts)
-    assert "indicators.sme_concentration" in meta["summary"].value
+    assert "| sme_concentration | 17 |" in meta["summary"].value
 
 
 def test_one_section_per_catalog_row_with_its_unit_formula_sources_and_a_chart(built) -> None:

@@ -18,6 +18,9 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_DIR / "warehouse" / "data"
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 DEFAULT_WAREHOUSE = DATA_DIR / "warehouse.duckdb"
+# Dagster concurrency pool of every step that writes the working warehouse: DuckDB takes one writer
+# process at a time, so the instance allows one step of this pool at a time (pipelines/dagster.yaml).
+WAREHOUSE_POOL = "duckdb_warehouse"
 
 
 def warehouse_path() -> Path:

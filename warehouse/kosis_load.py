@@ -76,26 +76,29 @@ STAGED = "kosis_staged"
 NO_RECORDS = "(SELECT " + ", ".join(f"NULL::VARCHAR AS {f}" for f in (*RECORD_FIELDS, "filename")) + ")"
 
 
-def stage_snapshots(con: duckdb.DuckDBPyConnection, snapshots: list[Snapshot]) -> int:
+def stage_snapshots(con: duckdb.DuckDBPyConnection, snapshots: list[Snapshot], years: set[int] | None = None,
+                    append: bool = False) -> int:
     """Parses the archived files with DuckDB into the temp table `kosis_staged` (one row per record; its
-    rowid numbers the rows for validation and quarantine). A body DuckDB cannot read (KOSIS's unquoted
-    keys) is parsed by the client's repairing parser instead, from the same archived bytes."""
+    rowid numbers the rows for validation and quarantine), keeping only the given years (and rows whose
+    year cannot be read, so that they are quarantined, not lost). A body DuckDB cannot read (KOSIS's
+    unquoted keys) is parsed by the client's repairing parser instead, from the same archived bytes."""
     files = [s.path for s in snapshots if s.n_records > 0]
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED} AS SELECT * FROM ("
-                f"{PARSE_SELECT.format(source=NO_RECORDS)}) WHERE false")
-    if not files:
-        return 0
-    try:
-        con.execute(f"INSERT INTO {STAGED} {PARSE_SELECT.format(source=_read_json_sql(files))}")
-    except duckdb.Error:
-        con.execute(f"DELETE FROM {STAGED}")
-        for path in files:
-            try:
-                source = _read_json_sql([path])
-                con.execute(f"SELECT count(*) FROM {source}")
-            except duckdb.Error:
-                source = _register_repaired(con, path)
-            con.execute(f"INSERT INTO {STAGED} {PARSE_SELECT.format(source=source)}")
+    if not append:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED} AS SELECT * FROM ("
+                    f"{PARSE_SELECT.format(source=NO_RECORDS)}) WHERE false")
+    where = "" if years is None else f" WHERE year IS NULL OR year IN ({', '.join(str(int(y)) for y in years)})"
+    if files:
+        try:
+            con.execute(f"INSERT INTO {STAGED} SELECT * FROM ({PARSE_SELECT.format(source=_read_json_sql(files))})"
+                        f"{where}")
+        except duckdb.Error:
+            for path in files:
+                try:
+                    source = _read_json_sql([path])
+                    con.execute(f"SELECT count(*) FROM {source}")
+                except duckdb.Error:
+                    source = _register_repaired(con, path)
+                con.execute(f"INSERT INTO {STAGED} SELECT * FROM ({PARSE_SELECT.format(source=source)}){where}")
     return con.execute(f"SELECT count(*) FROM {STAGED}").fetchone()[0]
 
 

@@ -1,0 +1,57 @@
+"""Sensors: new or revised KOSIS periods, and declarative automation of everything downstream."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.kosis import KOSIS_YEARS
+from pipelines.refresh import plan_refresh
+from pipelines.resources import KosisResource
+from warehouse.io import SourceFiles, WarehouseResource
+
+
+def build_kosis_sensor(kosis_keys: list[dg.AssetKey]) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="kosis_new_periods",
+        asset_selection=dg.AssetSelection.assets(*kosis_keys),
+        minimum_interval_seconds=6 * 3600,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Asks KOSIS (getMeta PRD) whether a catalogued table has a year the published warehouse lacks "
+        "or a newer LST_CHN_DE; offline, reads the bundled snapshots and warehouse/data/inbox/. Adds the missing "
+        "year partitions and requests a run for exactly those (table, year) pairs.",
+    )
+    def kosis_new_periods(context: dg.SensorEvaluationContext, kosis: KosisResource, warehouse: WarehouseResource,
+                          source_files: SourceFiles):
+        plans = plan_refresh(kosis.catalog(), kosis, source_files.root, warehouse)
+        known = set(context.instance.get_dynamic_partitions(KOSIS_YEARS.name))
+        wanted = sorted({y for p in plans for y in p.years})
+        new_keys = [str(y) for y in wanted if str(y) not in known]
+        requests = [
+            dg.RunRequest(
+                # The same (table, year, revision) is requested once, however often the sensor ticks.
+                run_key=f"{p.table.id}:{y}:{p.available.get(y) or 'unknown'}",
+                asset_selection=[dg.AssetKey(["kosis", p.table.id])],
+                partition_key=str(y),
+                tags={"refresh/reason": "new period" if y in p.new_years else "revised period"},
+            )
+            for p in plans for y in p.years
+        ]
+        if not requests:
+            return dg.SkipReason("no new or revised KOSIS periods")
+        return dg.SensorResult(
+            run_requests=requests,
+            dynamic_partitions_requests=[KOSIS_YEARS.build_add_request(new_keys)] if new_keys else [],
+        )
+
+    return kosis_new_periods
+
+
+# Indicators, claims, the report and the published copy follow their upstream by themselves.
+automation_sensor = dg.AutomationConditionSensorDefinition(
+    "derived_tables_automation",
+    target=dg.AssetSelection.groups("indicators", "publish"),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=60,
+    description="Re-materializes indicators, claims and the published copy when their upstream updates and its "
+    "blocking checks passed.",
+)

@@ -1,0 +1,226 @@
+"""Real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright): the report renders its charts
+offline without errors, and the Dagster UI shows the indicator assets. Screenshots go to test-artifacts/.
+
+A missing browser fails these tests (it never skips them): install it with scripts/install-browser.sh
+(Debian packages chromium and chromium-driver). Never `playwright install`: it downloads a browser build.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assets.report import HIGHLIGHT, indicators_report
+from pipelines.definitions import build_assets
+from schemas.indicators import INDICATORS
+from schemas.registry import SOURCES_DIR
+from tests.conftest import materialize, query
+
+PROJECT = Path(__file__).resolve().parent.parent
+ARTIFACTS = PROJECT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+MISSING_BROWSER = (f"{CHROMIUM} is missing: the browser tests need the Debian packages chromium and chromium-driver "
+                   "(run scripts/install-browser.sh, or apt-get install -y chromium chromium-driver). "
+                   "Do not run `playwright install`.")
+INDICATOR_NAMES = [s.name for s in INDICATORS] + ["paper_claims"]
+UI_START_TIMEOUT_S = 120
+# Restores the default SIGINT action before exec: a process started in the background by a non-interactive
+# shell inherits SIGINT ignored, and `dagster dev` then cannot be stopped cleanly.
+SIGINT_WRAPPER = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                  "os.execv(sys.argv[1], sys.argv[1:])")
+
+# Every mark a Plotly trace draws: bars, line paths and markers, with a non-empty outline.
+CHART_MARKS_JS = """() => [...document.querySelectorAll('.chart')].map(chart => {
+    const marks = [...chart.querySelectorAll('svg.main-svg g.trace path, svg.main-svg g.trace .point')]
+        .filter(p => (p.getAttribute('d') || '').length > 2);
+    const fills = marks.map(p => getComputedStyle(p).fill);
+    return {indicator: chart.dataset.indicator, kind: chart.dataset.chart,
+            svgs: chart.querySelectorAll('svg.main-svg').length, marks: marks.length, fills: fills};
+})"""
+
+
+def hex_to_rgb(colour: str) -> str:
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({r}, {g}, {b})"
+
+
+@pytest.fixture
+def browser() -> Iterator:
+    """One Chromium per test, started after the module's warehouse is built: Dagster runs are kept out of the
+    thread while Playwright's event loop runs in it."""
+    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        pytest.fail(MISSING_BROWSER, pytrace=False)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:  # pragma: no cover - the dev extra installs it
+        pytest.fail(f"the Python package playwright is missing ({exc}): pip install -e '.[dev]'", pytrace=False)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True,
+                                     timeout=60_000)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="module")
+def built_report(tmp_path_factory) -> tuple[Path, Path]:
+    """The whole pipeline plus the report, materialized into a tmp warehouse: (warehouse, report)."""
+    db = tmp_path_factory.mktemp("browser") / "warehouse.duckdb"
+    result = materialize(db, SOURCES_DIR, assets=[*build_assets(), indicators_report])
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    return db, db.parent / "reports" / "index.html"
+
+
+def test_report_renders_every_chart_offline_without_errors(built_report, browser, artifacts: Path) -> None:
+    db, report = built_report
+    assert report.is_file()
+    expected = {name for (name,) in query(db, "SELECT indicator FROM indicators.catalog")} - {"paper_claims"}
+
+    context = browser.new_context(viewport={"width": 1300, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    outside: list[str] = []
+    page.on("console", lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    page.on("request", lambda req: outside.append(req.url) if not req.url.startswith(("file:", "data:", "blob:"))
+            else None)
+    try:
+        page.goto(report.as_uri(), wait_until="load", timeout=60_000)
+        page.wait_for_function("""() => { const charts = [...document.querySelectorAll('.chart')];
+            return charts.length > 0 && charts.every(c => c.querySelector('svg.main-svg g.trace')); }""",
+                               timeout=30_000)
+        charts = page.evaluate(CHART_MARKS_JS)
+        page.screenshot(path=str(artifacts / "report.png"), full_page=True)
+    finally:
+        context.close()
+
+    assert errors == []
+    assert outside == []  # nothing fetched from the network
+    assert {c["indicator"] for c in charts} == expected
+    for chart in charts:
+        assert chart["svgs"] >= 1 and chart["marks"] >= 1, chart
+    daegu = hex_to_rgb(HIGHLIGHT)
+    for chart in charts:
+        if chart["kind"] == "ranked" or chart["indicator"] == "land_price_gap":
+            assert daegu in chart["fills"], chart  # Daegu highlighted
+    assert (artifacts / "report.png").stat().st_size > 50_000
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_server(url: str, proc: subprocess.Popen, log: Path, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"dagster dev exited with {proc.returncode}:\n{log.read_text(errors='replace')[-4000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"dagster dev did not answer {url} within {timeout_s:.0f} s:\n"
+                f"{log.read_text(errors='replace')[-4000:]}")
+
+
+def stop_group(proc: subprocess.Popen) -> None:
+    """SIGINT to the whole process group (dagster dev shuts its webserver, daemon and code servers down),
+    then SIGKILL to whatever is left of that group."""
+    pgid = proc.pid  # start_new_session: the group id is the leader's pid
+    for sig, wait_s in ((signal.SIGINT, 30), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            proc.poll()
+            try:
+                os.killpg(pgid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.25)
+
+
+@pytest.fixture
+def dagster_ui(tmp_path: Path) -> Iterator[str]:
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KOSIS_", "DAGSTER_"))}
+    env.update(DAGSTER_HOME=str(home), WAREHOUSE_PATH=str(tmp_path / "data" / "warehouse.duckdb"),
+               PYTHONUNBUFFERED="1")
+    dagster = Path(sys.executable).with_name("dagster")
+    if not dagster.exists():
+        dagster = Path(shutil.which("dagster") or "dagster")
+    port = free_port()
+    log = tmp_path / "dagster-dev.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", SIGINT_WRAPPER, str(dagster), "dev", "-w", "workspace.yaml",
+             "-h", "127.0.0.1", "-p", str(port)],
+            cwd=PROJECT, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True)
+    try:
+        wait_for_server(f"http://127.0.0.1:{port}/server_info", proc, log, UI_START_TIMEOUT_S)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_group(proc)
+
+
+def test_dagster_ui_shows_the_indicator_assets(browser, artifacts: Path, dagster_ui: str) -> None:
+    context = browser.new_context(viewport={"width": 1800, "height": 1700})
+    # The UI's one-time "Join the Dagster community" dialog would cover the graph.
+    context.add_init_script("try { localStorage.setItem('communityNux', '\"1\"'); } catch (e) {}")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.goto(f"{dagster_ui}/locations/pipelines.definitions:defs/asset-groups/indicators", timeout=60_000)
+        page.get_by_text("paper_claims", exact=True).first.wait_for(state="visible", timeout=60_000)
+        # zoom out one step (ctrl + wheel) so that the whole group fits, asset cards still readable
+        page.mouse.move(1000, 800)
+        page.keyboard.down("Control")
+        page.mouse.wheel(0, 150)
+        page.keyboard.up("Control")
+        page.wait_for_timeout(800)
+        viewport = page.viewport_size
+        missing = []
+        for name in INDICATOR_NAMES:
+            label = page.get_by_text(name, exact=True).first
+            label.wait_for(state="visible", timeout=15_000)
+            box = label.bounding_box()
+            if not (box and 0 <= box["x"] and box["x"] + box["width"] <= viewport["width"]
+                    and 0 <= box["y"] and box["y"] + box["height"] <= viewport["height"]):
+                missing.append((name, box))
+        page.screenshot(path=str(artifacts / "dagster-asset-graph.png"))
+    finally:
+        context.close()
+    assert missing == [], "indicator assets outside the screenshot"
+    assert errors == []
+    assert (artifacts / "dagster-asset-graph.png").stat().st_size > 50_000
