@@ -12,7 +12,7 @@ from assets.kosis import build_kosis_assets
 from assets.publish import published_warehouse
 from assets.report import indicators_report
 from pipelines.jobs import ALL_JOBS
-from pipelines.resources import resources_from_env
+from pipelines.resources import KosisResource, resources_from_env
 from pipelines.schedules import monthly_refresh
 from pipelines.sensors import automation_sensor, build_kosis_sensor
 from schemas.kosis import CATALOG_PATH
@@ -29,13 +29,17 @@ ALL_ASSETS = build_assets()
 
 def build_definitions(kosis_catalog: Path | str = CATALOG_PATH, resources: dict | None = None) -> dg.Definitions:
     assets = build_assets(kosis_catalog)
+    resources = dict(resources or resources_from_env())
+    kosis = resources["kosis"]
+    if Path(kosis.catalog_path) != Path(kosis_catalog):  # the sensor and refresh read the same catalog
+        resources["kosis"] = KosisResource(**{**kosis.model_dump(), "catalog_path": str(kosis_catalog)})
     kosis_keys = [k for a in assets for k in a.keys if k.path[0] == "kosis" and k.path[1] != "catalog"]
     return dg.Definitions(
         assets=assets,
         jobs=ALL_JOBS,
         schedules=[monthly_refresh],
         sensors=[build_kosis_sensor(kosis_keys), automation_sensor],
-        resources=resources or resources_from_env(),
+        resources=resources,
         # Measured on these 2-core machines: the multiprocess executor costs ~2.5 s per step.
         executor=dg.in_process_executor,
     )

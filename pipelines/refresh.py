@@ -140,9 +140,15 @@ def run_refresh(instance: dg.DagsterInstance, defs: dg.Definitions) -> tuple[int
 
 
 def _failure(result: dg.ExecuteInProcessResult) -> str:
-    errors = [e.event_specific_data.error.message.strip().splitlines()[-1] for e in result.all_events
-              if e.is_step_failure and e.event_specific_data and e.event_specific_data.error]
-    return "; ".join(errors) or "see the Dagster run log"
+    """The root cause of each failed step (the KOSIS error names table, periods and code)."""
+    messages = []
+    for event in result.all_events:
+        if event.is_step_failure and event.event_specific_data and event.event_specific_data.error:
+            error = event.event_specific_data.error
+            while error.cause is not None:
+                error = error.cause
+            messages.append(error.message.strip())
+    return "; ".join(messages) or "see the Dagster run log"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,12 +23,15 @@ EXAMPLE_QUERY = (
 )
 
 
-def run_pipeline(instance: dg.DagsterInstance | None = None, job_name: str = "refresh_all"):
+def run_pipeline(instance: dg.DagsterInstance | None = None, job_name: str = "refresh_all",
+                 definitions: dg.Definitions | None = None):
     """Registers every KOSIS year the sources have, then runs the job over all of them in one run."""
     instance = instance or dg.DagsterInstance.get()
-    kosis, warehouse, source_files = (defs.resources[k] for k in ("kosis", "warehouse", "source_files"))
+    definitions = definitions or defs
+    kosis, warehouse, source_files = (definitions.resources[k] for k in ("kosis", "warehouse", "source_files"))
     tags = prepare_full_run(instance, kosis.catalog(), kosis, source_files.root, warehouse)
-    return defs.resolve_job_def(job_name).execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+    return definitions.resolve_job_def(job_name).execute_in_process(instance=instance, tags=tags,
+                                                                    raise_on_error=False)
 
 
 def summary(db_path: Path, run_id: str | None = None) -> str:

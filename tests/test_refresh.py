@@ -1,0 +1,226 @@
+"""The refresh machinery against the loopback KOSIS server and a real Dagster instance."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines.definitions import build_definitions
+from pipelines.refresh import RANGE_END, RANGE_START, run_refresh
+from pipelines.resources import KosisResource
+from pipelines.run import run_pipeline
+from schemas.registry import SOURCES_DIR
+from tests.conftest import query, snapshot
+from tests.kosis_server import KosisServer, KosisTable
+from warehouse.io import SourceFiles, WarehouseResource, published_path
+
+KEY = "refresh-test-key"
+PROJECT = Path(__file__).resolve().parent.parent
+CATALOG = textwrap.dedent("""
+    tables:
+      - id: grdp_by_activity
+        org_id: "101"
+        tbl_id: DT_1C81
+        tbl_nm: GRDP
+        prd_se: Y
+        first_period: "2010"
+        obj_levels: ["ALL", "ALL"]
+        itm_id: ALL
+        unit: million won
+        verified: false
+        code_roles:
+          - {itm_id: T1, level: c2, code: "Z10", role: total}
+          - {itm_id: T1, level: c2, code: "A", role: primary}
+          - {itm_id: T1, level: c2, code: "C", role: secondary}
+          - {itm_id: T1, level: c2, code: "S", role: tertiary}
+""")
+CODES = ("Z10", "A", "C", "S")
+
+
+def amounts(year: int) -> dict[str, str]:
+    """Daegu GRDP by sector, million won: the tertiary share grows one point a year from 2010."""
+    tertiary = 790 + 10 * (year - 2010)
+    return {"Z10": "1,000", "A": "4", "C": str(996 - 4 - tertiary), "S": str(tertiary)}
+
+
+def grdp_table(years: range) -> KosisTable:
+    values = {("T1", ("22", code), str(y)): dt for y in years for code, dt in amounts(y).items()}
+    return KosisTable(org_id="101", tbl_id="DT_1C81", tbl_nm="GRDP", levels=[[("22", "대구광역시")],
+                      [(c, c) for c in CODES]], level_names=["시도별", "경제활동별"], items=[("T1", "명목", "백만원")],
+                      prd_se="Y", periods=[str(y) for y in years], values=values, lst_chn_de="20240101")
+
+
+@pytest.fixture
+def env(tmp_path: Path):
+    """A live-mode pipeline over the loopback server, built once for 2010-2012 and published."""
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text(CATALOG, encoding="utf-8")
+    server = KosisServer([grdp_table(range(2010, 2013))], api_key=KEY).start()
+    warehouse = WarehouseResource(database=str(tmp_path / "data" / "warehouse.duckdb"), lock_timeout_s=5)
+    resources = {"warehouse": warehouse, "source_files": SourceFiles(root=str(SOURCES_DIR)),
+                 "kosis": KosisResource(api_key=KEY, base_url=server.base_url, timeout_s=2, max_retries=2,
+                                        backoff_base_s=0.01, backoff_max_s=0.02)}
+    defs = build_definitions(catalog, resources)
+    (tmp_path / "dagster_home").mkdir()
+    with dg.instance_for_test(temp_dir=str(tmp_path / "dagster_home")) as instance:
+        assert run_pipeline(instance, definitions=defs).success
+        server.requests_log.clear()
+        yield server, defs, instance, warehouse
+    server.stop()
+
+
+def sensor_result(defs: dg.Definitions, instance: dg.DagsterInstance) -> dg.SensorResult | dg.SkipReason:
+    sensor = defs.resolve_sensor_def("kosis_new_periods")
+    context = dg.build_sensor_context(instance=instance, resources=defs.resources)
+    return sensor(context)
+
+
+def data_periods(server: KosisServer) -> set[tuple[str, str]]:
+    return {(r.get("startPrdDe"), r.get("endPrdDe")) for r in server.requests_log if r.get("method") == "getList"}
+
+
+def run_request(defs, instance, request: dg.RunRequest) -> dg.ExecuteInProcessResult:
+    return defs.resolve_implicit_global_asset_job_def().execute_in_process(
+        instance=instance, asset_selection=request.asset_selection, partition_key=request.partition_key)
+
+
+def test_a_new_year_is_requested_alone_loaded_and_flows_to_indicators(env) -> None:
+    server, defs, instance, warehouse = env
+    assert isinstance(sensor_result(defs, instance), dg.SkipReason)  # nothing new yet
+
+    server.publish_period("DT_1C81", "2013", values={("T1", ("22", c)): v for c, v in amounts(2013).items()},
+                          lst_chn_de="20250601")
+    result = sensor_result(defs, instance)
+    assert [(r.partition_key, r.asset_selection) for r in result.run_requests] == [
+        ("2013", [dg.AssetKey(["kosis", "grdp_by_activity"])])]
+    assert result.dynamic_partitions_requests[0].partition_keys == ["2013"]
+
+    instance.add_dynamic_partitions("kosis_year", ["2013"])
+    before = dg.evaluate_automation_conditions(defs=defs, instance=instance)  # the automation sensor's cursor
+    server.requests_log.clear()
+    assert run_request(defs, instance, result.run_requests[0]).success
+    assert data_periods(server) == {("2013", "2013")}  # no other period fetched again
+
+    # Declarative automation now wants the indicators (upstream updated, its blocking check passed).
+    after = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=before.cursor)
+    assert after.get_num_requested(dg.AssetKey(["indicators", "industrial_structure"])) == 1
+    assert after.get_num_requested(dg.AssetKey(["indicators", "land_price_gap"])) == 0  # its inputs did not change
+    assert defs.resolve_job_def("derive_and_publish").execute_in_process(instance=instance).success
+
+    db = warehouse.path
+    assert query(db, "SELECT max(prd_de) FROM kosis.observations_current") == [("2013",)]
+    assert query(published_path(db), "SELECT share_pct FROM indicators.industrial_structure "
+                                     "WHERE year = 2013 AND sector = 'tertiary'") == [(82.0,)]
+    assert isinstance(sensor_result(defs, instance), dg.SkipReason)  # and now nothing is new
+
+
+def test_a_revised_older_value_gives_one_vintage_and_updated_indicators(env) -> None:
+    server, defs, instance, warehouse = env
+    server.revise("DT_1C81", ("T1", ("22", "S"), "2011"), "850", "20250701")
+    result = sensor_result(defs, instance)
+    assert [(r.partition_key, r.tags["refresh/reason"]) for r in result.run_requests] == [("2011", "revised period")]
+    assert run_request(defs, instance, result.run_requests[0]).success
+    assert data_periods(server) == {("2011", "2011")}
+    assert defs.resolve_job_def("derive_and_publish").execute_in_process(instance=instance).success
+    db = warehouse.path
+    history = query(db, "SELECT value_raw, valid_to IS NULL FROM kosis.observations WHERE c2 = 'S' "
+                        "AND prd_de = '2011' ORDER BY valid_from")
+    assert history == [("800", False), ("850", True)]
+    assert query(db, "SELECT count(*) FROM kosis.observations") == [(3 * 4 + 1,)]
+    assert query(published_path(db), "SELECT share_pct FROM indicators.industrial_structure "
+                                     "WHERE year = 2011 AND sector = 'tertiary'") == [(85.0,)]
+
+
+def test_a_refresh_that_fails_midway_leaves_both_warehouses_unchanged(env) -> None:
+    server, defs, instance, warehouse = env
+    before, before_published = snapshot(warehouse.path), snapshot(warehouse.published)
+    server.publish_period("DT_1C81", "2013", values={("T1", ("22", c)): v for c, v in amounts(2013).items()})
+    server.inject("http", times=50, status=503)
+    code, lines = run_refresh(instance, defs)
+    assert code == 1
+    report = "\n".join(lines)
+    assert "FAILED loading grdp_by_activity 2013" in report and "503" in report and KEY not in report
+    assert snapshot(warehouse.path) == before
+    assert snapshot(warehouse.published) == before_published
+
+
+def test_a_reader_of_the_published_copy_sees_old_data_then_new_after_reopening(env) -> None:
+    server, defs, instance, warehouse = env
+    reader = duckdb.connect(str(warehouse.published), read_only=True)
+    try:
+        server.publish_period("DT_1C81", "2013", values={("T1", ("22", c)): v for c, v in amounts(2013).items()})
+        code, lines = run_refresh(instance, defs)  # the reader's open session does not block it
+        assert code == 0, lines
+        assert reader.execute("SELECT max(year) FROM indicators.industrial_structure").fetchone() == (2012,)
+    finally:
+        reader.close()
+    assert query(warehouse.published, "SELECT max(year) FROM indicators.industrial_structure") == [(2013,)]
+    report = "\n".join(lines)
+    assert "new periods [2013]" in report and "Rebuilt:" in report and "indicators/industrial_structure" in report
+
+
+def test_the_monthly_schedule_covers_every_registered_year_in_seoul_time(env) -> None:
+    _, defs, instance, _ = env
+    schedule = defs.resolve_schedule_def("monthly_refresh")
+    assert schedule.execution_timezone == "Asia/Seoul" and schedule.cron_schedule == "0 6 2 * *"
+    tick = datetime(2026, 12, 2, 6, 0, tzinfo=ZoneInfo("Asia/Seoul"))
+    request = schedule(dg.build_schedule_context(instance=instance, scheduled_execution_time=tick))
+    assert request.run_key == "2026-12"
+    keys = instance.get_dynamic_partitions("kosis_year")
+    assert request.tags[RANGE_START] == keys[0] and request.tags[RANGE_END] == keys[-1]
+    assert {"2010", "2011", "2012"} <= set(keys)
+    with dg.instance_for_test() as empty:
+        assert isinstance(schedule(dg.build_schedule_context(instance=empty, scheduled_execution_time=tick)),
+                          dg.SkipReason)
+
+
+def test_automation_sensor_is_on_by_default_and_targets_derived_tables(env) -> None:
+    _, defs, _, _ = env
+    sensor = defs.resolve_sensor_def("derived_tables_automation")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    assert defs.resolve_sensor_def("kosis_new_periods").default_status == dg.DefaultSensorStatus.RUNNING
+    graph = defs.resolve_asset_graph()
+    condition = graph.get(dg.AssetKey(["indicators", "sme_concentration"])).automation_condition
+    assert condition is not None and "checks passed" in condition.get_label()
+
+
+def _cli(module: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("KOSIS_API_KEY", "KOSIS_BASE_URL")}
+    env.update(WAREHOUSE_PATH=str(tmp_path / "data" / "warehouse.duckdb"), DAGSTER_HOME=str(tmp_path / "home"))
+    (tmp_path / "home").mkdir(exist_ok=True)
+    return subprocess.run([sys.executable, "-m", module], cwd=PROJECT, env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_make_refresh_offline_says_when_nothing_is_new_and_loads_an_inbox_file(tmp_path: Path) -> None:
+    assert _cli("pipelines.run", tmp_path).returncode == 0
+    db = tmp_path / "data" / "warehouse.duckdb"
+    before = snapshot(db)
+    proc = _cli("pipelines.refresh", tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Nothing new" in proc.stdout
+    assert snapshot(db) == before
+
+    # A KOSIS-format file dropped in the inbox: Daegu 2011 in the bundled table's form.
+    bundled = json.loads((SOURCES_DIR / "kosis" / "bundled" / "grdp_by_activity.json").read_text(encoding="utf-8"))
+    shares = {"TOTAL": "100.0", "PRIMARY": "0.4", "SECONDARY": "20.1", "TERTIARY": "79.5"}
+    records = [{**r, "PRD_DE": "2011", "DT": shares[r["C2"]], "LST_CHN_DE": "20120901"}
+               for r in bundled if r["PRD_DE"] == "2010"]
+    (tmp_path / "data" / "inbox").mkdir()
+    (tmp_path / "data" / "inbox" / "grdp_2011.json").write_text(json.dumps(records, ensure_ascii=False))
+    proc = _cli("pipelines.refresh", tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "grdp_by_activity (101/DT_1C81): new periods [2011]" in proc.stdout
+    assert query(published_path(db), "SELECT share_pct, change_pp FROM indicators.industrial_structure "
+                                     "WHERE year = 2011 AND sector = 'tertiary'") == [(79.5, -0.4)]
+    assert query(db, "SELECT origin FROM kosis.snapshots WHERE request = 'inbox:grdp_2011.json'") == [("inbox",)]
