@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3
 export DAGSTER_HOME := $(CURDIR)/dagster_home
 
-.PHONY: install run test ui refresh bench lint clean dagster-home browser
+.PHONY: install run test ui daemon refresh bench lint clean dagster-home browser
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ test: install browser
 
 ui: install dagster-home
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+# The daemon alone: schedules, sensors and declarative automation (make ui starts one too).
+daemon: install dagster-home
+	$(VENV)/bin/dagster-daemon run -w workspace.yaml
 
 # Benchmarks print `name: value` lines; they are measurements, not tests.
 bench: install

@@ -23,6 +23,20 @@ from warehouse.kosis_load import STAGED, Snapshot, archive, merge, region_codes,
 warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
 
 CATALOG_KEY = dg.AssetKey(["kosis", "catalog"])
+OBSERVATION_COLUMNS = dg.TableSchema(columns=[
+    dg.TableColumn("cell_key", "VARCHAR", description="org|tbl|itm|c1..c8|prd_se|prd_de"),
+    dg.TableColumn("itm_id", "VARCHAR", description="KOSIS item"),
+    *[dg.TableColumn(f"c{i}", "VARCHAR", description=f"classification level {i} (c1: sido)") for i in range(1, 9)],
+    dg.TableColumn("prd_se", "VARCHAR", description="period type as KOSIS labels it (A = annual)"),
+    dg.TableColumn("prd_de", "VARCHAR", description="period"),
+    dg.TableColumn("year", "INTEGER"),
+    dg.TableColumn("value", "DOUBLE", description="NULL where KOSIS printed a non-number"),
+    dg.TableColumn("value_raw", "VARCHAR", description="DT as received"),
+    dg.TableColumn("lst_chn_de", "VARCHAR", description="KOSIS last-revision date"),
+    dg.TableColumn("snapshot_sha256", "VARCHAR", description="the archived response this row came from"),
+    dg.TableColumn("valid_from", "TIMESTAMP"),
+    dg.TableColumn("valid_to", "TIMESTAMP", description="NULL: current vintage"),
+])
 # Years, not a time window: KOSIS publishes a year whenever it is ready, so the refresh sensor adds them.
 KOSIS_YEARS = dg.DynamicPartitionsDefinition(name="kosis_year")
 
@@ -208,6 +222,10 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
                 con.execute(UPDATE_TABLE_SQL, [tbl_nm, now, table.id])
                 current = con.execute("SELECT count(*), max(prd_de) FROM kosis.observations_current "
                                       "WHERE org_id = ? AND tbl_id = ?", [table.org_id, table.tbl_id]).fetchone()
+                preview = con.execute(
+                    "SELECT itm_id, c1, c1_nm, c2, c2_nm, prd_de, value_raw, value, lst_chn_de, valid_from "
+                    "FROM kosis.observations_current WHERE org_id = ? AND tbl_id = ? ORDER BY prd_de DESC, c1, c2 "
+                    "LIMIT 20", [table.org_id, table.tbl_id]).df()
         yield dg.MaterializeResult(metadata={
             "dagster/row_count": current[0],
             "last_period": current[1] or "",
@@ -222,6 +240,8 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
             "cells_unchanged": merged.unchanged,
             "rows_quarantined": merged.quarantined,
             "rows_staged": staged,
+            "preview": dg.MetadataValue.md(markdown_table(preview)),
+            "dagster/column_schema": OBSERVATION_COLUMNS,
         })
         yield check_result(context, warehouse, asset_key=key, check_name="observations_valid",
                            severity=dg.AssetCheckSeverity.WARN, outcome=None, failures=outcome.summary(limit=50),
