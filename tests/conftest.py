@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+import yaml
 
 from pipelines.definitions import ALL_ASSETS
 from pipelines.refresh import prepare_full_run
@@ -74,6 +75,15 @@ def query(db_path: Path, sql: str, params=None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
+
+
+def grdp_catalog(roles: dict[str, str], first_period: str = "2010") -> str:
+    """A catalog with one live GRDP table whose C2 codes map to sectors as `roles` says."""
+    table = {"id": "grdp_by_activity", "org_id": "101", "tbl_id": "DT_1C81", "tbl_nm": "GRDP", "prd_se": "Y",
+             "first_period": first_period, "obj_levels": ["ALL", "ALL"], "itm_id": "ALL", "unit": "million won",
+             "verified": False,
+             "code_roles": [{"itm_id": "T1", "level": "c2", "code": c, "role": r} for c, r in roles.items()]}
+    return yaml.safe_dump({"tables": [table]}, allow_unicode=True)
 
 
 @pytest.fixture

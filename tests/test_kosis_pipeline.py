@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import textwrap
 from pathlib import Path
 
 import dagster as dg
@@ -14,7 +13,7 @@ import pytest
 from pipelines.definitions import build_assets
 from pipelines.resources import KosisResource
 from schemas.registry import SOURCES_DIR
-from tests.conftest import materialize, query, snapshot
+from tests.conftest import grdp_catalog, materialize, query, snapshot
 from tests.kosis_server import KosisServer, KosisTable, make_generated_table
 
 KEY = "SECRET-kosis-key-7f3a91c2"
@@ -188,25 +187,7 @@ def test_the_key_appears_in_no_file_log_or_event(tmp_path, catalog, server, capf
     assert KEY not in caplog.text
 
 
-GRDP_CATALOG = textwrap.dedent("""
-    tables:
-      - id: grdp_by_activity
-        org_id: "101"
-        tbl_id: DT_1C81
-        tbl_nm: GRDP
-        prd_se: Y
-        first_period: "2010"
-        obj_levels: ["ALL", "ALL"]
-        itm_id: ALL
-        unit: million won
-        verified: false
-        code_roles:
-          - {itm_id: T1, level: c2, code: "Z10", role: total}
-          - {itm_id: T1, level: c2, code: "A", role: primary}
-          - {itm_id: T1, level: c2, code: "B", role: secondary}
-          - {itm_id: T1, level: c2, code: "C", role: secondary}
-          - {itm_id: T1, level: c2, code: "S", role: tertiary}
-""")
+GRDP_CATALOG = grdp_catalog({"Z10": "total", "A": "primary", "B": "secondary", "C": "secondary", "S": "tertiary"})
 
 
 def test_indicators_prefer_kosis_and_record_where_it_disagrees_with_the_paper(tmp_path) -> None:

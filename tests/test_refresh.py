@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,30 +19,13 @@ from pipelines.refresh import RANGE_END, RANGE_START, run_refresh
 from pipelines.resources import KosisResource
 from pipelines.run import run_pipeline
 from schemas.registry import SOURCES_DIR
-from tests.conftest import query, snapshot
+from tests.conftest import grdp_catalog, query, snapshot
 from tests.kosis_server import KosisServer, KosisTable
 from warehouse.io import SourceFiles, WarehouseResource, published_path
 
 KEY = "refresh-test-key"
 PROJECT = Path(__file__).resolve().parent.parent
-CATALOG = textwrap.dedent("""
-    tables:
-      - id: grdp_by_activity
-        org_id: "101"
-        tbl_id: DT_1C81
-        tbl_nm: GRDP
-        prd_se: Y
-        first_period: "2010"
-        obj_levels: ["ALL", "ALL"]
-        itm_id: ALL
-        unit: million won
-        verified: false
-        code_roles:
-          - {itm_id: T1, level: c2, code: "Z10", role: total}
-          - {itm_id: T1, level: c2, code: "A", role: primary}
-          - {itm_id: T1, level: c2, code: "C", role: secondary}
-          - {itm_id: T1, level: c2, code: "S", role: tertiary}
-""")
+CATALOG = grdp_catalog({"Z10": "total", "A": "primary", "C": "secondary", "S": "tertiary"})
 CODES = ("Z10", "A", "C", "S")
 
 

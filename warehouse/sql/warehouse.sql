@@ -110,3 +110,31 @@ CREATE TABLE IF NOT EXISTS indicators.catalog (
     description  VARCHAR NOT NULL,
     source_used  VARCHAR              -- which source the current build used (KOSIS vintage or paper table)
 );
+
+-- The reference table the view below maps region codes with (the reference asset rebuilds it).
+CREATE TABLE IF NOT EXISTS reference.region_code_map (
+    code_system VARCHAR, code VARCHAR, region_code VARCHAR, valid_from_year INTEGER, valid_to_year INTEGER
+);
+
+-- What indicators read from KOSIS: the current vintage summed by role (kosis.code_roles), with region
+-- codes mapped to reference.regions and the snapshots' origin (live, bundled, inbox) spelled out.
+CREATE OR REPLACE VIEW kosis.role_values AS
+SELECT
+    t.id AS catalog_id,
+    m.region_code,
+    o.year,
+    r.role,
+    sum(o.value) AS value,
+    'KOSIS ' || any_value(o.org_id) || '/' || any_value(o.tbl_id) || ' '
+        || string_agg(DISTINCT snap.origin, '+' ORDER BY snap.origin) || ', current vintage' AS origin,
+    max(o.lst_chn_de) AS lst_chn_de
+FROM kosis.observations_current o
+JOIN kosis.snapshots snap USING (snapshot_sha256)
+JOIN kosis.tables t ON o.org_id = t.org_id AND o.tbl_id = t.tbl_id
+JOIN kosis.code_roles r ON r.catalog_id = t.id AND r.itm_id = o.itm_id
+     AND r.code = CASE r.level WHEN 'c1' THEN o.c1 WHEN 'c2' THEN o.c2 WHEN 'c3' THEN o.c3 WHEN 'c4' THEN o.c4
+                               WHEN 'c5' THEN o.c5 WHEN 'c6' THEN o.c6 WHEN 'c7' THEN o.c7 WHEN 'c8' THEN o.c8 END
+JOIN reference.region_code_map m ON m.code_system = t.region_code_system AND m.code = o.c1
+     AND o.year BETWEEN m.valid_from_year AND coalesce(m.valid_to_year, 9999)
+WHERE o.value IS NOT NULL
+GROUP BY t.id, m.region_code, o.year, r.role;
