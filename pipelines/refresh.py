@@ -6,6 +6,7 @@ rebuild the indicators, publish. Used by the sensor (asynchronously, under the d
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,7 +115,7 @@ def run_refresh(instance: dg.DagsterInstance, defs: dg.Definitions) -> tuple[int
         key = dg.AssetKey(["kosis", plan.table.id])
         for year in plan.years:
             result = job.execute_in_process(instance=instance, asset_selection=[key], partition_key=str(year),
-                                            raise_on_error=False)
+                                            run_config=quiet_logs(), raise_on_error=False)
             if not result.success:
                 lines.append(f"FAILED loading {plan.table.id} {year}: {_failure(result)}")
                 lines.append("Stopped: nothing was derived or published; the published copy is unchanged.")
@@ -126,7 +127,7 @@ def run_refresh(instance: dg.DagsterInstance, defs: dg.Definitions) -> tuple[int
     lines.append(f"KOSIS cells: {new_cells} new, {revised_cells} revised (old values kept as closed vintages)")
 
     derive = defs.resolve_job_def("derive_and_publish")
-    result = derive.execute_in_process(instance=instance, raise_on_error=False)
+    result = derive.execute_in_process(instance=instance, run_config=quiet_logs(), raise_on_error=False)
     rebuilt = sorted(e.asset_key.to_user_string() for e in result.get_asset_materialization_events())
     failed = [f"{e.asset_key.to_user_string()}:{e.check_name} ({e.severity.value})"
               for e in result.get_asset_check_evaluations() if not e.passed]
@@ -137,6 +138,12 @@ def run_refresh(instance: dg.DagsterInstance, defs: dg.Definitions) -> tuple[int
         return 1, lines
     lines.append(f"Published: {warehouse.published}")
     return 0, lines
+
+
+def quiet_logs() -> dict:
+    """Console log level of in-process runs (env DAGSTER_LOG_LEVEL; the full log is in the Dagster UI)."""
+    level = os.environ.get("DAGSTER_LOG_LEVEL", "WARNING")
+    return {"loggers": {"console": {"config": {"log_level": level.upper()}}}}
 
 
 def _failure(result: dg.ExecuteInProcessResult) -> str:

@@ -14,7 +14,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.definitions import defs
-from pipelines.refresh import prepare_full_run
+from pipelines.refresh import prepare_full_run, quiet_logs
 from warehouse.io import published_path, warehouse_path
 
 EXAMPLE_QUERY = (
@@ -31,7 +31,8 @@ def run_pipeline(instance: dg.DagsterInstance | None = None, job_name: str = "re
     kosis, warehouse, source_files = (definitions.resources[k] for k in ("kosis", "warehouse", "source_files"))
     tags = prepare_full_run(instance, kosis.catalog(), kosis, source_files.root, warehouse)
     return definitions.resolve_job_def(job_name).execute_in_process(instance=instance, tags=tags,
-                                                                    raise_on_error=False)
+                                                                    run_config=quiet_logs(), raise_on_error=False)
+
 
 
 def summary(db_path: Path, run_id: str | None = None) -> str:
