@@ -27,6 +27,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.definitions import build_assets
+from pipelines.refresh import prepare_full_run
 from pipelines.resources import KosisResource
 from schemas.kosis import load_catalog
 from schemas.registry import SOURCES_DIR
@@ -74,9 +75,14 @@ def main(argv: list[str] | None = None) -> None:
         resources = {"warehouse": WarehouseResource(database=str(db)), "source_files": SourceFiles(),
                      "kosis": KosisResource(api_key=KEY, base_url=base_url, timeout_s=120)}
         assets = build_assets(catalog)
-        assert dg.materialize(assets, selection=selection, resources=resources).success  # reference data
+        instance = dg.DagsterInstance.ephemeral()
+        assert dg.materialize(assets, selection=selection, resources=resources, instance=instance).success
         started = time.perf_counter()
-        result = dg.materialize(assets, selection=dg.AssetSelection.assets(["kosis", "bench"]), resources=resources)
+        # Like `make run`: every year KOSIS has (getMeta PRD) registered, then one run over all of them.
+        tags = prepare_full_run(instance, load_catalog(catalog), resources["kosis"], resources["source_files"].root,
+                                resources["warehouse"])
+        result = dg.materialize(assets, selection=dg.AssetSelection.assets(["kosis", "bench"]), resources=resources,
+                                instance=instance, tags=tags)
         end_to_end = time.perf_counter() - started
         rss_after_end_to_end = peak_rss_mib()
         assert result.success

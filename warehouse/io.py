@@ -64,7 +64,7 @@ class WarehouseResource(DuckDBResource):
     a lock held elsewhere is waited for `lock_timeout_s`, then the step fails naming the file."""
 
     lock_timeout_s: float = Field(default=60.0, description="How long to wait for another writer's lock.")
-    memory_limit: str = Field(default="512MB", description="DuckDB memory_limit: beyond it, DuckDB spills to disk.")
+    memory_limit: str = Field(default="256MB", description="DuckDB memory_limit: beyond it, DuckDB spills to disk.")
 
     @property
     def path(self) -> Path:
