@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
+import yaml
 
 from assets.common import OWNERS, check_result, ddl_columns, markdown_table, sha256_file, table_metadata
 from schemas.registry import FILE_TABLES, Column, TableSpec
@@ -41,7 +42,22 @@ class ValidatedFile:
     sha256: str
     structure_passed: bool
     frame: pd.DataFrame  # coerced when the structure passed, else the raw text
-    issues: pd.DataFrame = field(default_factory=pd.DataFrame)
+    issues: pd.DataFrame = field(default_factory=pd.DataFrame)  # computed: published vs recomputed
+    recorded: list[dict] = field(default_factory=list)  # from recorded_issues.yaml: what no check recomputes
+
+
+RECORDED_ISSUES_FILE = "paper/recorded_issues.yaml"
+
+
+def recorded_issues(root: str, source_table: str | None) -> list[dict]:
+    path = Path(root) / RECORDED_ISSUES_FILE
+    if source_table is None or not path.exists():
+        return []
+    with open(path, encoding="utf-8") as fh:
+        entries = yaml.safe_load(fh) or []
+    return [{"source_table": e["source_table"], "row_key": e["row_key"], "column_name": e["column_name"],
+             "description": " ".join(str(e["description"]).split()), "check_name": "recorded"}
+            for e in entries if e["source_table"] == source_table]
 
 
 def read_source_file(path: Path) -> pd.DataFrame:
@@ -103,7 +119,8 @@ def build_source_asset(spec: TableSpec) -> dg.AssetsDefinition:
 
         yield dg.Output(
             ValidatedFile(spec.qualified_name, spec.file, digest, structure.passed,
-                          structure.frame if structure.passed else raw, issues),
+                          structure.frame if structure.passed else raw, issues,
+                          recorded_issues(source_files.root, spec.source_table)),
             metadata={"sha256": digest, "dagster/row_count": len(raw), "file": spec.file,
                       "preview": dg.MetadataValue.md(markdown_table(raw))},
         )
@@ -167,10 +184,10 @@ def _record_paper_provenance(con, spec: TableSpec, validated: ValidatedFile, n_r
         [spec.source_table, spec.qualified_name, spec.title, spec.unit, spec.source_note,
          f"assets/sources/{spec.file}", validated.sha256, len(validated.frame), n_rows, " ".join(spec.notes)],
     )
-    con.execute("DELETE FROM quality.source_issues WHERE source_table = ? AND check_name IS NOT NULL "
-                "AND check_name <> 'recorded'", [spec.source_table])
-    if len(validated.issues):
-        con.register("_issues", validated.issues)
+    con.execute("DELETE FROM quality.source_issues WHERE source_table = ?", [spec.source_table])
+    issues = pd.concat([validated.issues, pd.DataFrame(validated.recorded)], ignore_index=True)
+    if len(issues):
+        con.register("_issues", issues)
         con.execute("INSERT INTO quality.source_issues BY NAME SELECT * FROM _issues")
         con.unregister("_issues")
 
