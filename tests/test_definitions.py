@@ -44,3 +44,12 @@ def test_lineage_runs_from_printed_table_to_indicator_to_claims() -> None:
     upstream = graph.get_ancestor_asset_keys(dg.AssetKey(["indicators", "paper_claims"]))
     assert dg.AssetKey(["sources", "table_6_st_budget_2011"]) in upstream
     assert dg.AssetKey(["indicators", "st_budget_dependence"]) in upstream
+
+
+def test_the_committed_data_dictionary_is_current() -> None:
+    from pathlib import Path
+
+    from schemas.dictionary import render
+
+    committed = (Path(__file__).resolve().parent.parent / "docs" / "data_dictionary.md").read_text(encoding="utf-8")
+    assert committed == render(), "regenerate: .venv/bin/python -m schemas.dictionary > docs/data_dictionary.md"

@@ -1,0 +1,67 @@
+"""The data dictionary, generated from the registry: `python -m schemas.dictionary > docs/data_dictionary.md`.
+
+A test keeps the committed file equal to what this prints, so the dictionary cannot drift from the schemas.
+"""
+
+from __future__ import annotations
+
+from schemas.indicators import INDICATORS, PAPER_CLAIMS, IndicatorSpec
+from schemas.registry import FILE_TABLES, Column, TableSpec
+
+
+def _constraints(col: Column) -> str:
+    parts = []
+    if col.min is not None or col.max is not None:
+        parts.append(f"{'' if col.min is None else f'{col.min:g}'} to {'' if col.max is None else f'{col.max:g}'}")
+    if col.allowed is not None:
+        parts.append("one of " + ", ".join(f"`{a}`" for a in col.allowed))
+    parts.append("nullable" if col.nullable else "not null")
+    if not col.stored:
+        parts.append("checked, not stored")
+    return "; ".join(parts)
+
+
+def _columns(columns: tuple[Column, ...], key: tuple[str, ...]) -> list[str]:
+    lines = ["| column | type | meaning | constraints |", "| --- | --- | --- | --- |"]
+    for col in columns:
+        name = f"**{col.name}**" if col.name in key else col.name
+        lines.append(f"| {name} | {col.dtype} | {col.description.replace('|', '/')} | {_constraints(col)} |")
+    return lines
+
+
+def table_section(spec: TableSpec) -> list[str]:
+    lines = [f"### `{spec.qualified_name}`", "", spec.description, ""]
+    if spec.source_table:
+        lines += [f"Printed as {spec.source_table}, *{spec.title}*; unit: {spec.unit or '-'}. {spec.source_note}", ""]
+    lines += [f"File: `assets/sources/{spec.file}`. Key (bold): {', '.join(spec.key)}.", ""]
+    lines += _columns(spec.columns, spec.key)
+    checks = [f"- ERROR `{c.name}`: {c.description}" for c in spec.row_checks]
+    checks += [f"- WARN `{r.name}` (tolerance {r.tolerance:g}): {r.description}" for r in spec.consistency]
+    if checks:
+        lines += ["", "Checks beyond the columns':", *checks]
+    return [*lines, ""]
+
+
+def indicator_section(spec: IndicatorSpec) -> list[str]:
+    lines = [f"### `indicators.{spec.name}`", "", spec.description, "",
+             f"Unit: {spec.unit}. Formula: {spec.formula}. Sources: {', '.join(spec.sources)}.", ""]
+    return [*lines, *_columns(spec.columns, spec.key), ""]
+
+
+def render() -> str:
+    lines = ["# Data dictionary", "",
+             "Generated from `schemas/registry.py` and `schemas/indicators.py` by `python -m schemas.dictionary`; "
+             "do not edit by hand. The SQL interface is `../shared/contract/warehouse.md`; `kosis.*` and `quality.*` "
+             "are described there and in `warehouse/sql/warehouse.sql`. Every column below also carries its meaning "
+             "as a DuckDB comment (`SELECT * FROM duckdb_columns()`).", "",
+             "## Tables loaded from files", ""]
+    for spec in FILE_TABLES:
+        lines += table_section(spec)
+    lines += ["## Indicators", ""]
+    for spec in (*INDICATORS, PAPER_CLAIMS):
+        lines += indicator_section(spec)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+if __name__ == "__main__":
+    print(render(), end="")
