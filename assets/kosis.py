@@ -278,8 +278,11 @@ def build_catalog_asset(catalog_path: Path | str, tables: tuple[KosisTable, ...]
             roles = [(t.id, r.itm_id, r.level, r.code, r.role) for t in tables for r in t.code_roles]
             if roles:
                 con.executemany("INSERT INTO kosis.code_roles VALUES (?, ?, ?, ?, ?)", roles)
+            preview = con.execute("SELECT id, org_id, tbl_id, tbl_nm, prd_se, verified, used_by, last_period "
+                                  "FROM kosis.tables ORDER BY id").df()
         return dg.MaterializeResult(metadata={"dagster/row_count": len(tables), "catalog": str(catalog_path),
-                                              "code_roles": len(roles)})
+                                              "code_roles": len(roles), "preview": dg.MetadataValue.md(
+                                                  markdown_table(preview))})
 
     return kosis_catalog
 

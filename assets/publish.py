@@ -2,8 +2,9 @@
 
 
 import dagster as dg
+import duckdb
 
-from assets.common import OWNERS
+from assets.common import OWNERS, markdown_table
 from assets.file_tables import FILE_TABLE_ASSETS
 from assets.indicators import AUTOMATION, INDICATOR_ASSETS
 from warehouse.io import WAREHOUSE_POOL, WarehouseResource
@@ -31,4 +32,12 @@ def _warehouse_tables() -> list[dg.AssetKey]:
 def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     path = warehouse.publish()
     context.log.info(f"published {path}")
-    return dg.MaterializeResult(metadata={"path": str(path), "size_bytes": path.stat().st_size})
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = con.execute("SELECT schema_name || '.' || table_name AS table_name, estimated_size AS approx_rows, "
+                             "column_count FROM duckdb_tables() ORDER BY 1").df()
+    finally:
+        con.close()
+    return dg.MaterializeResult(metadata={"path": str(path), "size_bytes": path.stat().st_size,
+                                          "dagster/row_count": int(tables["approx_rows"].sum()),
+                                          "tables": dg.MetadataValue.md(markdown_table(tables, limit=100))})

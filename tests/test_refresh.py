@@ -206,3 +206,21 @@ def test_make_refresh_offline_says_when_nothing_is_new_and_loads_an_inbox_file(t
     assert query(published_path(db), "SELECT share_pct, change_pp FROM indicators.industrial_structure "
                                      "WHERE year = 2011 AND sector = 'tertiary'") == [(79.5, -0.4)]
     assert query(db, "SELECT origin FROM kosis.snapshots WHERE request = 'inbox:grdp_2011.json'") == [("inbox",)]
+
+
+def test_offline_the_sensor_watches_the_inbox(tmp_path: Path) -> None:
+    warehouse = WarehouseResource(database=str(tmp_path / "data" / "warehouse.duckdb"))
+    defs = build_definitions(resources={"warehouse": warehouse, "source_files": SourceFiles(root=str(SOURCES_DIR)),
+                                        "kosis": KosisResource()})
+    (tmp_path / "home").mkdir()
+    with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as instance:
+        assert run_pipeline(instance, definitions=defs).success
+        assert isinstance(sensor_result(defs, instance), dg.SkipReason)
+        bundled = json.loads((SOURCES_DIR / "kosis" / "bundled" / "manufacturing_by_size.json").read_text("utf-8"))
+        dropped = [{**r, "PRD_DE": "2012", "LST_CHN_DE": "20130601"} for r in bundled]
+        (tmp_path / "data" / "inbox").mkdir()
+        (tmp_path / "data" / "inbox" / "sme_2012.json").write_text(json.dumps(dropped, ensure_ascii=False))
+        result = sensor_result(defs, instance)
+        assert [(r.asset_selection, r.partition_key) for r in result.run_requests] == [
+            ([dg.AssetKey(["kosis", "manufacturing_by_size"])], "2012")]
+        assert result.dynamic_partitions_requests[0].partition_keys == ["2012"]
