@@ -60,8 +60,11 @@ def summary(db_path: Path, run_id: str | None = None) -> str:
         ).fetchall()
         for asset, check, sev, n in failed:
             lines.append(f"  {sev} {asset}:{check} ({n} failures)")
-        n_issues = con.execute("SELECT count(*) FROM quality.source_issues").fetchone()[0]
-        lines.append(f"Source inconsistencies recorded in quality.source_issues: {n_issues}")
+        found, recorded = con.execute("SELECT count(*) FILTER (WHERE check_name IS DISTINCT FROM 'recorded'), "
+                                      "count(*) FILTER (WHERE check_name = 'recorded') "
+                                      "FROM quality.source_issues").fetchone()
+        lines.append(f"Source inconsistencies in quality.source_issues: {found} found by checks, {recorded} recorded "
+                     f"from assets/sources/paper/recorded_issues.yaml (data kept as published)")
         lines.append("Paper claims (indicators.paper_claims)")
         for claim_id, verdict, text in con.execute(
             "SELECT claim_id, verdict, claim_text FROM indicators.paper_claims ORDER BY claim_id"
