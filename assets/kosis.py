@@ -107,12 +107,13 @@ def available_periods(table: KosisTable, kosis: KosisResource, source_root: str,
 def replay_offline(table: KosisTable, source_root: str, inbox_dir: Path, raw_dir: Path,
                    years: set[int]) -> list[tuple[Snapshot, set[int]]]:
     """For each requested year, the latest offline file that has it, archived like a live response."""
+    files = offline_files(table, source_root, inbox_dir)
     latest: dict[int, OfflineFile] = {}
-    for file in offline_files(table, source_root, inbox_dir):
+    for file in files:
         for year in file.periods:
             if year in years:
                 latest[year] = file
-    if not offline_files(table, source_root, inbox_dir):
+    if not files:
         raise dg.Failure(f"KOSIS {table.org_id}/{table.tbl_id} ({table.id}): no KOSIS_API_KEY, no bundled snapshot "
                          f"and nothing in {inbox_dir}; set KOSIS_API_KEY or drop a KOSIS-format file in the inbox")
     out = []
@@ -203,10 +204,12 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
         snapshots = [s for s, _ in staged_files]
 
         with warehouse.get_connection() as con:
-            stage_snapshots(con, [], append=False)
-            for snapshot, snapshot_years in staged_files:
-                stage_snapshots(con, [snapshot], years=snapshot_years, append=True)
-            staged = con.execute(f"SELECT count(*) FROM {STAGED}").fetchone()[0]
+            staged = stage_snapshots(con, [], append=False)
+            by_years: dict[frozenset[int], list[Snapshot]] = {}
+            for snapshot, snapshot_years in staged_files:  # one DuckDB read per set of years, not per file
+                by_years.setdefault(frozenset(snapshot_years), []).append(snapshot)
+            for snapshot_years, group in by_years.items():
+                staged = stage_snapshots(con, group, years=set(snapshot_years), append=True)
             outcome = validate_staged(con, table, region_codes(con, table.region_code_system))
             if outcome.unattributed:  # a failure that names no row: the whole response is suspect
                 yield check_result(context, warehouse, asset_key=key, check_name="observations_valid",
@@ -232,9 +235,8 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
             "origin": ", ".join(sorted({s.origin for s in snapshots})),
             "years": ", ".join(map(str, years)),
             "period_range": period_range,
-            "snapshots": dg.MetadataValue.md(markdown_table(
-                pd.DataFrame([{"sha256": s.sha256[:16], "records": s.n_records,
-                                                 "request": s.request} for s in snapshots]))),
+            "snapshots": dg.MetadataValue.md(markdown_table(pd.DataFrame(
+                [{"sha256": s.sha256[:16], "records": s.n_records, "request": s.request} for s in snapshots]))),
             "cells_new": merged.inserted_new,
             "cells_revised": merged.revised,
             "cells_unchanged": merged.unchanged,

@@ -21,7 +21,6 @@ PERIOD_PATTERNS = {"A": r"^\d{4}$", "F": r"^\d{4}$", "H": r"^\d{4}0[12]$", "Q": 
                    "M": r"^\d{4}(0[1-9]|1[0-2])$", "D": r"^\d{8}$", "IR": r"^\d{4,8}$"}
 # What KOSIS prints in DT for a cell that has no number: kept as value_raw, value NULL.
 NON_NUMBER_MARKERS = ("-", "x", "X", "...", "…", "", "(X)", "NA", "N/A", "*", "..")
-CELL_KEY = ("org_id", "tbl_id", "itm_id", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "prd_se", "prd_de")
 
 
 @dataclass(frozen=True)
