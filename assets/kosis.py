@@ -14,9 +14,9 @@ import dagster as dg
 import pandas as pd
 
 from assets.common import OWNERS, check_result, markdown_table
-from pipelines.kosis_client import parse_body
+from pipelines.kosis_client import KosisError, parse_body
 from pipelines.resources import KosisResource
-from schemas.kosis import CATALOG_PATH, KosisTable, load_catalog
+from schemas.kosis import CATALOG_PATH, PRD_SE_ALIASES, KosisTable, load_catalog
 from warehouse.io import WAREHOUSE_POOL, SourceFiles, WarehouseResource, transaction
 from warehouse.kosis_load import STAGED, Snapshot, archive, merge, region_codes, stage_snapshots, validate_staged
 
@@ -68,11 +68,15 @@ def describe_offline_file(path: Path, origin: str, table: KosisTable, request: s
 
 
 def offline_files(table: KosisTable, source_root: str, inbox_dir: Path) -> list[OfflineFile]:
-    """The bundled snapshot first, then inbox files oldest first: for each year, the last file wins."""
+    """What replays without a key. The paper's figures in KOSIS form: their bundled file only. A KOSIS
+    table: KOSIS-format files a user dropped in the inbox, oldest first (for each year, the last file wins);
+    never a bundled file, so nothing made here poses as a loaded period of a KOSIS table."""
+    if not table.is_kosis:
+        bundled = table.bundled_path(source_root)
+        if bundled is None or not bundled.exists():
+            return []
+        return [describe_offline_file(bundled, "bundled", table, f"bundled:assets/sources/kosis/{table.bundled}")]
     files = []
-    bundled = table.bundled_path(source_root)
-    if bundled is not None and bundled.exists():
-        files.append(describe_offline_file(bundled, "bundled", table, f"bundled:assets/sources/kosis/{table.bundled}"))
     if inbox_dir.is_dir():
         for path in sorted(inbox_dir.glob("*.json"), key=lambda p: (p.stat().st_mtime, p.name)):
             described = describe_offline_file(path, "inbox", table, f"inbox:{path.name}")
@@ -88,20 +92,55 @@ def offline_periods(table: KosisTable, source_root: str, inbox_dir: Path) -> dic
     return periods
 
 
-def live_periods(table: KosisTable, kosis: KosisResource) -> dict[int, str]:
-    """Periods KOSIS has for a table (getMeta PRD), with their LST_CHN_DE where the service gives it."""
+def periods_from_meta(table: KosisTable, records: list[dict[str, str]]) -> dict[int, str]:
+    """Years a table has, from getMeta PRD. The service answers one row per periodicity with its first and
+    last period (PRD_SE as a Korean label, STRT_PRD_DE/END_PRD_DE); rows that name single periods (PRD_DE,
+    with a LST_CHN_DE) are read too. The date is '' where the service gives none per period."""
     periods: dict[int, str] = {}
-    with kosis.client(on_body=lambda body, url: None) as client:
-        for record in client.get_meta(table.org_id, table.tbl_id, "PRD"):
-            prd = str(record.get("PRD_DE", ""))
-            if prd[:4].isdigit():
-                year = int(prd[:4])
-                periods[year] = max(periods.get(year, ""), str(record.get("LST_CHN_DE") or ""))
+    for record in records:
+        label = str(record.get("PRD_SE", "")).strip()
+        if label and label not in PRD_SE_ALIASES.get(table.prd_se, {table.prd_se}):
+            continue
+        start, end = str(record.get("STRT_PRD_DE", "")), str(record.get("END_PRD_DE", ""))
+        if start[:4].isdigit() and end[:4].isdigit():
+            for year in range(int(start[:4]), int(end[:4]) + 1):
+                periods.setdefault(year, "")
+        prd = str(record.get("PRD_DE", ""))
+        if prd[:4].isdigit():
+            year = int(prd[:4])
+            periods[year] = max(periods.get(year, ""), str(record.get("LST_CHN_DE") or ""))
     return periods
 
 
+def live_periods(table: KosisTable, kosis: KosisResource) -> dict[int, str]:
+    """Periods KOSIS has for a table (getMeta PRD), with a revision date where the service gives one."""
+    with kosis.client(on_body=lambda body, url: None) as client:
+        return periods_from_meta(table, client.get_meta(table.org_id, table.tbl_id, "PRD"))
+
+
+def live_update_date(table: KosisTable, kosis: KosisResource) -> str:
+    """The table's last update as the service reports it (getMeta NCD: SEND_DE), '' if it says nothing."""
+    with kosis.client(on_body=lambda body, url: None) as client:
+        try:
+            records = client.get_meta(table.org_id, table.tbl_id, "NCD")
+        except KosisError as exc:
+            if exc.code in ("30", "21"):  # no update notes for this table
+                return ""
+            raise
+    dates = [normalize_date(r.get("SEND_DE")) for r in records]
+    return max((d for d in dates if d), default="")
+
+
+def normalize_date(value) -> str:
+    """YYYYMMDD from YYYYMMDD, YYYY-MM-DD or YYYY.MM.DD (the service writes dates in more than one way)."""
+    digits = "".join(ch for ch in str(value or "") if ch.isdigit())
+    return digits[:8] if len(digits) >= 8 else ""
+
+
 def available_periods(table: KosisTable, kosis: KosisResource, source_root: str, inbox_dir: Path) -> dict[int, str]:
-    return offline_periods(table, source_root, inbox_dir) if kosis.offline else live_periods(table, kosis)
+    if not table.is_kosis or kosis.offline:
+        return offline_periods(table, source_root, inbox_dir)
+    return live_periods(table, kosis)
 
 
 def replay_offline(table: KosisTable, source_root: str, inbox_dir: Path, raw_dir: Path,
@@ -113,9 +152,6 @@ def replay_offline(table: KosisTable, source_root: str, inbox_dir: Path, raw_dir
         for year in file.periods:
             if year in years:
                 latest[year] = file
-    if not files:
-        raise dg.Failure(f"KOSIS {table.org_id}/{table.tbl_id} ({table.id}): no KOSIS_API_KEY, no bundled snapshot "
-                         f"and nothing in {inbox_dir}; set KOSIS_API_KEY or drop a KOSIS-format file in the inbox")
     out = []
     for file in {id(f): f for f in latest.values()}.values():
         body = file.path.read_bytes()
@@ -160,6 +196,36 @@ WHERE id = ?
 """
 
 
+RECORD_UPDATE_SQL = """
+UPDATE kosis.tables SET last_update_de = ?
+WHERE id = ? AND NOT EXISTS (SELECT 1 FROM kosis.observations_current o
+                             WHERE o.org_id = kosis.tables.org_id AND o.tbl_id = kosis.tables.tbl_id
+                               AND NOT list_contains(?, o.year))
+"""
+
+
+def table_covers(table: KosisTable, year: int) -> bool:
+    """Whether a year lies within the catalogued periods of a table (a discontinued base ends)."""
+    first = int(table.first_period[:4])
+    last = int(table.final_period[:4]) if table.final_period else 9999
+    return first <= year <= last
+
+
+def asset_description(table: KosisTable) -> str:
+    if not table.is_kosis:
+        return (f"NOT KOSIS DATA. {table.tbl_nm} ({table.org_id}/{table.tbl_id}): {table.bundled_provenance} "
+                f"Replayed from assets/sources/kosis/{table.bundled} through the same archive, parse, validation "
+                f"and merge as KOSIS responses, under its own table identity; indicators use it only where no KOSIS "
+                f"table of the series ({table.series_id}) covers a region-year.")
+    base = f" ({table.base_year} base)" if table.base_year else ""
+    return (f"KOSIS table {table.org_id}/{table.tbl_id}{base}: {table.tbl_nm}. Every response body is archived "
+            f"under warehouse/data/raw/ (sha256) before parsing and recorded in kosis.snapshots; rows are validated "
+            f"and merged into kosis.observations, every vintage kept. Used by: {', '.join(table.used_by) or '-'}. "
+            f"Identifiers: {table.verification}. Offline (no KOSIS_API_KEY): loads KOSIS-format files dropped in "
+            f"warehouse/data/inbox/ only. Partitioned by year (dynamic partitions, added by the kosis_new_periods "
+            f"sensor).")
+
+
 def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
     key = dg.AssetKey(["kosis", table.id])
 
@@ -173,14 +239,11 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
         group_name="sources",
         kinds={"kosis", "duckdb"},
         owners=OWNERS,
-        description=f"KOSIS table {table.org_id}/{table.tbl_id}: {table.tbl_nm}. Every response body is archived "
-        f"under warehouse/data/raw/ (sha256) before parsing and recorded in kosis.snapshots; rows are validated "
-        f"and merged into kosis.observations, every vintage kept. Used by: {', '.join(table.used_by) or '-'}. "
-        f"{'Verified against the live service.' if table.verified else 'Not yet verified against the live service.'}"
-        f" Offline (no KOSIS_API_KEY): replays {table.bundled or 'nothing'} and KOSIS-format files dropped in "
-        f"warehouse/data/inbox/. Partitioned by year (dynamic partitions, added by the kosis_new_periods sensor).",
-        metadata={"org_id": table.org_id, "tbl_id": table.tbl_id, "prd_se": table.prd_se,
-                  "verified": table.verified, "bundled_provenance": table.bundled_provenance or ""},
+        description=asset_description(table),
+        metadata={"org_id": table.org_id, "tbl_id": table.tbl_id, "prd_se": table.prd_se, "source": table.source,
+                  "series": table.series_id, "base_year": table.base_year or "",
+                  "verification": table.verification, "evidence": "\n".join(table.evidence),
+                  "bundled_provenance": table.bundled_provenance or ""},
         check_specs=[dg.AssetCheckSpec(
             "observations_valid", asset=key, blocking=True,
             description="Rows failing the observation schema (types, known region codes, one value per cell and "
@@ -190,13 +253,18 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
     def _kosis_table(context: dg.AssetExecutionContext, warehouse: WarehouseResource, kosis: KosisResource,
                      source_files: SourceFiles):
         raw_dir = warehouse.path.parent / "raw"
-        years = sorted(int(k) for k in context.partition_keys)
+        requested = sorted(int(k) for k in context.partition_keys)
+        years = [y for y in requested if table_covers(table, y)]  # partitions are shared by every table
         now = datetime.now(UTC).replace(tzinfo=None)
-        if kosis.offline:
+        update_de = ""
+        if not years:
+            staged_files, period_range = [], f"none of {requested[0]}-{requested[-1]} (outside the table's periods)"
+        elif kosis.offline or not table.is_kosis:
             staged_files = replay_offline(table, source_files.root, warehouse.path.parent / "inbox", raw_dir,
                                           set(years))
             period_range = f"{years[0]}-{years[-1]} (offline replay)"
         else:
+            update_de = live_update_date(table, kosis)
             start, end = period_bounds(table.prd_se, years)
             fetched = fetch_live(table, kosis, raw_dir, start, end, context.log)
             staged_files = [(s, set(years)) for s in fetched]
@@ -223,6 +291,8 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
                                now=now)
                 tbl_nm = con.execute(f"SELECT any_value(tbl_nm) FROM {STAGED}").fetchone()[0]
                 con.execute(UPDATE_TABLE_SQL, [tbl_nm, now, table.id])
+                if update_de:  # the service's update date is ours only once every loaded year was re-read
+                    con.execute(RECORD_UPDATE_SQL, [update_de, table.id, years])
                 current = con.execute("SELECT count(*), max(prd_de) FROM kosis.observations_current "
                                       "WHERE org_id = ? AND tbl_id = ?", [table.org_id, table.tbl_id]).fetchone()
                 preview = con.execute(
@@ -253,6 +323,34 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
     return _kosis_table
 
 
+CODE_ROLES_DDL = """
+CREATE OR REPLACE TABLE kosis.code_roles (
+    catalog_id VARCHAR NOT NULL, role VARCHAR NOT NULL, itm_id VARCHAR NOT NULL, level VARCHAR NOT NULL,
+    code VARCHAR NOT NULL, match_by VARCHAR NOT NULL CHECK (match_by IN ('code', 'name'))
+)
+"""
+UPSERT_TABLE_SQL = """
+INSERT INTO kosis.tables (id, org_id, tbl_id, tbl_nm, prd_se, unit, verified, used_by, region_code_system,
+                          bundled_provenance, source, series, priority, base_year, first_period, final_period,
+                          verification, evidence, source_label)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET org_id = excluded.org_id, tbl_id = excluded.tbl_id, prd_se = excluded.prd_se,
+    unit = excluded.unit, verified = excluded.verified, used_by = excluded.used_by,
+    region_code_system = excluded.region_code_system, bundled_provenance = excluded.bundled_provenance,
+    source = excluded.source, series = excluded.series, priority = excluded.priority, base_year = excluded.base_year,
+    first_period = excluded.first_period, final_period = excluded.final_period,
+    verification = excluded.verification, evidence = excluded.evidence, source_label = excluded.source_label
+"""
+
+
+def source_label(table: KosisTable) -> str:
+    """How indicators, the report and the summary name where a number came from, in words."""
+    if not table.is_kosis:
+        return table.tbl_nm
+    base = f", {table.base_year} base" if table.base_year else ""
+    return f"KOSIS table {table.org_id}/{table.tbl_id}{base}"
+
+
 def build_catalog_asset(catalog_path: Path | str, tables: tuple[KosisTable, ...]) -> dg.AssetsDefinition:
     @dg.asset(
         key=CATALOG_KEY,
@@ -267,20 +365,18 @@ def build_catalog_asset(catalog_path: Path | str, tables: tuple[KosisTable, ...]
     def kosis_catalog(warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.get_connection() as con, transaction(con):
             for t in tables:
-                con.execute(
-                    "INSERT INTO kosis.tables (id, org_id, tbl_id, tbl_nm, prd_se, unit, verified, used_by, "
-                    "region_code_system, bundled_provenance) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (id) DO UPDATE SET org_id = excluded.org_id, tbl_id = excluded.tbl_id, "
-                    "prd_se = excluded.prd_se, unit = excluded.unit, verified = excluded.verified, "
-                    "used_by = excluded.used_by, region_code_system = excluded.region_code_system, "
-                    "bundled_provenance = excluded.bundled_provenance",
-                    [t.id, t.org_id, t.tbl_id, t.tbl_nm, t.prd_se, t.unit, t.verified, ", ".join(t.used_by),
-                     t.region_code_system, t.bundled_provenance])
-            con.execute("DELETE FROM kosis.code_roles")
-            roles = [(t.id, r.itm_id, r.level, r.code, r.role) for t in tables for r in t.code_roles]
+                con.execute(UPSERT_TABLE_SQL, [
+                    t.id, t.org_id, t.tbl_id, t.tbl_nm, t.prd_se, t.unit, t.verified, ", ".join(t.used_by),
+                    t.region_code_system, t.bundled_provenance, t.source, t.series_id, t.priority, t.base_year,
+                    t.first_period, t.final_period, t.verification, "\n".join(t.evidence), source_label(t)])
+            # Entries no longer catalogued stop feeding indicators; their observations stay as they are.
+            con.execute(f"DELETE FROM kosis.tables WHERE id NOT IN ({', '.join('?' for _ in tables)})",
+                        [t.id for t in tables])
+            con.execute(CODE_ROLES_DDL)  # rebuilt whole from the catalog (and so migrated) on every run
+            roles = [(t.id, r.role, r.itm_id, r.level, r.code, r.match_by) for t in tables for r in t.code_roles]
             if roles:
-                con.executemany("INSERT INTO kosis.code_roles VALUES (?, ?, ?, ?, ?)", roles)
-            preview = con.execute("SELECT id, org_id, tbl_id, tbl_nm, prd_se, verified, used_by, last_period "
+                con.executemany("INSERT INTO kosis.code_roles VALUES (?, ?, ?, ?, ?, ?)", roles)
+            preview = con.execute("SELECT id, source, org_id, tbl_id, base_year, verification, used_by, last_period "
                                   "FROM kosis.tables ORDER BY id").df()
         return dg.MaterializeResult(metadata={"dagster/row_count": len(tables), "catalog": str(catalog_path),
                                               "code_roles": len(roles), "preview": dg.MetadataValue.md(

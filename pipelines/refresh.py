@@ -1,6 +1,9 @@
-"""The refresh cycle: find KOSIS periods the warehouse lacks or that KOSIS revised, load only those,
-rebuild the indicators, publish. Used by the sensor (asynchronously, under the daemon) and by
-`make refresh` (synchronously, printing what changed).
+"""`make refresh`: one refresh cycle, synchronously. Finds KOSIS periods the working warehouse lacks or
+that KOSIS revised (pipelines/planner.py, the same planner the sensor uses), loads only those, rebuilds
+the indicators, publishes, and prints what changed per table and year.
+
+Resources are built the way Dagster builds them (`dg.build_resources`), so `KOSIS_API_KEY`,
+`KOSIS_BASE_URL` and `WAREHOUSE_PATH` from the environment apply exactly as under the daemon.
 """
 
 from __future__ import annotations
@@ -8,65 +11,42 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import dagster as dg
 import duckdb
 
-from assets.kosis import KOSIS_YEARS, available_periods
+from assets.kosis import KOSIS_YEARS
+from pipelines.kosis_client import KosisError
+from pipelines.planner import TablePlan, gather, plan
 from schemas.kosis import KosisTable
-from warehouse.io import WarehouseResource
+from warehouse.io import WarehouseLockedError, WarehouseResource, connect_with_retry
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+# Exit codes: 0 success or nothing to do; 1 a step failed; 2 the run could not start (bad key,
+# unreachable service, locked warehouse): the last line says why.
+EXIT_FAILED, EXIT_CANNOT_START = 1, 2
+
+
+@contextmanager
+def resolved_resources(defs: dg.Definitions) -> Iterator[SimpleNamespace]:
+    """The code location's resources with every `dg.EnvVar` resolved, as Dagster resolves them for a run."""
+    with dg.build_resources(defs.resources) as built:
+        yield SimpleNamespace(**{k: getattr(built, k) for k in defs.resources})
 
 
 def inbox_dir(warehouse: WarehouseResource) -> Path:
     return warehouse.path.parent / "inbox"
 
 
-def loaded_periods(published: Path, table: KosisTable) -> dict[int, str]:
-    """Years of a table in the published copy (what analysts see), with their latest LST_CHN_DE.
-    Read from the published copy because the working warehouse may be locked by a running refresh."""
-    if not published.exists():
-        return {}
-    con = duckdb.connect(str(published), read_only=True)
-    try:
-        rows = con.execute("SELECT year, coalesce(max(lst_chn_de), '') FROM kosis.observations_current "
-                           "WHERE org_id = ? AND tbl_id = ? GROUP BY year", [table.org_id, table.tbl_id]).fetchall()
-    except duckdb.CatalogException:
-        return {}
-    finally:
-        con.close()
-    return dict(rows)
-
-
-@dataclass
-class TablePlan:
-    table: KosisTable
-    available: dict[int, str]
-    new_years: list[int] = field(default_factory=list)
-    revised_years: list[int] = field(default_factory=list)
-
-    @property
-    def years(self) -> list[int]:
-        return sorted({*self.new_years, *self.revised_years})
-
-
-def plan_refresh(tables: tuple[KosisTable, ...], kosis, source_root: str,
-                 warehouse: WarehouseResource) -> list[TablePlan]:
-    plans = []
-    for table in tables:
-        available = available_periods(table, kosis, source_root, inbox_dir(warehouse))
-        loaded = loaded_periods(warehouse.published, table)
-        first = int(table.first_period[:4])
-        plans.append(TablePlan(
-            table, available,
-            new_years=sorted(y for y in available if y >= first and y not in loaded),
-            revised_years=sorted(y for y, lst in available.items()
-                                 if y in loaded and lst and loaded[y] and lst > loaded[y]),
-        ))
-    return plans
+def plan_refresh(tables: tuple[KosisTable, ...], kosis, source_root: str, warehouse: WarehouseResource,
+                 *, reread_all: bool = False, lock_timeout_s: float | None = None) -> list[TablePlan]:
+    states = gather(tables, kosis, source_root, warehouse, inbox_dir(warehouse), lock_timeout_s)
+    return plan(tables, states, reread_all=reread_all)
 
 
 def register_years(instance: dg.DagsterInstance, years) -> list[str]:
@@ -80,64 +60,92 @@ def register_years(instance: dg.DagsterInstance, years) -> list[str]:
 
 def all_years_tags(instance: dg.DagsterInstance) -> dict[str, str]:
     """Run tags that make one run load every registered year (the KOSIS assets run them in one go)."""
-    keys = instance.get_dynamic_partitions(KOSIS_YEARS.name)
+    keys = sorted(instance.get_dynamic_partitions(KOSIS_YEARS.name))
     return {RANGE_START: keys[0], RANGE_END: keys[-1]} if keys else {}
 
 
 def prepare_full_run(instance: dg.DagsterInstance, tables, kosis, source_root: str,
                      warehouse: WarehouseResource) -> dict[str, str]:
     """Registers every year any catalogued table has, and returns the tags of a run over all of them."""
-    years = set()
-    for table in tables:
-        years |= set(available_periods(table, kosis, source_root, inbox_dir(warehouse)))
-    register_years(instance, years)
+    states = gather(tables, kosis, source_root, warehouse, inbox_dir(warehouse))
+    register_years(instance, {y for s in states.values() for y in s.available})
     return all_years_tags(instance)
 
 
-def run_refresh(instance: dg.DagsterInstance, defs: dg.Definitions) -> tuple[int, list[str]]:
-    """One synchronous refresh cycle with the resources of `defs`. Returns the exit code and the report."""
-    kosis, warehouse, source_files = (defs.resources[k] for k in ("kosis", "warehouse", "source_files"))
-    plans = plan_refresh(kosis.catalog(), kosis, source_files.root, warehouse)
-    mode = "offline: bundled snapshots and warehouse/data/inbox/" if kosis.offline else f"live: {kosis.base_url}"
-    lines = [f"Refresh ({mode})"]
-    todo = [p for p in plans if p.years]
-    for plan in plans:
-        lines.append(f"  {plan.table.id} ({plan.table.org_id}/{plan.table.tbl_id}): "
-                     f"new periods {plan.new_years or 'none'}, revised periods {plan.revised_years or 'none'}")
-    if not todo:
-        lines.append("Nothing new: every available period is loaded and unrevised; the warehouse was not touched.")
-        return 0, lines
+def changed_cells(db_path: Path, since: datetime, timeout_s: float) -> list[tuple[str, int, int, int]]:
+    """(table, year, new cells, revised cells) written since `since`, read back from the warehouse: a row
+    whose cell had an older vintage closed at that moment is a revision, any other a new cell."""
+    con = connect_with_retry(db_path, read_only=True, timeout_s=timeout_s)
+    try:
+        return con.execute("""
+            SELECT t.id, o.year,
+                   count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM kosis.observations p
+                                                      WHERE p.cell_key = o.cell_key AND p.valid_to = o.valid_from)),
+                   count(*) FILTER (WHERE EXISTS (SELECT 1 FROM kosis.observations p
+                                                  WHERE p.cell_key = o.cell_key AND p.valid_to = o.valid_from))
+            FROM kosis.observations o JOIN kosis.tables t ON t.org_id = o.org_id AND t.tbl_id = o.tbl_id
+            WHERE o.valid_from >= ? GROUP BY ALL ORDER BY 1, 2""", [since]).fetchall()
+    finally:
+        con.close()
 
-    register_years(instance, [y for p in todo for y in p.years])
-    job = defs.resolve_implicit_global_asset_job_def()
-    revised_cells = new_cells = 0
-    for plan in todo:
-        key = dg.AssetKey(["kosis", plan.table.id])
-        for year in plan.years:
-            result = job.execute_in_process(instance=instance, asset_selection=[key], partition_key=str(year),
-                                            run_config=quiet_logs(), raise_on_error=False)
+
+def run_refresh(instance: dg.DagsterInstance, defs: dg.Definitions, *, reread_all: bool = False
+                ) -> tuple[int, list[str]]:
+    """One synchronous refresh cycle. Returns the exit code and the report lines."""
+    with resolved_resources(defs) as res:
+        kosis, warehouse, source_files = res.kosis, res.warehouse, res.source_files
+        tables = kosis.catalog()
+        mode = "offline: bundled files and warehouse/data/inbox/" if kosis.offline else f"live: {kosis.base_url}"
+        lines = [f"Refresh ({mode})"]
+        try:
+            plans = plan_refresh(tables, kosis, source_files.root, warehouse, reread_all=reread_all)
+        except (KosisError, WarehouseLockedError) as exc:
+            lines.append(f"FAILED before loading anything: {exc}")
+            return EXIT_CANNOT_START, lines
+        for p in plans:
+            kind = "the paper's figures in KOSIS form, bundled" if not p.table.is_kosis else "KOSIS"
+            lines.append(f"  {p.table.id} ({kind} {p.table.org_id}/{p.table.tbl_id}): new periods "
+                         f"{p.new_years or 'none'}, revised periods {p.revised_years or 'none'}"
+                         + (f" ({p.reason})" if p.revised_years and p.reason else ""))
+        todo = [p for p in plans if p.years]
+        if not todo:
+            lines.append("Nothing new: every available period is loaded and unrevised; the warehouse was not touched.")
+            return 0, lines
+
+        register_years(instance, [y for p in todo for y in p.years])
+        job = defs.resolve_implicit_global_asset_job_def()
+        started = datetime.now(UTC).replace(tzinfo=None)
+        for p in todo:
+            key = dg.AssetKey(["kosis", p.table.id])
+            years = [str(y) for y in p.years]
+            # One run per table over its years (a partition range: one fetch, split as KOSIS needs, and one
+            # merge transaction), as the sensor and the schedule do it.
+            result = job.execute_in_process(
+                instance=instance, asset_selection=[key], run_config=quiet_logs(), raise_on_error=False,
+                tags={RANGE_START: years[0], RANGE_END: years[-1]} if len(years) > 1 else None,
+                partition_key=years[0] if len(years) == 1 else None)
             if not result.success:
-                lines.append(f"FAILED loading {plan.table.id} {year}: {_failure(result)}")
+                lines.append(f"FAILED loading {p.table.id} {years[0]}-{years[-1]}: {failure_cause(result)}")
                 lines.append("Stopped: nothing was derived or published; the published copy is unchanged.")
-                return 1, lines
-            for event in result.get_asset_materialization_events():
-                meta = event.materialization.metadata
-                revised_cells += int(meta["cells_revised"].value) if "cells_revised" in meta else 0
-                new_cells += int(meta["cells_new"].value) if "cells_new" in meta else 0
-    lines.append(f"KOSIS cells: {new_cells} new, {revised_cells} revised (old values kept as closed vintages)")
+                return EXIT_FAILED, lines
+        changes = changed_cells(warehouse.path, started, warehouse.lock_timeout_s)
+        lines.append("KOSIS cells changed (old values kept as closed vintages):")
+        lines += [f"  {table_id} {year}: {new} new, {revised} revised" for table_id, year, new, revised in changes]
+        if not changes:
+            lines.append("  none: every cell re-read has the value already held")
 
-    derive = defs.resolve_job_def("derive_and_publish")
-    result = derive.execute_in_process(instance=instance, run_config=quiet_logs(), raise_on_error=False)
-    rebuilt = sorted(e.asset_key.to_user_string() for e in result.get_asset_materialization_events())
-    failed = [f"{e.asset_key.to_user_string()}:{e.check_name} ({e.severity.value})"
-              for e in result.get_asset_check_evaluations() if not e.passed]
-    lines.append(f"Rebuilt: {', '.join(rebuilt) or 'nothing'}")
-    lines.append(f"Checks failed: {', '.join(failed) or 'none'}")
-    if not result.success:
-        lines.append(f"FAILED deriving: {_failure(result)}; the published copy is unchanged.")
-        return 1, lines
-    lines.append(f"Published: {warehouse.published}")
-    return 0, lines
+        derive = defs.resolve_job_def("derive_and_publish")
+        result = derive.execute_in_process(instance=instance, run_config=quiet_logs(), raise_on_error=False)
+        rebuilt = sorted(e.asset_key.to_user_string() for e in result.get_asset_materialization_events())
+        failed = [f"{e.asset_key.to_user_string()}:{e.check_name} ({e.severity.value})"
+                  for e in result.get_asset_check_evaluations() if not e.passed]
+        lines.append(f"Rebuilt: {', '.join(rebuilt) or 'nothing'}")
+        lines.append(f"Checks failed: {', '.join(failed) or 'none'}")
+        if not result.success:
+            lines.append(f"FAILED deriving: {failure_cause(result)}; the published copy is unchanged.")
+            return EXIT_FAILED, lines
+        lines.append(f"Published: {warehouse.published}")
+        return 0, lines
 
 
 def quiet_logs() -> dict:
@@ -146,7 +154,7 @@ def quiet_logs() -> dict:
     return {"loggers": {"console": {"config": {"log_level": level.upper()}}}}
 
 
-def _failure(result: dg.ExecuteInProcessResult) -> str:
+def failure_cause(result: dg.ExecuteInProcessResult) -> str:
     """The root cause of each failed step (the KOSIS error names table, periods and code)."""
     messages = []
     for event in result.all_events:
@@ -154,15 +162,20 @@ def _failure(result: dg.ExecuteInProcessResult) -> str:
             error = event.event_specific_data.error
             while error.cause is not None:
                 error = error.cause
-            messages.append(error.message.strip())
-    return "; ".join(messages) or "see the Dagster run log"
+            messages.append(error.message.strip().splitlines()[-1] if error.message.strip() else "")
+    return "; ".join(dict.fromkeys(m for m in messages if m)) or "see the Dagster run log"
 
 
 def main(argv: list[str] | None = None) -> int:
-    argparse.ArgumentParser(description=__doc__).parse_args(argv)
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--all", action="store_true", help="re-read every loaded period (revisions anywhere)")
+    args = parser.parse_args(argv)
     from pipelines.definitions import defs
 
-    code, lines = run_refresh(dg.DagsterInstance.get(), defs)
+    try:
+        code, lines = run_refresh(dg.DagsterInstance.get(), defs, reread_all=args.all)
+    except duckdb.Error as exc:  # the warehouse itself could not be read
+        code, lines = EXIT_CANNOT_START, [f"FAILED: {exc}"]
     print("\n".join(lines))
     return code
 

@@ -14,7 +14,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.definitions import defs
-from pipelines.refresh import prepare_full_run, quiet_logs
+from pipelines.refresh import prepare_full_run, quiet_logs, resolved_resources
 from warehouse.io import published_path, warehouse_path
 
 EXAMPLE_QUERY = (
@@ -28,8 +28,8 @@ def run_pipeline(instance: dg.DagsterInstance | None = None, job_name: str = "re
     """Registers every KOSIS year the sources have, then runs the job over all of them in one run."""
     instance = instance or dg.DagsterInstance.get()
     definitions = definitions or defs
-    kosis, warehouse, source_files = (definitions.resources[k] for k in ("kosis", "warehouse", "source_files"))
-    tags = prepare_full_run(instance, kosis.catalog(), kosis, source_files.root, warehouse)
+    with resolved_resources(definitions) as res:  # EnvVars resolved as Dagster resolves them for the run
+        tags = prepare_full_run(instance, res.kosis.catalog(), res.kosis, res.source_files.root, res.warehouse)
     return definitions.resolve_job_def(job_name).execute_in_process(instance=instance, tags=tags,
                                                                     run_config=quiet_logs(), raise_on_error=False)
 

@@ -7,7 +7,7 @@ import dagster as dg
 from assets.kosis import KOSIS_YEARS
 from pipelines.refresh import plan_refresh
 from pipelines.resources import KosisResource
-from warehouse.io import SourceFiles, WarehouseResource
+from warehouse.io import SourceFiles, WarehouseLockedError, WarehouseResource
 
 
 def build_kosis_sensor(kosis_keys: list[dg.AssetKey]) -> dg.SensorDefinition:
@@ -16,13 +16,17 @@ def build_kosis_sensor(kosis_keys: list[dg.AssetKey]) -> dg.SensorDefinition:
         asset_selection=dg.AssetSelection.assets(*kosis_keys),
         minimum_interval_seconds=6 * 3600,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Asks KOSIS (getMeta PRD) whether a catalogued table has a year the published warehouse lacks "
-        "or a newer LST_CHN_DE; offline, reads the bundled snapshots and warehouse/data/inbox/. Adds the missing "
-        "year partitions and requests a run for exactly those (table, year) pairs.",
+        description="Asks KOSIS (getMeta PRD, and NCD for the table's update date) whether a catalogued table has a "
+        "year the working warehouse lacks, or was updated since every loaded year was last re-read; offline, reads "
+        "the bundled files and warehouse/data/inbox/. Adds the missing year partitions and requests a run for "
+        "exactly those (table, year) pairs.",
     )
     def kosis_new_periods(context: dg.SensorEvaluationContext, kosis: KosisResource, warehouse: WarehouseResource,
                           source_files: SourceFiles):
-        plans = plan_refresh(kosis.catalog(), kosis, source_files.root, warehouse)
+        try:  # a run holding the working warehouse: look again at the next tick rather than wait
+            plans = plan_refresh(kosis.catalog(), kosis, source_files.root, warehouse, lock_timeout_s=5)
+        except WarehouseLockedError as exc:
+            return dg.SkipReason(f"the working warehouse is busy; will look again: {exc}")
         known = set(context.instance.get_dynamic_partitions(KOSIS_YEARS.name))
         wanted = sorted({y for p in plans for y in p.years})
         new_keys = [str(y) for y in wanted if str(y) not in known]

@@ -37,6 +37,10 @@ def src(description: str = "Where the numbers come from") -> Column:
     return Column("source", "VARCHAR", description)
 
 
+def source_table() -> Column:
+    return Column("source_table", "VARCHAR", "The catalogued table (kosis.tables.id) or paper table the row came from")
+
+
 def share(name: str, description: str, nullable: bool = False) -> Column:
     # Shares recomputed from amounts may fall just outside 0-100 only through a bad formula.
     return pct(name, description, nullable=nullable)
@@ -46,10 +50,13 @@ INDICATORS: tuple[IndicatorSpec, ...] = (
     IndicatorSpec(
         name="industrial_structure",
         unit="% of GRDP; percentage points",
-        formula="share_pct = sector GRDP / total GRDP x 100 (KOSIS current vintage where it covers the region-year, "
-        "else the paper's printed share); change_pp = share_pct - share_pct of the previous "
-        "observed year of the same region and sector",
-        sources=("kosis.grdp_by_activity", "paper.grdp_structure"),
+        formula="share_pct = sector value added / total value added (총부가가치, basic prices) x 100, nominal, from "
+        "the preferred KOSIS GRDP table covering the region-year (2020 base, then the earlier base), else the "
+        "paper's printed share; tertiary = total - primary - secondary; change_pp = share_pct - share_pct of the "
+        "previous observed year of the same region and sector (series_break: the two years come from different "
+        "tables)",
+        sources=("kosis.grdp_by_activity_2020", "kosis.grdp_by_activity_earlier_base",
+                 "kosis.paper_table_1_kosis_form", "paper.grdp_structure"),
         comparison="industrial_structure_vs_paper.sql",
         comparison_label="Table 1 vs KOSIS",
         description="Industrial structure by GRDP: primary, secondary and tertiary shares by region and year.",
@@ -61,6 +68,9 @@ INDICATORS: tuple[IndicatorSpec, ...] = (
                    "for the first)", nullable=True, min=-100, max=100),
             Column("years_since_previous", "INTEGER", "Years between this and the previous observation",
                    nullable=True, min=1, max=100),
+            Column("series_break", "BOOLEAN", "The previous observed year came from another table (another base "
+                   "year or the paper): change_pp spans a break in the series"),
+            source_table(),
             src(),
         ),
     ),
@@ -70,7 +80,8 @@ INDICATORS: tuple[IndicatorSpec, ...] = (
         formula="sme_firm_pct = SME establishments / all establishments x 100 (KOSIS current vintage where it "
         "covers the region-year, else the paper's printed share); gap = regional share - whole-country share; "
         "rank = RANK() over regions by share, descending (country excluded, ties share a rank)",
-        sources=("kosis.manufacturing_by_size", "paper.sme_share_manufacturing", "reference.regions"),
+        sources=("kosis.manufacturing_by_size", "kosis.manufacturing_by_size_2006", "kosis.paper_table_2_kosis_form",
+                 "paper.sme_share_manufacturing", "reference.regions"),
         comparison="sme_concentration_vs_paper.sql",
         comparison_label="Table 2 vs KOSIS",
         description="How concentrated manufacturing is in SMEs (< 300 employees), by region: shares, gaps to "
@@ -87,6 +98,28 @@ INDICATORS: tuple[IndicatorSpec, ...] = (
                    nullable=True, min=1, max=len(REGION_CODES)),
             Column("firm_rank", "BIGINT", "Rank by firm share (1 = highest; NULL for the country)",
                    nullable=True, min=1, max=len(REGION_CODES)),
+            source_table(),
+            src(),
+        ),
+    ),
+    IndicatorSpec(
+        name="population",
+        unit="persons; rank",
+        formula="population = resident registration population (KOSIS DT_1B040A3, item T20 총인구수), administrative "
+        "region codes mapped to reference.regions; city_rank = RANK() among the metropolitan cities (incl. Seoul) "
+        "by population, descending; region_rank = RANK() among all regions (country excluded)",
+        sources=("kosis.population_by_sido", "reference.regions"),
+        description="Resident population by region and year, with ranks among cities and among all regions.",
+        key=("region_code", "year"),
+        columns=(
+            region_code(), year(),
+            Column("region_type", "VARCHAR", "country | metropolitan | province"),
+            Column("population", "BIGINT", "Resident registration population, persons", min=0),
+            Column("city_rank", "BIGINT", "Rank among metropolitan cities incl. Seoul (NULL for provinces)",
+                   nullable=True, min=1, max=len(REGION_CODES)),
+            Column("region_rank", "BIGINT", "Rank among all regions (NULL for the country)", nullable=True, min=1,
+                   max=len(REGION_CODES)),
+            source_table(),
             src(),
         ),
     ),

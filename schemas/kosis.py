@@ -17,6 +17,9 @@ CATALOG_PATH = SOURCES_DIR / "kosis" / "catalog.yaml"
 
 # PRD_SE as KOSIS labels it in records, for each prdSe the request used (annual comes back as "A").
 PRD_SE_LABELS = {"Y": "A", "H": "H", "Q": "Q", "M": "M", "D": "D", "IR": "IR", "F": "F"}
+# How getMeta PRD names each periodicity (a Korean label in the service's answers, codes in some clients).
+PRD_SE_ALIASES = {"Y": {"Y", "A", "년"}, "H": {"H", "반기"}, "Q": {"Q", "분기"}, "M": {"M", "월"}, "D": {"D", "일"},
+                  "IR": {"IR", "부정기"}, "F": {"F", "다년"}}
 PERIOD_PATTERNS = {"A": r"^\d{4}$", "F": r"^\d{4}$", "H": r"^\d{4}0[12]$", "Q": r"^\d{4}0[1-4]$",
                    "M": r"^\d{4}(0[1-9]|1[0-2])$", "D": r"^\d{8}$", "IR": r"^\d{4,8}$"}
 # What KOSIS prints in DT for a cell that has no number: kept as value_raw, value NULL.
@@ -25,10 +28,25 @@ NON_NUMBER_MARKERS = ("-", "x", "X", "...", "…", "", "(X)", "NA", "N/A", "*", 
 
 @dataclass(frozen=True)
 class CodeRole:
-    itm_id: str
-    level: str
-    code: str
+    """One accepted value of one dimension of a role. A cell plays `role` when, for every dimension the
+    role lists (`itm` for the item, `c1`..`c8` for classification levels), its code there (match_by
+    `code`) or its Korean name (match_by `name`) is one of the accepted values; several values of one
+    dimension are alternatives (manufacturing, under 300 employees: c2 = C and c3 one of six size classes)."""
+
     role: str
+    level: str  # itm | c1 .. c8
+    code: str  # the code, or the name when match_by is "name"
+    match_by: str = "code"  # code | name
+    itm_id: str = "*"  # the role's item as written in the catalog ("*": any item), for readers
+
+
+ROLE_LEVELS = ("itm", *(f"c{i}" for i in range(1, 9)))
+NAMED_LEVELS = ("itm", "c1", "c2", "c3")  # names kept in kosis.observations (itm_nm, c1_nm .. c3_nm)
+
+
+# Where a catalog entry's numbers come from: the KOSIS service, or the paper's printed tables rewritten
+# in KOSIS form (bundled offline files under their own identity, never a KOSIS table's).
+SOURCE_KINDS = ("kosis", "paper")
 
 
 @dataclass(frozen=True)
@@ -45,12 +63,30 @@ class KosisTable:
     region_level: str = "c1"
     region_code_system: str = "kosis_sido"
     used_by: tuple[str, ...] = ()
-    verified: bool = False
+    source: str = "kosis"  # kosis | paper (see SOURCE_KINDS)
+    series: str | None = None  # the concept several tables (base years) or the paper's form share
+    priority: int = 100  # within a series, the lower number is preferred for a region-year
+    base_year: str | None = None  # e.g. "2020" for GRDP in 2020 prices; a change of base breaks a series
+    verification: str = "public-evidence"  # public-evidence | live-checked on YYYY-MM-DD
+    evidence: tuple[str, ...] = ()
     bundled: str | None = None
     bundled_provenance: str | None = None
     code_roles: tuple[CodeRole, ...] = field(default_factory=tuple)
     predecessors: tuple[str, ...] = ()
     successor: str | None = None
+    final_period: str | None = None  # for a discontinued base: the last period it was published for
+
+    @property
+    def verified(self) -> bool:
+        return self.verification.startswith("live-checked")
+
+    @property
+    def is_kosis(self) -> bool:
+        return self.source == "kosis"
+
+    @property
+    def series_id(self) -> str:
+        return self.series or self.id
 
     @property
     def prd_se_label(self) -> str:
@@ -59,6 +95,33 @@ class KosisTable:
     def bundled_path(self, root: Path | str) -> Path | None:
         return Path(root) / "kosis" / self.bundled if self.bundled else None
 
+    @property
+    def roles(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(r.role for r in self.code_roles))
+
+
+def _code_roles(table_id: str, entries: list[dict]) -> tuple[CodeRole, ...]:
+    """`{role, itm_id, where: {c2: [C]}, where_names: {c3: [1-4명, ...], itm: [명목]}}`; the older one-code
+    form `{itm_id, level, code, role}` is read too."""
+    out: list[CodeRole] = []
+    for r in entries:
+        itm_id = str(r.get("itm_id", "*"))
+        where = {k: v for k, v in (r.get("where") or {}).items()}
+        if "level" in r:  # one code per row
+            where = {r["level"]: [r["code"]]}
+        if itm_id != "*":
+            where.setdefault("itm", [itm_id])
+        for match_by, conditions in (("code", where), ("name", r.get("where_names") or {})):
+            for level, values in conditions.items():
+                allowed = NAMED_LEVELS if match_by == "name" else ROLE_LEVELS
+                if level not in allowed:
+                    raise ValueError(f"{table_id}: role {r['role']}: cannot match {level} by {match_by}")
+                for value in values if isinstance(values, list) else [values]:
+                    out.append(CodeRole(r["role"], level, str(value), match_by, itm_id))
+        if not any(c.role == r["role"] for c in out):
+            raise ValueError(f"{table_id}: role {r['role']} selects nothing (give itm_id, where or where_names)")
+    return tuple(out)
+
 
 def load_catalog(path: Path | str = CATALOG_PATH) -> tuple[KosisTable, ...]:
     with open(path, encoding="utf-8") as fh:
@@ -66,14 +129,31 @@ def load_catalog(path: Path | str = CATALOG_PATH) -> tuple[KosisTable, ...]:
     tables = []
     for entry in doc["tables"]:
         entry = dict(entry)
+        legacy_verified = entry.pop("verified", None)  # older catalogs: a boolean
+        if "verification" not in entry:
+            entry["verification"] = legacy_verified if isinstance(legacy_verified, str) else "public-evidence"
         entry["obj_levels"] = tuple(entry["obj_levels"])
         entry["used_by"] = tuple(entry.get("used_by", ()))
+        entry["evidence"] = tuple(entry.get("evidence", ()))
         entry["predecessors"] = tuple(entry.get("predecessors", ()))
-        entry["code_roles"] = tuple(CodeRole(**r) for r in entry.get("code_roles", ()))
-        tables.append(KosisTable(**entry))
+        entry["code_roles"] = _code_roles(entry["id"], entry.get("code_roles", ()))
+        for key in ("first_period", "base_year", "final_period", "org_id"):
+            if entry.get(key) is not None:
+                entry[key] = str(entry[key])
+        table = KosisTable(**entry)
+        if table.source not in SOURCE_KINDS:
+            raise ValueError(f"{path}: {table.id}: source must be one of {SOURCE_KINDS}, not {table.source!r}")
+        if table.source == "paper" and not table.bundled:
+            raise ValueError(f"{path}: {table.id}: a paper-sourced entry needs its bundled file")
+        if table.source == "paper" and table.org_id.isdigit():
+            raise ValueError(f"{path}: {table.id}: the paper's figures must not carry a KOSIS org id ({table.org_id})")
+        tables.append(table)
     ids = [t.id for t in tables]
     if len(ids) != len(set(ids)):
         raise ValueError(f"{path}: duplicate table ids in {ids}")
+    kosis_ids = [(t.org_id, t.tbl_id) for t in tables]
+    if len(kosis_ids) != len(set(kosis_ids)):
+        raise ValueError(f"{path}: two entries share an org/table id: {kosis_ids}")
     return tuple(tables)
 
 

@@ -25,7 +25,7 @@ from schemas.kosis import CELL_KEY_SCHEMA, KosisTable, observation_schema
 from warehouse.io import SQL_DIR
 
 RECORD_FIELDS = ("ORG_ID", "TBL_ID", "TBL_NM", "ITM_ID", "ITM_NM", "UNIT_NM", "PRD_SE", "PRD_DE", "DT", "LST_CHN_DE",
-                 *(f"C{i}" for i in range(1, 9)), "C1_NM", "C2_NM")
+                 *(f"C{i}" for i in range(1, 9)), "C1_NM", "C2_NM", "C3_NM")
 MERGE_SQL = (SQL_DIR / "kosis_merge.sql").read_text(encoding="utf-8")
 
 
@@ -64,7 +64,7 @@ SELECT
               coalesce(C5, ''), coalesce(C6, ''), coalesce(C7, ''), coalesce(C8, ''), PRD_SE, PRD_DE) AS cell_key,
     ORG_ID AS org_id, TBL_ID AS tbl_id, ITM_ID AS itm_id,
     C1 AS c1, C2 AS c2, C3 AS c3, C4 AS c4, C5 AS c5, C6 AS c6, C7 AS c7, C8 AS c8,
-    C1_NM AS c1_nm, C2_NM AS c2_nm, ITM_NM AS itm_nm, TBL_NM AS tbl_nm,
+    C1_NM AS c1_nm, C2_NM AS c2_nm, C3_NM AS c3_nm, ITM_NM AS itm_nm, TBL_NM AS tbl_nm,
     PRD_SE AS prd_se, PRD_DE AS prd_de,
     TRY_CAST(substr(PRD_DE, 1, 4) AS INTEGER) AS year,
     TRY_CAST(replace(trim(DT), ',', '') AS DOUBLE) AS value,

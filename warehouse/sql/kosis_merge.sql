@@ -19,7 +19,7 @@ WHERE p.action = 'revised' AND o.cell_key = s.cell_key AND o.valid_to IS NULL;
 
 INSERT INTO kosis.observations BY NAME
 SELECT s.cell_key, s.org_id, s.tbl_id, s.itm_id, s.c1, s.c2, s.c3, s.c4, s.c5, s.c6, s.c7, s.c8,
-       s.c1_nm, s.c2_nm, s.itm_nm, s.prd_se, s.prd_de, s.year, s.value, s.value_raw, s.unit_nm, s.lst_chn_de,
+       s.c1_nm, s.c2_nm, s.c3_nm, s.itm_nm, s.prd_se, s.prd_de, s.year, s.value, s.value_raw, s.unit_nm, s.lst_chn_de,
        s.snapshot_sha256, $now AS valid_from, NULL AS valid_to
 FROM kosis_staged s
 SEMI JOIN (SELECT rid FROM merge_plan WHERE action IN ('new', 'revised')) p ON p.rid = s.rowid;

@@ -1,27 +1,31 @@
 -- SME shares in manufacturing by region, their gap to the whole country and the regions' ranks
--- (1 = highest; the country row is not ranked; ties share a rank).
--- Source preference: the current vintage of the catalogued KOSIS table (manufacturing_by_size),
--- codes mapped by kosis.code_roles (view kosis.role_values); the paper's Table 2 for region-years KOSIS lacks.
-WITH kosis_cells AS (
-    SELECT * FROM kosis.role_values WHERE catalog_id = 'manufacturing_by_size'
-),
-kosis_rows AS (
-    SELECT region_code, year,
+-- (1 = highest; the country row is not ranked; ties share a rank). SMEs: under 300 employees.
+-- Sources, in order of preference for each region-year (kosis.role_values, series manufacturing_by_size):
+-- the KOSIS establishment census tables (lowest priority first), then the paper's Table 2 in KOSIS form;
+-- the paper's Table 2 itself for any region-year none of them covers.
+WITH by_table AS (
+    SELECT catalog_id, priority, region_code, year,
            round(100.0 * sum(value) FILTER (WHERE role = 'firms_sme')
                  / sum(value) FILTER (WHERE role = 'firms_total'), 6) AS sme_firm_pct,
            round(100.0 * sum(value) FILTER (WHERE role = 'workers_sme')
                  / sum(value) FILTER (WHERE role = 'workers_total'), 6) AS sme_worker_pct,
-           any_value(origin) || ' (LST_CHN_DE ' || max(lst_chn_de) || ')' AS source
-    FROM kosis_cells
-    GROUP BY region_code, year
+           any_value(origin) AS source
+    FROM kosis.role_values
+    WHERE series = 'manufacturing_by_size'
+    GROUP BY catalog_id, priority, region_code, year
     HAVING sum(value) FILTER (WHERE role = 'firms_total') > 0 AND sum(value) FILTER (WHERE role = 'workers_total') > 0
 ),
+preferred AS (
+    SELECT * FROM by_table
+    QUALIFY row_number() OVER (PARTITION BY region_code, year ORDER BY priority, catalog_id) = 1
+),
 shares AS (
-    SELECT * FROM kosis_rows
+    SELECT * FROM preferred
     UNION ALL
-    SELECT region_code, year, sme_firm_pct, sme_worker_pct, 'paper Table 2' AS source
+    SELECT 'paper.sme_share_manufacturing', 1000, region_code, year, sme_firm_pct, sme_worker_pct,
+           'the paper''s Table 2 (as printed)' AS source
     FROM paper.sme_share_manufacturing p
-    WHERE NOT EXISTS (SELECT 1 FROM kosis_rows k WHERE k.region_code = p.region_code AND k.year = p.year)
+    WHERE NOT EXISTS (SELECT 1 FROM preferred k WHERE k.region_code = p.region_code AND k.year = p.year)
 ),
 country AS (
     SELECT year, sme_firm_pct AS country_firm_pct, sme_worker_pct AS country_worker_pct
@@ -41,6 +45,7 @@ SELECT
     CASE WHEN s.region_code <> '00'
          THEN rank() OVER (PARTITION BY s.year, s.region_code = '00' ORDER BY s.sme_firm_pct DESC) END
         AS firm_rank,
+    s.catalog_id AS source_table,
     s.source
 FROM shares s
 JOIN reference.regions g USING (region_code)

@@ -1,0 +1,23 @@
+-- Resident population by region and year (KOSIS resident registration, series population), the country
+-- row included, with ranks among the metropolitan cities (Seoul included) and among all regions.
+WITH preferred AS (
+    SELECT catalog_id, region_code, year, value, origin
+    FROM kosis.role_values
+    WHERE series = 'population' AND role = 'population'
+    QUALIFY row_number() OVER (PARTITION BY region_code, year ORDER BY priority, catalog_id) = 1
+)
+SELECT
+    p.region_code,
+    p.year,
+    g.region_type,
+    CAST(round(p.value) AS BIGINT) AS population,
+    CASE WHEN g.region_type = 'metropolitan'
+         THEN rank() OVER (PARTITION BY p.year, g.region_type = 'metropolitan' ORDER BY p.value DESC) END
+        AS city_rank,
+    CASE WHEN p.region_code <> '00'
+         THEN rank() OVER (PARTITION BY p.year, p.region_code = '00' ORDER BY p.value DESC) END AS region_rank,
+    p.catalog_id AS source_table,
+    p.origin AS source
+FROM preferred p
+JOIN reference.regions g USING (region_code)
+ORDER BY p.year, p.region_code
