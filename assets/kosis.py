@@ -113,22 +113,30 @@ def periods_from_meta(table: KosisTable, records: list[dict[str, str]]) -> dict[
 
 
 def live_periods(table: KosisTable, kosis: KosisResource) -> dict[int, str]:
-    """Periods KOSIS has for a table (getMeta PRD), with a revision date where the service gives one."""
+    """Years KOSIS has for a table (getMeta PRD), each with the service's date for it (getMeta NCD SEND_DE,
+    '' where the service gives none)."""
     with kosis.client(on_body=lambda body, url: None) as client:
-        return periods_from_meta(table, client.get_meta(table.org_id, table.tbl_id, "PRD"))
+        periods = periods_from_meta(table, client.get_meta(table.org_id, table.tbl_id, "PRD"))
+        for year, date in update_dates(table, client).items():
+            if year in periods:
+                periods[year] = max(periods[year], date)
+    return periods
 
 
-def live_update_date(table: KosisTable, kosis: KosisResource) -> str:
-    """The table's last update as the service reports it (getMeta NCD: SEND_DE), '' if it says nothing."""
-    with kosis.client(on_body=lambda body, url: None) as client:
-        try:
-            records = client.get_meta(table.org_id, table.tbl_id, "NCD")
-        except KosisError as exc:
-            if exc.code in ("30", "21"):  # no update notes for this table
-                return ""
-            raise
-    dates = [normalize_date(r.get("SEND_DE")) for r in records]
-    return max((d for d in dates if d), default="")
+def update_dates(table: KosisTable, client) -> dict[int, str]:
+    """SEND_DE per year from getMeta NCD (the date KOSIS loaded a period), YYYYMMDD; {} if it says nothing."""
+    try:
+        records = client.get_meta(table.org_id, table.tbl_id, "NCD")
+    except KosisError as exc:
+        if exc.code in ("30", "21"):  # no notes for this table
+            return {}
+        raise
+    dates: dict[int, str] = {}
+    for record in records:
+        prd, date = str(record.get("PRD_DE", "")), normalize_date(record.get("SEND_DE"))
+        if prd[:4].isdigit() and date:
+            dates[int(prd[:4])] = max(dates.get(int(prd[:4]), ""), date)
+    return dates
 
 
 def normalize_date(value) -> str:
@@ -197,10 +205,7 @@ WHERE id = ?
 
 
 RECORD_UPDATE_SQL = """
-UPDATE kosis.tables SET last_update_de = ?
-WHERE id = ? AND NOT EXISTS (SELECT 1 FROM kosis.observations_current o
-                             WHERE o.org_id = kosis.tables.org_id AND o.tbl_id = kosis.tables.tbl_id
-                               AND NOT list_contains(?, o.year))
+INSERT OR REPLACE INTO kosis.period_updates (catalog_id, year, update_de, recorded_at) VALUES (?, ?, ?, ?)
 """
 
 
@@ -256,7 +261,7 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
         requested = sorted(int(k) for k in context.partition_keys)
         years = [y for y in requested if table_covers(table, y)]  # partitions are shared by every table
         now = datetime.now(UTC).replace(tzinfo=None)
-        update_de = ""
+        send_de: dict[int, str] = {}
         if not years:
             staged_files, period_range = [], f"none of {requested[0]}-{requested[-1]} (outside the table's periods)"
         elif kosis.offline or not table.is_kosis:
@@ -264,7 +269,8 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
                                           set(years))
             period_range = f"{years[0]}-{years[-1]} (offline replay)"
         else:
-            update_de = live_update_date(table, kosis)
+            with kosis.client(on_body=lambda body, url: None) as client:
+                send_de = update_dates(table, client)  # asked before the data: a later update is seen next time
             start, end = period_bounds(table.prd_se, years)
             fetched = fetch_live(table, kosis, raw_dir, start, end, context.log)
             staged_files = [(s, set(years)) for s in fetched]
@@ -291,8 +297,7 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
                                now=now)
                 tbl_nm = con.execute(f"SELECT any_value(tbl_nm) FROM {STAGED}").fetchone()[0]
                 con.execute(UPDATE_TABLE_SQL, [tbl_nm, now, table.id])
-                if update_de:  # the service's update date is ours only once every loaded year was re-read
-                    con.execute(RECORD_UPDATE_SQL, [update_de, table.id, years])
+                con.executemany(RECORD_UPDATE_SQL, [[table.id, y, send_de[y], now] for y in years if y in send_de])
                 current = con.execute("SELECT count(*), max(prd_de) FROM kosis.observations_current "
                                       "WHERE org_id = ? AND tbl_id = ?", [table.org_id, table.tbl_id]).fetchone()
                 preview = con.execute(

@@ -100,6 +100,10 @@ _REDACT_PATTERNS = (
 )
 
 
+# How getMeta PRD labels each periodicity.
+PRD_SE_KOREAN = {"Y": ("년",), "H": ("반기",), "Q": ("분기",), "M": ("월",), "D": ("일",), "IR": ("부정기",), "F": ("다년",)}
+
+
 def redact_url(url: str) -> str:
     """Return ``url`` with the ``apiKey`` query parameter removed entirely (other parameters untouched)."""
     parts = urlsplit(url)
@@ -754,12 +758,21 @@ class KosisClient:
             return None
 
     def _available_periods(self, org_id: str, tbl_id: str, prd_se: str) -> list[str]:
+        """Periods of one periodicity from getMeta PRD. The service answers one row per periodicity with a
+        Korean label and its first and last period (STRT_PRD_DE/END_PRD_DE, months dotted: 2008.01); rows
+        naming single periods (PRD_DE) are read too."""
         key = (org_id, tbl_id, prd_se.upper())
         if key not in self._prd_cache:
             records = self.get_meta(org_id, tbl_id, "PRD")
-            wanted = {prd_se.upper(), PRD_SE_LABELS.get(prd_se.upper(), prd_se.upper())}
-            matching = [r for r in records if r.get("PRD_SE", "").upper() in wanted] or records
-            self._prd_cache[key] = sorted({r["PRD_DE"] for r in matching if r.get("PRD_DE")})
+            wanted = {prd_se.upper(), PRD_SE_LABELS.get(prd_se.upper(), prd_se.upper()),
+                      *PRD_SE_KOREAN.get(prd_se.upper(), ())}
+            matching = [r for r in records if str(r.get("PRD_SE", "")).upper() in wanted] or records
+            periods = {str(r["PRD_DE"]) for r in matching if r.get("PRD_DE")}
+            for r in matching:
+                start, end = (str(r.get(k, "")).replace(".", "") for k in ("STRT_PRD_DE", "END_PRD_DE"))
+                if start and end:
+                    periods.update(enumerate_periods(prd_se.upper(), start, end) or [])
+            self._prd_cache[key] = sorted(periods)
         return list(self._prd_cache[key])
 
     def _diagnose(self, req: _DataReq, raw: _Raw) -> str:

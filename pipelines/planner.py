@@ -1,11 +1,11 @@
 """Which (table, year) pairs a refresh loads: one pure planner, shared by the sensor and `make refresh`.
 
-`plan()` decides from three facts per table, gathered by `gather()`:
-- available: the years the source has (getMeta PRD live; the bundled or inbox files offline), with a
-  per-year revision date where the source gives one;
-- loaded: the years the working warehouse holds for that table, with their latest LST_CHN_DE;
-- the table's update date as the service reports it (getMeta NCD SEND_DE) against the one recorded when
-  every loaded year was last re-read (kosis.tables.last_update_de).
+`plan()` decides from two facts per table, gathered by `gather()`:
+- available: the years the source has, each with the source's date for it: live, getMeta PRD (first and
+  last period) and getMeta NCD (SEND_DE per period, the date KOSIS last loaded it); offline, the bundled
+  or inbox files and their LST_CHN_DE;
+- loaded: the years the working warehouse holds, each with the date to compare: live, the SEND_DE recorded
+  when the year was last read (kosis.period_updates); offline, the year's latest LST_CHN_DE.
 """
 
 from __future__ import annotations
@@ -15,17 +15,15 @@ from pathlib import Path
 
 import duckdb
 
-from assets.kosis import available_periods, live_update_date, normalize_date, table_covers
+from assets.kosis import available_periods, normalize_date, table_covers
 from schemas.kosis import KosisTable
 from warehouse.io import WarehouseResource, connect_with_retry
 
 
 @dataclass(frozen=True)
 class TableState:
-    available: dict[int, str]  # year -> revision date the source gives ('' if none)
-    loaded: dict[int, str]  # year -> latest LST_CHN_DE held ('' if none)
-    update_de: str = ""  # the service's last update of the table (NCD SEND_DE), YYYYMMDD
-    recorded_update_de: str = ""  # the update date recorded after the last full re-read
+    available: dict[int, str]  # year -> the source's date for it ('' if none): NCD SEND_DE live, LST_CHN_DE offline
+    loaded: dict[int, str]  # year -> the date held for it, comparable with `available` ('' if none)
 
 
 @dataclass
@@ -43,68 +41,55 @@ class TablePlan:
 
 def plan(tables: tuple[KosisTable, ...], states: dict[str, TableState], *, reread_all: bool = False) -> list[TablePlan]:
     """New years: available, within the table's catalogued periods, not loaded. Revised years: loaded years
-    whose per-year revision date is newer than the one held; or every loaded year when the service says the
-    table changed since the last full re-read (KOSIS gives no per-year date in getMeta); or all of them when
-    asked (`reread_all`, what the monthly schedule and `make refresh ALL=1` do)."""
+    whose date at the source is newer than the one held (or held without a date while the source has one);
+    or every loaded year when asked (`reread_all`: the monthly schedule and `make refresh ALL=1`)."""
     plans = []
     for table in tables:
         state = states[table.id]
         covered = {y: d for y, d in state.available.items() if table_covers(table, y)}
         new = sorted(y for y in covered if y not in state.loaded)
-        held = [y for y in covered if y in state.loaded]
-        reason = ""
+        held = sorted(y for y in covered if y in state.loaded)
         if reread_all:
-            revised, reason = sorted(held), "re-read of every period requested"
-        elif held and state.update_de and state.update_de > state.recorded_update_de:
-            revised = sorted(held)
-            reason = (f"KOSIS reports an update on {state.update_de}"
-                      + (f" (last full re-read: {state.recorded_update_de})" if state.recorded_update_de else ""))
+            revised, reason = held, "re-read of every period requested"
         else:
-            revised = sorted(y for y in held if covered[y] and state.loaded[y]
-                             and normalize_date(covered[y]) > normalize_date(state.loaded[y]))
-            reason = "newer LST_CHN_DE per period" if revised else ""
+            revised = [y for y in held if normalize_date(covered[y])
+                       and normalize_date(covered[y]) > normalize_date(state.loaded[y])]
+            reason = "the source dates these periods after what the warehouse holds" if revised else ""
         plans.append(TablePlan(table, covered, new_years=new, revised_years=revised, reason=reason))
     return plans
 
 
-def loaded_state(db_path: Path, tables: tuple[KosisTable, ...],
-                 timeout_s: float) -> tuple[dict[str, dict[int, str]], dict[str, str]]:
-    """Loaded years per table and the recorded update dates, read from the working warehouse (what the next
-    load merges into), waiting a bounded time for a writer."""
+def loaded_state(db_path: Path, tables: tuple[KosisTable, ...], timeout_s: float,
+                 live: bool) -> dict[str, dict[int, str]]:
+    """Loaded years per table with the date to compare: live, the service's update date recorded when the
+    year was last read (kosis.period_updates); offline, the year's latest LST_CHN_DE. Read from the working
+    warehouse (what the next load merges into), waiting a bounded time for a writer."""
     loaded: dict[str, dict[int, str]] = {t.id: {} for t in tables}
-    recorded: dict[str, str] = {t.id: "" for t in tables}
     if not db_path.exists():
-        return loaded, recorded
+        return loaded
     con = connect_with_retry(db_path, read_only=True, timeout_s=timeout_s)
     try:
         for table in tables:
-            rows = con.execute("SELECT year, coalesce(max(lst_chn_de), '') FROM kosis.observations_current "
-                               "WHERE org_id = ? AND tbl_id = ? GROUP BY year",
-                               [table.org_id, table.tbl_id]).fetchall()
-            loaded[table.id] = dict(rows)
-        try:
-            recorded.update(dict(con.execute(
-                "SELECT id, coalesce(last_update_de, '') FROM kosis.tables").fetchall()))
-        except duckdb.BinderException:  # a warehouse from before update dates were recorded
-            pass
+            if live and table.is_kosis:
+                sql = ("SELECT o.year, coalesce(max(u.update_de), '') FROM kosis.observations_current o "
+                       "LEFT JOIN kosis.period_updates u ON u.catalog_id = ? AND u.year = o.year "
+                       "WHERE o.org_id = ? AND o.tbl_id = ? GROUP BY o.year")
+                params = [table.id, table.org_id, table.tbl_id]
+            else:
+                sql = ("SELECT year, coalesce(max(lst_chn_de), '') FROM kosis.observations_current "
+                       "WHERE org_id = ? AND tbl_id = ? GROUP BY year")
+                params = [table.org_id, table.tbl_id]
+            loaded[table.id] = dict(con.execute(sql, params).fetchall())
     except duckdb.CatalogException:  # a warehouse with no kosis tables yet
         pass
     finally:
         con.close()
-    return loaded, recorded
+    return loaded
 
 
 def gather(tables: tuple[KosisTable, ...], kosis, source_root: str, warehouse: WarehouseResource,
            inbox: Path, lock_timeout_s: float | None = None) -> dict[str, TableState]:
     timeout = warehouse.lock_timeout_s if lock_timeout_s is None else lock_timeout_s
-    loaded, recorded = loaded_state(warehouse.path, tables, timeout)
-    states = {}
-    for table in tables:
-        live = table.is_kosis and not kosis.offline
-        states[table.id] = TableState(
-            available=available_periods(table, kosis, source_root, inbox),
-            loaded=loaded[table.id],
-            update_de=live_update_date(table, kosis) if live and loaded[table.id] else "",
-            recorded_update_de=normalize_date(recorded.get(table.id)),
-        )
-    return states
+    loaded = loaded_state(warehouse.path, tables, timeout, live=not kosis.offline)
+    return {t.id: TableState(available=available_periods(t, kosis, source_root, inbox), loaded=loaded[t.id])
+            for t in tables}

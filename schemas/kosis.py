@@ -191,7 +191,7 @@ def observation_schema(prd_se_label: str, region_codes: tuple[str, ...]) -> pa.D
         "value_raw": pa.Column(**text, nullable=True,
                                checks=pa.Check(_is_number_or_marker, name="dt_is_number_or_marker",
                                                error="DT is neither a number nor a known non-number marker")),
-        "lst_chn_de": pa.Column(**text, nullable=True, checks=pa.Check.str_matches(r"^\d{8}$")),
+        "lst_chn_de": pa.Column(**text, nullable=True, checks=pa.Check.str_matches(r"^(\d{8}|\d{4}-\d{2}-\d{2})$")),
     }
     return pa.DataFrameSchema(
         columns,

@@ -44,10 +44,10 @@ PRD_SE_LABELS = {"Y": "A"}
 FAULT_KINDS = frozenset({"err", "http", "slow", "truncate", "unquoted", "reset"})
 ERR_CODES = frozenset({"10", "11", "20", "21", "30", "31", "40", "41", "42", "50"})
 ERR_MESSAGES = {
-    "10": "인증KEY가 누락되었습니다.",
+    "10": "인증KEY값이 누락되었습니다.",
     "11": "유효하지않은 인증KEY입니다.",
     "20": "필수요청변수값이 누락되었습니다.",
-    "21": "잘못된 요청변수를 입력하였습니다.",
+    "21": "잘못된 요청 변수를 호출 하였습니다.",
     "30": "데이터가 존재하지 않습니다.",
     "31": "조회결과가 초과하였습니다. (40,000셀 이하로 조회하십시오.)",
     "40": "호출가능건수 제한.",
@@ -55,7 +55,18 @@ ERR_MESSAGES = {
     "42": "사용자별 이용 제한.",
     "50": "서버오류.",
 }
-META_TYPES_WITHOUT_DATA = frozenset({"ORG", "CMMT", "UNIT", "SOURCE", "WGT", "NCD"})
+META_TYPES_WITHOUT_DATA = frozenset({"ORG", "CMMT", "UNIT", "SOURCE", "WGT", "OBJ", "CLS"})
+PRD_SE_KOREAN = {"Y": "년", "H": "반기", "Q": "분기", "M": "월", "D": "일", "IR": "부정기", "F": "다년"}
+
+
+def _dashed(date: str) -> str:
+    """YYYYMMDD -> YYYY-MM-DD, how the service writes LST_CHN_DE (other forms pass through)."""
+    return f"{date[:4]}-{date[4:6]}-{date[6:8]}" if len(date) == 8 and date.isdigit() else date
+
+
+def _dotted(prd: str) -> str:
+    """202401 -> 2024.01, how getMeta PRD writes months, quarters and halves (years pass through)."""
+    return f"{prd[:4]}.{prd[4:]}" if len(prd) > 4 and prd.isdigit() else prd
 
 SIDO: list[tuple[str, str]] = [
     ("00", "전국"), ("11", "서울특별시"), ("21", "부산광역시"), ("22", "대구광역시"), ("23", "인천광역시"),
@@ -142,7 +153,8 @@ class KosisTable:
         return value
 
     def cell_lst(self, key: CellKey) -> str:
-        return self.cell_lst_chn_de.get(key) or self.period_lst_chn_de(key[2])
+        """LST_CHN_DE of a cell as the service prints it (YYYY-MM-DD)."""
+        return _dashed(self.cell_lst_chn_de.get(key) or self.period_lst_chn_de(key[2]))
 
     def iter_cells(self) -> Iterator[tuple[CellKey, str]]:
         """Every present cell as ((itm_id, cs, prd_de), DT)."""
@@ -618,19 +630,27 @@ class KosisServer:
     def _render(
         table: KosisTable, level_sel: list[list[str]], item_sel: list[str], periods: list[str]
     ) -> tuple[str, int]:
-        """The records as JSON text, built from pre-escaped fragments (fast for 40,000 records)."""
-        head = f'{{"ORG_ID":{_js(table.org_id)},"TBL_ID":{_js(table.tbl_id)},"TBL_NM":{_js(table.tbl_nm)},'
+        """The records as JSON text, built from pre-escaped fragments (fast for 40,000 records), with the
+        service's keys in the order real responses show them (a hash order, not a logical one):
+        C1_OBJ_NM, DT, C1, PRD_SE, UNIT_NM_ENG, ITM_ID, TBL_ID, ITM_NM, TBL_NM, PRD_DE, LST_CHN_DE,
+        C1_NM_ENG, C1_NM, UNIT_NM, ITM_NM_ENG, ORG_ID, C1_OBJ_NM_ENG (levels C2.. beside C1), and
+        LST_CHN_DE written YYYY-MM-DD."""
+        n_levels = len(level_sel)
+        obj_nm = "".join(f'"C{i + 1}_OBJ_NM":{_js(table.level_names[i])},' for i in range(n_levels))
+        obj_eng = ",".join(f'"C{i + 1}_OBJ_NM_ENG":{_js(table.level_names[i])}' for i in range(n_levels))
+        tbl_frag = f'"TBL_ID":{_js(table.tbl_id)},'
+        tbl_nm_frag = f'"TBL_NM":{_js(table.tbl_nm)},'
+        org_frag = f'"ORG_ID":{_js(table.org_id)},'
         level_pairs = []
         for i, codes in enumerate(level_sel):
             names = dict(table.levels[i])
-            obj_nm = _js(table.level_names[i])
             n = i + 1
-            level_pairs.append(
-                [(code, f'"C{n}":{_js(code)},"C{n}_NM":{_js(names[code])},"C{n}_OBJ_NM":{obj_nm},') for code in codes]
-            )
+            level_pairs.append([(code, f'"C{n}":{_js(code)},',
+                                 f'"C{n}_NM_ENG":{_js(names[code])},"C{n}_NM":{_js(names[code])},') for code in codes])
         items = {code: (name, unit) for code, name, unit in table.items}
         item_frags = [
-            (code, f'"ITM_ID":{_js(code)},"ITM_NM":{_js(items[code][0])},"UNIT_NM":{_js(items[code][1])},')
+            (code, f'"UNIT_NM_ENG":{_js(items[code][1])},"ITM_ID":{_js(code)},', f'"ITM_NM":{_js(items[code][0])},',
+             f'"UNIT_NM":{_js(items[code][1])},"ITM_NM_ENG":{_js(items[code][0])},')
             for code in item_sel
         ]
         label = _js(PRD_SE_LABELS.get(table.prd_se.upper(), table.prd_se.upper()))
@@ -640,12 +660,13 @@ class KosisServer:
         parts: list[str] = []
         append = parts.append
         for prd in periods:
-            prd_frag = f'"PRD_SE":{label},"PRD_DE":{_js(prd)},"DT":'
-            lst_frag = f',"LST_CHN_DE":{_js(table.period_lst_chn_de(prd))}}}'
+            prd_frag = f'"PRD_DE":{_js(prd)},'
+            period_lst = _js(_dashed(table.period_lst_chn_de(prd)))
             for combo in itertools.product(*level_pairs):
-                cs = tuple(code for code, _ in combo)
-                prefix = head + "".join(frag for _, frag in combo)
-                for itm_id, item_frag in item_frags:
+                cs = tuple(code for code, _, _ in combo)
+                codes_frag = "".join(frag for _, frag, _ in combo)
+                names_frag = "".join(frag for _, _, frag in combo)
+                for itm_id, item_a, item_b, item_c in item_frags:
                     key = (itm_id, cs, prd)
                     dt = values.get(key) if values else None
                     if dt is None:
@@ -654,10 +675,9 @@ class KosisServer:
                         dt = value_fn(itm_id, cs, prd)
                         if dt is None:
                             continue
-                    if cell_lst and key in cell_lst:
-                        append(f'{prefix}{item_frag}{prd_frag}{_js(dt)},"LST_CHN_DE":{_js(cell_lst[key])}}}')
-                    else:
-                        append(f"{prefix}{item_frag}{prd_frag}{_js(dt)}{lst_frag}")
+                    lst = _js(_dashed(cell_lst[key])) if cell_lst and key in cell_lst else period_lst
+                    append(f'{{{obj_nm}"DT":{_js(dt)},{codes_frag}"PRD_SE":{label},{item_a}{tbl_frag}{item_b}'
+                           f'{tbl_nm_frag}{prd_frag}"LST_CHN_DE":{lst},{names_frag}{item_c}{org_frag}{obj_eng}}}')
         return "[" + ",".join(parts) + "]", len(parts)
 
     def _meta(self, params: Mapping[str, str]) -> str:
@@ -669,15 +689,20 @@ class KosisServer:
         if meta_type == "TBL":
             records: list[dict[str, str]] = [{"TBL_NM": table.tbl_nm, "TBL_NM_ENG": table.tbl_nm_eng}]
         elif meta_type == "PRD":
-            label = PRD_SE_LABELS.get(table.prd_se.upper(), table.prd_se.upper())
+            # As the service answers: one row per periodicity, its Korean label and first/last period
+            # (months dotted, 2008.01); no per-period date.
+            label = PRD_SE_KOREAN.get(table.prd_se.upper(), table.prd_se)
+            records = [{"PRD_SE": label, "STRT_PRD_DE": _dotted(table.periods[0]),
+                        "END_PRD_DE": _dotted(table.periods[-1])}] if table.periods else []
+        elif meta_type == "NCD":
+            # Per period, the date KOSIS loaded it (SEND_DE): a revised period is reloaded, so its date moves.
             with self._lock:
-                # LST_CHN_DE per period (the latest revision of any of its cells): what a refresh sensor
-                # compares with the warehouse to find revised periods.
                 revised: dict[str, str] = {}
                 for (_, _, prd), lst in table.cell_lst_chn_de.items():
                     revised[prd] = max(lst, revised.get(prd, ""))
-                records = [{"PRD_SE": label, "PRD_DE": p,
-                            "LST_CHN_DE": max(table.period_lst_chn_de(p), revised.get(p, ""))}
+                records = [{"ORG_NM": "국가데이터처", "TBL_NM": table.tbl_nm,
+                            "PRD_SE": PRD_SE_KOREAN.get(table.prd_se.upper(), table.prd_se), "PRD_DE": p,
+                            "SEND_DE": _dashed(max(table.period_lst_chn_de(p), revised.get(p, "")))}
                            for p in table.periods]
         elif meta_type == "ITM":
             records = []
@@ -696,18 +721,20 @@ class KosisServer:
                             "UNIT_NM": "",
                         }
                     )
-            for code, name, unit in table.items:
+            for code, name, unit in table.items:  # item rows carry a unit and no OBJ_ID_SN, as the service's
                 records.append(
                     {
-                        "ORG_ID": table.org_id,
-                        "TBL_ID": table.tbl_id,
-                        "OBJ_ID": "ITEM",
-                        "OBJ_NM": "항목",
-                        "ITM_ID": code,
-                        "ITM_NM": name,
-                        "UP_ITM_ID": "",
-                        "OBJ_ID_SN": "0",
+                        "UNIT_ID": "",
+                        "OBJ_NM_ENG": "Item code list",
                         "UNIT_NM": unit,
+                        "ITM_NM_ENG": name,
+                        "ITM_ID": code,
+                        "TBL_ID": table.tbl_id,
+                        "OBJ_NM": "항목",
+                        "UNIT_ENG_NM": unit,
+                        "ITM_NM": name,
+                        "ORG_ID": table.org_id,
+                        "OBJ_ID": "ITEM",
                     }
                 )
         elif meta_type in META_TYPES_WITHOUT_DATA:

@@ -110,9 +110,11 @@ def test_plain_fetch_returns_every_cell_in_kosis_form(server: KosisServer) -> No
     assert sorted(cells(bodies)) == sorted(expected_cells(small_table()))
     assert len(body.records) == 3 * 3 * 2 * 2
     first = body.records[0]
+    # The key order of real responses (a hash order; public captures of DT_1B040A3 and DT_1PE201).
     assert list(first) == [
-        "ORG_ID", "TBL_ID", "TBL_NM", "C1", "C1_NM", "C1_OBJ_NM", "C2", "C2_NM", "C2_OBJ_NM",
-        "ITM_ID", "ITM_NM", "UNIT_NM", "PRD_SE", "PRD_DE", "DT", "LST_CHN_DE",
+        "C1_OBJ_NM", "C2_OBJ_NM", "DT", "C1", "C2", "PRD_SE", "UNIT_NM_ENG", "ITM_ID", "TBL_ID", "ITM_NM",
+        "TBL_NM", "PRD_DE", "LST_CHN_DE", "C1_NM_ENG", "C1_NM", "C2_NM_ENG", "C2_NM", "UNIT_NM", "ITM_NM_ENG",
+        "ORG_ID", "C1_OBJ_NM_ENG", "C2_OBJ_NM_ENG",
     ]  # fmt: skip
     assert all(isinstance(v, str) for r in body.records for v in r.values())
     assert {r["PRD_SE"] for r in body.records} == {"A"}
@@ -158,13 +160,17 @@ def test_open_period_range_is_resolved_with_getmeta_prd(server: KosisServer) -> 
 def test_get_meta_tbl_prd_itm(server: KosisServer) -> None:
     with make_client(server) as client:
         assert client.get_meta(ORG, SMALL, "TBL")[0]["TBL_NM"] == "경제활동별 지역내총생산"
-        prd = client.get_meta(ORG, SMALL, "PRD")
-        assert [{k: r[k] for k in ("PRD_SE", "PRD_DE")} for r in prd] == [{"PRD_SE": "A", "PRD_DE": p} for p in YEARS]
-        assert all(len(r["LST_CHN_DE"]) == 8 for r in prd)  # the period's latest revision
+        # As the service answers PRD: one row per periodicity, a Korean label, first and last period.
+        assert client.get_meta(ORG, SMALL, "PRD") == [{"PRD_SE": "년", "STRT_PRD_DE": YEARS[0],
+                                                       "END_PRD_DE": YEARS[-1]}]
+        ncd = client.get_meta(ORG, SMALL, "NCD")  # SEND_DE per period
+        assert [r["PRD_DE"] for r in ncd] == YEARS and all(len(r["SEND_DE"]) == 10 for r in ncd)
         itm = client.get_meta(ORG, SMALL, "ITM")
     levels = {(r["OBJ_ID_SN"], r["ITM_ID"]) for r in itm if r["OBJ_ID"] != "ITEM"}
     assert levels == {("1", "00"), ("1", "11"), ("1", "22"), ("2", "A"), ("2", "B")}
-    assert [r["ITM_ID"] for r in itm if r["OBJ_ID"] == "ITEM"] == ["T1", "T2"]
+    items = [r for r in itm if r["OBJ_ID"] == "ITEM"]
+    assert [r["ITM_ID"] for r in items] == ["T1", "T2"]
+    assert all("OBJ_ID_SN" not in r and "UNIT_ENG_NM" in r for r in items)  # item rows differ, as the service's
 
 
 def test_publish_period_and_revise_are_served(server: KosisServer) -> None:
@@ -172,10 +178,12 @@ def test_publish_period_and_revise_are_served(server: KosisServer) -> None:
     server.revise(SMALL, ("T2", ("22", "B"), "2020"), "5,555", "20240315")
     with make_client(server) as client:
         new = cells(fetch_small(client, start="2022", end="2022"))
-        assert new == [("T1", "11", "A", "2022", "99", "20240301")]
+        assert new == [("T1", "11", "A", "2022", "99", "2024-03-01")]  # LST_CHN_DE as the service writes it
         revised = cells(fetch_small(client, obj_levels=["22", "B"], itm_id="T2", start="2020", end="2020"))
-        assert revised == [("T2", "22", "B", "2020", "5,555", "20240315")]
-        assert client.get_meta(ORG, SMALL, "PRD")[-1]["PRD_DE"] == "2022"
+        assert revised == [("T2", "22", "B", "2020", "5,555", "2024-03-15")]
+        assert client.get_meta(ORG, SMALL, "PRD")[-1]["END_PRD_DE"] == "2022"
+        send_de = {r["PRD_DE"]: r["SEND_DE"] for r in client.get_meta(ORG, SMALL, "NCD")}
+        assert send_de["2020"] == "2024-03-15" and send_de["2022"] == "2024-03-01"  # a revision moves the date
 
 
 # ------------------------------------------------------------------------------------------- splitting
@@ -278,7 +286,7 @@ def test_unquoted_keys_are_repaired_without_retry(server: KosisServer) -> None:
     seen: list[bytes] = []
     with make_client(server, on_body=lambda body, url: seen.append(body)) as client:
         bodies = fetch_small(client)
-    assert seen[0].startswith(b"[{ORG_ID:")
+    assert seen[0].startswith(b"[{C1_OBJ_NM:")
     assert bodies[0].body == seen[0]
     assert sorted(cells(bodies)) == sorted(expected_cells(small_table()))
     assert len(server.data_requests) == 1

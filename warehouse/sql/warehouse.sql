@@ -102,7 +102,16 @@ ALTER TABLE kosis.tables ADD COLUMN IF NOT EXISTS final_period VARCHAR;   -- las
 ALTER TABLE kosis.tables ADD COLUMN IF NOT EXISTS verification VARCHAR;   -- public-evidence | live-checked on DATE
 ALTER TABLE kosis.tables ADD COLUMN IF NOT EXISTS evidence VARCHAR;       -- where each identifier and code was seen
 ALTER TABLE kosis.tables ADD COLUMN IF NOT EXISTS source_label VARCHAR;   -- where the numbers come from, in words
-ALTER TABLE kosis.tables ADD COLUMN IF NOT EXISTS last_update_de VARCHAR; -- getMeta NCD SEND_DE when all years were re-read
+
+-- The service's date for each period of a table (getMeta NCD SEND_DE) when the pipeline last read it: a
+-- later date at the service means the period was reloaded there and is re-read (the refresh planner).
+CREATE TABLE IF NOT EXISTS kosis.period_updates (
+    catalog_id   VARCHAR NOT NULL,
+    year         INTEGER NOT NULL,
+    update_de    VARCHAR NOT NULL,   -- YYYYMMDD
+    recorded_at  TIMESTAMP NOT NULL,
+    PRIMARY KEY (catalog_id, year)
+);
 
 -- Earlier commits replayed the paper's Tables 1 and 2 under KOSIS identities (101/DT_1C81, 101/DT_1K52F03,
 -- items PAPER_*). Those rows were never KOSIS data: their vintages are closed so they cannot pose as loaded
