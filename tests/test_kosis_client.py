@@ -121,7 +121,7 @@ def test_plain_fetch_returns_every_cell_in_kosis_form(server: KosisServer) -> No
     assert {r["C1_OBJ_NM"] for r in body.records} == {"시도별"}
     seoul = [r for r in body.records if r["C1"] == "11"]
     assert {r["C1_NM"] for r in seoul} == {"서울특별시"}
-    assert {r["LST_CHN_DE"] for r in body.records if r["PRD_DE"] == "2021"} == {"20231220"}
+    assert {r["LST_CHN_DE"] for r in body.records if r["PRD_DE"] == "2021"} == {"2023-12-20"}
     assert any("," in r["DT"] for r in body.records) and any(r["DT"] == "-" for r in body.records)
     # the key is neither in the returned URL nor the params; the server saw it
     assert KEY not in body.request_url and "apiKey" not in body.request_url
