@@ -205,7 +205,9 @@ WHERE id = ?
 
 
 RECORD_UPDATE_SQL = """
-INSERT OR REPLACE INTO kosis.period_updates (catalog_id, year, update_de, recorded_at) VALUES (?, ?, ?, ?)
+INSERT INTO kosis.period_updates (catalog_id, year, update_de, recorded_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (catalog_id, year) DO UPDATE SET update_de = excluded.update_de, recorded_at = excluded.recorded_at
+WHERE kosis.period_updates.update_de <> excluded.update_de
 """
 
 
@@ -297,7 +299,8 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
                                now=now)
                 tbl_nm = con.execute(f"SELECT any_value(tbl_nm) FROM {STAGED}").fetchone()[0]
                 con.execute(UPDATE_TABLE_SQL, [tbl_nm, now, table.id])
-                con.executemany(RECORD_UPDATE_SQL, [[table.id, y, send_de[y], now] for y in years if y in send_de])
+                for year in (y for y in years if y in send_de):
+                    con.execute(RECORD_UPDATE_SQL, [table.id, year, send_de[year], now])
                 current = con.execute("SELECT count(*), max(prd_de) FROM kosis.observations_current "
                                       "WHERE org_id = ? AND tbl_id = ?", [table.org_id, table.tbl_id]).fetchone()
                 preview = con.execute(

@@ -269,9 +269,40 @@ def chart_industrial_structure(df: pd.DataFrame, regions: dict[str, str], unit: 
                                            "(click to show)" if multi_region else "") + ".")]
 
 
+def _region_lines(df: pd.DataFrame, regions: dict[str, str], *, indicator: str, value: str, title: str,
+                  y_title: str) -> Chart:
+    """One line per region over the years; Daegu shown and highlighted, the others in the legend."""
+    fig = go.Figure()
+    for region, rows in df.dropna(subset=[value]).sort_values("year").groupby("region_code", sort=True):
+        name = _label(regions, region)
+        fig.add_trace(go.Scatter(
+            x=rows["year"].tolist(), y=rows[value].tolist(), mode="lines+markers", name=esc(name),
+            line={"color": HIGHLIGHT if region == DAEGU else BASE, "width": 3 if region == DAEGU else 1.5},
+            visible=True if region in (DAEGU, COUNTRY) else "legendonly",
+            hovertemplate=f"{esc(name)} %{{x}}: %{{y:,.1f}}<extra></extra>"))
+    _layout(fig, title=title, height=420, x_title="year", y_title=y_title)
+    return Chart(indicator, "lines", title, fig,
+                 f"One line per region; {_label(regions, DAEGU)} highlighted in red; other regions are in the "
+                 "legend (click to show).")
+
+
 def chart_sme_concentration(df: pd.DataFrame, regions: dict[str, str], unit: str) -> list[Chart]:
-    return [_ranked_bars(df, regions, indicator="sme_concentration", value="sme_worker_pct",
-                         title="SME workers among manufacturing employment by region", unit="sme_worker_pct (%)")]
+    charts = [_ranked_bars(df, regions, indicator="sme_concentration", value="sme_worker_pct",
+                           title="SME workers among manufacturing employment by region", unit="sme_worker_pct (%)")]
+    if df["year"].nunique() > 1:
+        charts.append(_region_lines(df, regions, indicator="sme_concentration", value="sme_worker_pct",
+                                    title="SME workers among manufacturing employment over the years",
+                                    y_title="% of manufacturing employment in SMEs (< 300 employees)"))
+    return charts
+
+
+def chart_population(df: pd.DataFrame, regions: dict[str, str], unit: str) -> list[Chart]:
+    if df.empty:
+        return []
+    return [_region_lines(df, regions, indicator="population", value="population",
+                          title="Resident population over the years", y_title="persons"),
+            _ranked_bars(df, regions, indicator="population", value="population",
+                         title="Resident population by region", unit="persons")]
 
 
 def chart_st_budget_dependence(df: pd.DataFrame, regions: dict[str, str], unit: str) -> list[Chart]:
@@ -361,6 +392,7 @@ def chart_land_price_gap(df: pd.DataFrame, regions: dict[str, str], unit: str) -
 CHARTS: dict[str, Callable[[pd.DataFrame, dict[str, str], str], list[Chart]]] = {
     "industrial_structure": chart_industrial_structure,
     "sme_concentration": chart_sme_concentration,
+    "population": chart_population,
     "st_budget_dependence": chart_st_budget_dependence,
     "st_program_mix": chart_st_program_mix,
     "rd_orientation": chart_rd_orientation,

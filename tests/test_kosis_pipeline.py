@@ -104,7 +104,7 @@ def test_a_revision_adds_one_vintage_and_an_unchanged_load_adds_nothing(tmp_path
     assert ingest(db, catalog, server).success
     rows = query(db, "SELECT value_raw, value, valid_to IS NULL, lst_chn_de FROM kosis.observations "
                      "WHERE itm_id = 'T01' AND c1 = '22' AND c2 = 'C007' AND prd_de = '2010' ORDER BY valid_from")
-    assert rows == [(old, rows[0][1], False, rows[0][3]), ("9,999,999", 9999999.0, True, "20250301")]
+    assert rows == [(old, rows[0][1], False, rows[0][3]), ("9,999,999", 9999999.0, True, "2025-03-01")]
     assert query(db, "SELECT count(*) FROM kosis.observations") == [(N_BIG + 1,)]
     assert query(db, "SELECT count(*) FROM kosis.observations_current") == [(N_BIG,)]
 
@@ -206,7 +206,7 @@ def test_indicators_prefer_kosis_and_record_where_it_disagrees_with_the_paper(tm
     with KosisServer([table], api_key=KEY) as srv:
         result = materialize(db, SOURCES_DIR, assets=build_assets(catalog), kosis=kosis(srv))
     assert result.success, failure_message(result)
-    rows = query(db, "SELECT year, sector, share_pct, source LIKE 'KOSIS 101/DT_1C81 live%' FROM "
+    rows = query(db, "SELECT year, sector, share_pct, source LIKE 'KOSIS table 101/DT_1C81, live%' FROM "
                      "indicators.industrial_structure WHERE year >= 2005 ORDER BY year, sector")
     assert rows == [(2005, "primary", 0.5, False), (2005, "secondary", 19.3, False), (2005, "tertiary", 80.2, False),
                     (2010, "primary", 0.4, True), (2010, "secondary", 19.8, True), (2010, "tertiary", 79.8, True),
@@ -216,4 +216,4 @@ def test_indicators_prefer_kosis_and_record_where_it_disagrees_with_the_paper(tm
     assert issues == [("region_code=22, year=2010, sector=secondary", 19.7, 19.8),
                       ("region_code=22, year=2010, sector=tertiary", 79.9, 79.8)]
     (source_used,) = query(db, "SELECT source_used FROM indicators.catalog WHERE indicator = 'industrial_structure'")
-    assert "KOSIS 101/DT_1C81 live" in source_used[0] and "paper Table 1" in source_used[0]
+    assert "KOSIS table 101/DT_1C81, live" in source_used[0] and "the paper's Table 1 (as printed)" in source_used[0]
