@@ -51,7 +51,7 @@ def indicator_section(spec: IndicatorSpec) -> list[str]:
 def render() -> str:
     lines = ["# Data dictionary", "",
              "Generated from `schemas/registry.py` and `schemas/indicators.py` by `python -m schemas.dictionary`; "
-             "do not edit by hand. The SQL interface is `../shared/contract/warehouse.md`; `kosis.*` and `quality.*` "
+             "do not edit by hand. The SQL interface is `docs/warehouse-contract.md`; `kosis.*` and `quality.*` "
              "are described there and in `warehouse/sql/warehouse.sql`. Every column below also carries its meaning "
              "as a DuckDB comment (`SELECT * FROM duckdb_columns()`).", "",
              "## Tables loaded from files", ""]

@@ -1,4 +1,4 @@
--- Schemas and the tables that the pipeline appends to or merges into (the contract, ../shared/contract).
+-- Schemas and the tables that the pipeline appends to or merges into (the contract, docs/warehouse-contract.md).
 -- Tables rebuilt whole by an asset (paper.*, reference.*, indicators.*) are created by that asset from
 -- the metadata registry. Every statement is idempotent: this file runs on every connection setup.
 
