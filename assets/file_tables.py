@@ -19,7 +19,15 @@ import yaml
 from assets.common import OWNERS, check_result, ddl_columns, markdown_table, sha256_file, table_metadata
 from schemas.registry import FILE_TABLES, Column, TableSpec
 from schemas.validation import Validation, source_issues, validate_consistency, validate_structure
-from warehouse.io import WAREHOUSE_POOL, SourceFiles, WarehouseResource, quarantine_rows, replace_table, transaction
+from warehouse.io import (
+    WAREHOUSE_POOL,
+    SourceFiles,
+    WarehouseResource,
+    comment_sql,
+    quarantine_rows,
+    replace_table,
+    transaction,
+)
 
 PROVENANCE_COLUMNS = (
     Column("source_table", "VARCHAR", "The printed table this row comes from, e.g. 'Table 6'"),
@@ -31,6 +39,19 @@ CREATE TABLE IF NOT EXISTS paper.catalog (
     source_table VARCHAR PRIMARY KEY, table_name VARCHAR, title VARCHAR, unit VARCHAR, source_note VARCHAR,
     file VARCHAR, file_sha256 VARCHAR, rows_printed INTEGER, rows_stored INTEGER, notes VARCHAR)
 """
+PAPER_CATALOG_COMMENTS = comment_sql("paper.catalog", "Each printed table of the paper: title, unit, printed source "
+                                     "line, the file it is transcribed in and that file's sha256.", [
+    ("source_table", "VARCHAR", "The printed table, e.g. 'Table 6'"),
+    ("table_name", "VARCHAR", "The warehouse table that holds it, e.g. paper.st_budget_2011"),
+    ("title", "VARCHAR", "The printed title"),
+    ("unit", "VARCHAR", "The printed unit (NULL: none printed)"),
+    ("source_note", "VARCHAR", "The printed 'Source:' line"),
+    ("file", "VARCHAR", "The file the table is transcribed in, e.g. assets/sources/paper/table_6_st_budget_2011.csv"),
+    ("file_sha256", "VARCHAR", "sha256 of that file as loaded"),
+    ("rows_printed", "INTEGER", "Data rows in the file (printed total rows included)"),
+    ("rows_stored", "INTEGER", "Rows stored in table_name (printed total rows are checked, not stored)"),
+    ("notes", "VARCHAR", "Notes printed under the table"),
+])
 
 
 @dataclass
@@ -178,6 +199,8 @@ def build_table_asset(spec: TableSpec) -> dg.AssetsDefinition:
 
 def _record_paper_provenance(con, spec: TableSpec, validated: ValidatedFile, n_rows: int) -> None:
     con.execute(PAPER_CATALOG_DDL)
+    for stmt in PAPER_CATALOG_COMMENTS:
+        con.execute(stmt)
     con.execute("DELETE FROM paper.catalog WHERE source_table = ?", [spec.source_table])
     con.execute(
         "INSERT INTO paper.catalog VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
