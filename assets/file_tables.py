@@ -18,7 +18,15 @@ import yaml
 
 from assets.common import OWNERS, check_result, ddl_columns, markdown_table, sha256_file, table_metadata
 from schemas.registry import FILE_TABLES, Column, TableSpec
-from schemas.validation import Validation, source_issues, validate_consistency, validate_structure
+from schemas.validation import (
+    Validation,
+    cells_message,
+    locate_in_file,
+    source_issues,
+    source_lines,
+    validate_consistency,
+    validate_structure,
+)
 from warehouse.io import (
     WAREHOUSE_POOL,
     SourceFiles,
@@ -128,15 +136,22 @@ def build_source_asset(spec: TableSpec) -> dg.AssetsDefinition:
         raw = read_source_file(path)
         digest = sha256_file(path)
         structure = validate_structure(spec, raw)
+        failure_message = ""
         if structure.passed:
             consistency: Validation | None = validate_consistency(spec, structure.frame)
             issues = source_issues(spec, structure.frame)
         else:
             consistency, issues = None, pd.DataFrame()
+            locate_in_file(spec, structure, raw, path.name, source_lines(path))
             with warehouse.get_connection() as con:
                 quarantine_rows(con, source=f"assets/sources/{spec.file}", rows=structure.failed_rows,
                                 run_id=context.run_id, asset=key.to_user_string())
-            context.log.error(f"{spec.file}: {structure.n_failures} structural failures; nothing is written")
+            failure_message = (
+                f"assets/sources/{spec.file} failed its structure check ({len(structure.cells)} "
+                f"{'cell' if len(structure.cells) == 1 else 'cells'}); nothing is written: "
+                f"{spec.qualified_name} and everything downstream keep their previous state. Fix the file "
+                f"and run again:\n{cells_message(structure.cells)}")
+            context.log.error(failure_message)
 
         yield dg.Output(
             ValidatedFile(spec.qualified_name, spec.file, digest, structure.passed,
@@ -147,13 +162,19 @@ def build_source_asset(spec: TableSpec) -> dg.AssetsDefinition:
         )
         yield check_result(context, warehouse, asset_key=key, check_name="structure",
                            severity=dg.AssetCheckSeverity.ERROR, outcome=structure,
-                           extra_metadata={"rows_quarantined": len(structure.failed_rows)})
+                           failures=None if structure.passed else [c.record() for c in structure.cells],
+                           extra_metadata={"rows_quarantined": len(structure.failed_rows)},
+                           description=None if structure.passed else cells_message(structure.cells, limit=5).strip())
         yield check_result(
             context, warehouse, asset_key=key, check_name="source_consistency",
             severity=dg.AssetCheckSeverity.WARN, outcome=consistency,
             failures=issues.to_dict(orient="records") if structure.passed
             else [{"note": "not evaluated: the structure check failed"}],
         )
+        if failure_message:
+            # The step fails with the cells in its message (what `make run` prints), not only "check failed".
+            raise dg.Failure(description=failure_message,
+                             metadata={"cells": dg.MetadataValue.json([c.record() for c in structure.cells])})
 
     return _source
 

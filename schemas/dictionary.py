@@ -33,7 +33,8 @@ def table_section(spec: TableSpec) -> list[str]:
     lines = [f"### `{spec.qualified_name}`", "", spec.description, ""]
     if spec.source_table:
         lines += [f"Printed as {spec.source_table}, *{spec.title}*; unit: {spec.unit or '-'}. {spec.source_note}", ""]
-    lines += [f"File: `assets/sources/{spec.file}`. Key (bold): {', '.join(spec.key)}.", ""]
+    rows = f" At least {spec.min_rows} data rows (fewer, e.g. a header-only file, is an ERROR)." * bool(spec.min_rows)
+    lines += [f"File: `assets/sources/{spec.file}`. Key (bold): {', '.join(spec.key)}.{rows}", ""]
     lines += _columns(spec.columns, spec.key)
     checks = [f"- ERROR `{c.name}`: {c.description}" for c in spec.row_checks]
     checks += [f"- WARN `{r.name}` (tolerance {r.tolerance:g}): {r.description}" for r in spec.consistency]
