@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3
 export DAGSTER_HOME := $(CURDIR)/dagster_home
 
-.PHONY: install run test ui daemon refresh bench lint clean dagster-home browser
+.PHONY: install run test ui daemon refresh bench lint clean clean-all dagster-home browser inbox
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,11 +19,15 @@ dagster-home:
 	mkdir -p $(DAGSTER_HOME)
 	cp pipelines/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 
-run: install dagster-home
+# The KOSIS inbox (warehouse/data/inbox/, beside WAREHOUSE_PATH) with a README.txt on what to drop there.
+inbox: install
+	$(PY) -m pipelines.inbox
+
+run: install dagster-home inbox
 	$(PY) -m pipelines.run
 
 # One refresh cycle, synchronously: new or revised KOSIS periods only, then indicators and publication.
-refresh: install dagster-home
+refresh: install dagster-home inbox
 	$(PY) -m pipelines.refresh
 
 # The browser tests need Debian's chromium and chromium-driver (installed here if missing).
@@ -47,5 +51,13 @@ bench: install
 lint: install
 	$(VENV)/bin/ruff check .
 
+# Removes what the pipeline builds, but keeps what a user put in or cannot rebuild offline: the KOSIS inbox
+# (warehouse/data/inbox/) and the raw archive of every KOSIS response (warehouse/data/raw/).
 clean:
-	rm -rf warehouse/data dagster_home
+	rm -rf dagster_home
+	if [ -d warehouse/data ]; then \
+	  find warehouse/data -mindepth 1 -maxdepth 1 ! -name inbox ! -name raw -exec rm -rf {} +; fi
+
+# Everything `make clean` removes, plus the inbox, the raw archive and test artifacts (not .venv).
+clean-all:
+	rm -rf warehouse/data dagster_home test-artifacts

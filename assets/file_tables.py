@@ -18,8 +18,24 @@ import yaml
 
 from assets.common import OWNERS, check_result, ddl_columns, markdown_table, sha256_file, table_metadata
 from schemas.registry import FILE_TABLES, Column, TableSpec
-from schemas.validation import Validation, source_issues, validate_consistency, validate_structure
-from warehouse.io import WAREHOUSE_POOL, SourceFiles, WarehouseResource, quarantine_rows, replace_table, transaction
+from schemas.validation import (
+    Validation,
+    cells_message,
+    locate_in_file,
+    source_issues,
+    source_lines,
+    validate_consistency,
+    validate_structure,
+)
+from warehouse.io import (
+    WAREHOUSE_POOL,
+    SourceFiles,
+    WarehouseResource,
+    comment_sql,
+    quarantine_rows,
+    replace_table,
+    transaction,
+)
 
 PROVENANCE_COLUMNS = (
     Column("source_table", "VARCHAR", "The printed table this row comes from, e.g. 'Table 6'"),
@@ -31,6 +47,19 @@ CREATE TABLE IF NOT EXISTS paper.catalog (
     source_table VARCHAR PRIMARY KEY, table_name VARCHAR, title VARCHAR, unit VARCHAR, source_note VARCHAR,
     file VARCHAR, file_sha256 VARCHAR, rows_printed INTEGER, rows_stored INTEGER, notes VARCHAR)
 """
+PAPER_CATALOG_COMMENTS = comment_sql("paper.catalog", "Each printed table of the paper: title, unit, printed source "
+                                     "line, the file it is transcribed in and that file's sha256.", [
+    ("source_table", "VARCHAR", "The printed table, e.g. 'Table 6'"),
+    ("table_name", "VARCHAR", "The warehouse table that holds it, e.g. paper.st_budget_2011"),
+    ("title", "VARCHAR", "The printed title"),
+    ("unit", "VARCHAR", "The printed unit (NULL: none printed)"),
+    ("source_note", "VARCHAR", "The printed 'Source:' line"),
+    ("file", "VARCHAR", "The file the table is transcribed in, e.g. assets/sources/paper/table_6_st_budget_2011.csv"),
+    ("file_sha256", "VARCHAR", "sha256 of that file as loaded"),
+    ("rows_printed", "INTEGER", "Data rows in the file (printed total rows included)"),
+    ("rows_stored", "INTEGER", "Rows stored in table_name (printed total rows are checked, not stored)"),
+    ("notes", "VARCHAR", "Notes printed under the table"),
+])
 
 
 @dataclass
@@ -107,15 +136,22 @@ def build_source_asset(spec: TableSpec) -> dg.AssetsDefinition:
         raw = read_source_file(path)
         digest = sha256_file(path)
         structure = validate_structure(spec, raw)
+        failure_message = ""
         if structure.passed:
             consistency: Validation | None = validate_consistency(spec, structure.frame)
             issues = source_issues(spec, structure.frame)
         else:
             consistency, issues = None, pd.DataFrame()
+            locate_in_file(spec, structure, raw, path.name, source_lines(path))
             with warehouse.get_connection() as con:
                 quarantine_rows(con, source=f"assets/sources/{spec.file}", rows=structure.failed_rows,
                                 run_id=context.run_id, asset=key.to_user_string())
-            context.log.error(f"{spec.file}: {structure.n_failures} structural failures; nothing is written")
+            failure_message = (
+                f"assets/sources/{spec.file} failed its structure check ({len(structure.cells)} "
+                f"{'cell' if len(structure.cells) == 1 else 'cells'}); nothing is written: "
+                f"{spec.qualified_name} and everything downstream keep their previous state. Fix the file "
+                f"and run again:\n{cells_message(structure.cells)}")
+            context.log.error(failure_message)
 
         yield dg.Output(
             ValidatedFile(spec.qualified_name, spec.file, digest, structure.passed,
@@ -126,13 +162,19 @@ def build_source_asset(spec: TableSpec) -> dg.AssetsDefinition:
         )
         yield check_result(context, warehouse, asset_key=key, check_name="structure",
                            severity=dg.AssetCheckSeverity.ERROR, outcome=structure,
-                           extra_metadata={"rows_quarantined": len(structure.failed_rows)})
+                           failures=None if structure.passed else [c.record() for c in structure.cells],
+                           extra_metadata={"rows_quarantined": len(structure.failed_rows)},
+                           description=None if structure.passed else cells_message(structure.cells, limit=5).strip())
         yield check_result(
             context, warehouse, asset_key=key, check_name="source_consistency",
             severity=dg.AssetCheckSeverity.WARN, outcome=consistency,
             failures=issues.to_dict(orient="records") if structure.passed
             else [{"note": "not evaluated: the structure check failed"}],
         )
+        if failure_message:
+            # The step fails with the cells in its message (what `make run` prints), not only "check failed".
+            raise dg.Failure(description=failure_message,
+                             metadata={"cells": dg.MetadataValue.json([c.record() for c in structure.cells])})
 
     return _source
 
@@ -178,6 +220,8 @@ def build_table_asset(spec: TableSpec) -> dg.AssetsDefinition:
 
 def _record_paper_provenance(con, spec: TableSpec, validated: ValidatedFile, n_rows: int) -> None:
     con.execute(PAPER_CATALOG_DDL)
+    for stmt in PAPER_CATALOG_COMMENTS:
+        con.execute(stmt)
     con.execute("DELETE FROM paper.catalog WHERE source_table = ?", [spec.source_table])
     con.execute(
         "INSERT INTO paper.catalog VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -101,7 +101,8 @@ _REDACT_PATTERNS = (
 
 
 # How getMeta PRD labels each periodicity.
-PRD_SE_KOREAN = {"Y": ("년",), "H": ("반기",), "Q": ("분기",), "M": ("월",), "D": ("일",), "IR": ("부정기",), "F": ("다년",)}
+PRD_SE_KOREAN = {"Y": ("년",), "H": ("반기",), "Q": ("분기",), "M": ("월",), "D": ("일",), "IR": ("부정기",),
+                 "F": ("다년",)}
 
 
 def redact_url(url: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.kosis import KOSIS_YEARS
+from pipelines.inbox import KOSIS_SENSOR_INTERVAL_S
 from pipelines.refresh import plan_refresh
 from pipelines.resources import KosisResource
 from warehouse.io import SourceFiles, WarehouseLockedError, WarehouseResource
@@ -14,7 +15,7 @@ def build_kosis_sensor(kosis_keys: list[dg.AssetKey]) -> dg.SensorDefinition:
     @dg.sensor(
         name="kosis_new_periods",
         asset_selection=dg.AssetSelection.assets(*kosis_keys),
-        minimum_interval_seconds=6 * 3600,
+        minimum_interval_seconds=KOSIS_SENSOR_INTERVAL_S,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Asks KOSIS (getMeta PRD, and NCD for the table's update date) whether a catalogued table has a "
         "year the working warehouse lacks, or was updated since every loaded year was last re-read; offline, reads "

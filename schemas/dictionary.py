@@ -33,7 +33,8 @@ def table_section(spec: TableSpec) -> list[str]:
     lines = [f"### `{spec.qualified_name}`", "", spec.description, ""]
     if spec.source_table:
         lines += [f"Printed as {spec.source_table}, *{spec.title}*; unit: {spec.unit or '-'}. {spec.source_note}", ""]
-    lines += [f"File: `assets/sources/{spec.file}`. Key (bold): {', '.join(spec.key)}.", ""]
+    rows = f" At least {spec.min_rows} data rows (fewer, e.g. a header-only file, is an ERROR)." * bool(spec.min_rows)
+    lines += [f"File: `assets/sources/{spec.file}`. Key (bold): {', '.join(spec.key)}.{rows}", ""]
     lines += _columns(spec.columns, spec.key)
     checks = [f"- ERROR `{c.name}`: {c.description}" for c in spec.row_checks]
     checks += [f"- WARN `{r.name}` (tolerance {r.tolerance:g}): {r.description}" for r in spec.consistency]
@@ -51,7 +52,7 @@ def indicator_section(spec: IndicatorSpec) -> list[str]:
 def render() -> str:
     lines = ["# Data dictionary", "",
              "Generated from `schemas/registry.py` and `schemas/indicators.py` by `python -m schemas.dictionary`; "
-             "do not edit by hand. The SQL interface is `../shared/contract/warehouse.md`; `kosis.*` and `quality.*` "
+             "do not edit by hand. The SQL interface is `docs/warehouse-contract.md`; `kosis.*` and `quality.*` "
              "are described there and in `warehouse/sql/warehouse.sql`. Every column below also carries its meaning "
              "as a DuckDB comment (`SELECT * FROM duckdb_columns()`).", "",
              "## Tables loaded from files", ""]

@@ -64,6 +64,7 @@ class RowCheck:
     name: str
     description: str
     passes: Callable[[pd.DataFrame], pd.Series]
+    columns: tuple[str, ...] = ()  # the columns the rule reads: a failure is reported on these cells
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,8 @@ class TableSpec:
     # It is stored as an extra `year` column so that indicators need no hard-coded years.
     reference_year: int | None = None
     reference_year_from: str | None = None
+    # Fewer data rows than this (e.g. a header-only file) is a structural failure: as printed, or as shipped.
+    min_rows: int = 0
 
     @property
     def qualified_name(self) -> str:
@@ -193,6 +196,7 @@ GRDP_SHARES = ["primary_pct", "secondary_pct", "tertiary_pct"]
 PAPER_TABLES: tuple[TableSpec, ...] = (
     TableSpec(
         name="grdp_structure",
+        min_rows=4,
         schema="paper",
         source_table="Table 1",
         title="Industrial structure by GRDP in Daegu City",
@@ -209,7 +213,8 @@ PAPER_TABLES: tuple[TableSpec, ...] = (
             pct("secondary_pct", "Secondary industry (manufacturing) share of GRDP"),
             pct("tertiary_pct", "Tertiary industry (services) share of GRDP"),
         ),
-        row_checks=(RowCheck("region_exists_in_year", "region existed in that year", region_exists_in_year),),
+        row_checks=(RowCheck("region_exists_in_year", "region existed in that year", region_exists_in_year,
+                            ("region_code", "year")),),
         consistency=(
             ConsistencyRule(
                 "sector_shares_sum_to_100",
@@ -222,6 +227,7 @@ PAPER_TABLES: tuple[TableSpec, ...] = (
     ),
     TableSpec(
         name="sme_share_manufacturing",
+        min_rows=17,
         schema="paper",
         source_table="Table 2",
         title="SMEs' share in manufacturing sector by regions (2011)",
@@ -241,12 +247,14 @@ PAPER_TABLES: tuple[TableSpec, ...] = (
             pct("sme_worker_pct", "SME workers among manufacturing employment"),
         ),
         row_checks=(
-            RowCheck("region_exists_in_year", "region existed in that year", region_exists_in_year),
+            RowCheck("region_exists_in_year", "region existed in that year", region_exists_in_year,
+                            ("region_code", "year")),
             RowCheck(
                 "region_type_matches_reference",
                 "printed grouping (metropolitan city / province) matches reference.regions",
                 lambda df: df["region_type"] == df["region_code"].map(
                     lambda c: REGIONS.get(c, {}).get("region_type")),
+                ("region_code", "region_type"),
             ),
         ),
         consistency=tuple(
@@ -266,6 +274,7 @@ PAPER_TABLES: tuple[TableSpec, ...] = (
     ),
     TableSpec(
         name="policy_measures_2008",
+        min_rows=17,
         schema="paper",
         source_table="Table 3",
         title="Practical subjects for activating regional economies (2008)",
@@ -283,6 +292,7 @@ PAPER_TABLES: tuple[TableSpec, ...] = (
     ),
     TableSpec(
         name="daegu_plans",
+        min_rows=15,
         schema="paper",
         source_table="Table 4",
         title="Daegu City's development plans in 2012 and 2013 year",
@@ -302,11 +312,12 @@ PAPER_TABLES: tuple[TableSpec, ...] = (
         ),
         row_checks=(
             RowCheck("detail_and_detail_no_together", "detail and detail_no are both set or both NULL",
-                     lambda df: df["detail"].isna() == df["detail_no"].isna()),
+                     lambda df: df["detail"].isna() == df["detail_no"].isna(), ("detail_no", "detail")),
         ),
     ),
     TableSpec(
         name="industrial_land_prices",
+        min_rows=7,
         schema="paper",
         source_table="Table 5",
         title="Comparison of land prices between newly established industrial complexes in Daegu City "
@@ -328,11 +339,12 @@ PAPER_TABLES: tuple[TableSpec, ...] = (
         ),
         row_checks=(
             RowCheck("distance_printed_only_for_daegu", "distance from downtown is printed for Daegu rows only",
-                     lambda df: df["distance_km"].notna() == (df["city"] == "Daegu")),
+                     lambda df: df["distance_km"].notna() == (df["city"] == "Daegu"), ("city", "distance_km")),
         ),
     ),
     TableSpec(
         name="st_budget_2011",
+        min_rows=17,
         schema="paper",
         source_table="Table 6",
         title="Science and technology budget of 16 upper-level local authorities (2011)",
@@ -357,9 +369,11 @@ PAPER_TABLES: tuple[TableSpec, ...] = (
         ),
         row_checks=(
             RowCheck("independence_blank_only_on_total", "finance independence is blank only on the Total row",
-                     lambda df: df["finance_independence_pct"].isna() == (df["region_code"] == "00")),
+                     lambda df: df["finance_independence_pct"].isna() == (df["region_code"] == "00"),
+                     ("region_code", "finance_independence_pct")),
             RowCheck("funds_within_total", "national + regional fund does not exceed the total budget",
-                     lambda df: df["national_fund_mkrw"] + df["regional_fund_mkrw"] <= df["total_budget_mkrw"]),
+                     lambda df: df["national_fund_mkrw"] + df["regional_fund_mkrw"] <= df["total_budget_mkrw"],
+                     ("total_budget_mkrw", "national_fund_mkrw", "regional_fund_mkrw")),
         ),
         consistency=(
             ConsistencyRule("regional_ratio_matches_amounts", "regional_ratio_pct",
@@ -375,6 +389,7 @@ PAPER_TABLES: tuple[TableSpec, ...] = (
     ),
     TableSpec(
         name="st_program_counts",
+        min_rows=3,
         schema="paper",
         source_table="Table 7",
         title="The number of national and regional programs in Daegu City's S&T policies",
@@ -409,6 +424,7 @@ PAPER_TABLES: tuple[TableSpec, ...] = (
     ),
     TableSpec(
         name="rd_programs_by_manager",
+        min_rows=7,
         schema="paper",
         source_table="Table 8",
         title="The ratio of the R&D programs of Daegu City by managing bodies",
@@ -437,6 +453,7 @@ PAPER_TABLES: tuple[TableSpec, ...] = (
     ),
     TableSpec(
         name="national_rd_by_body",
+        min_rows=12,
         schema="paper",
         source_table="Table 9",
         title="The ratio of national R&D investment by research bodies",
@@ -465,6 +482,7 @@ PAPER_TABLES: tuple[TableSpec, ...] = (
 REFERENCE_TABLES: tuple[TableSpec, ...] = (
     TableSpec(
         name="regions",
+        min_rows=18,
         schema="reference",
         title="Korean regions (sido) with KOSIS statistical codes",
         description="The 17 sido and the whole country with the KOSIS statistical code (C1) used across "
@@ -483,6 +501,7 @@ REFERENCE_TABLES: tuple[TableSpec, ...] = (
     ),
     TableSpec(
         name="region_code_map",
+        min_rows=38,
         schema="reference",
         title="Region codes of other KOSIS code systems mapped onto the statistical sido codes",
         description="Maps codes of other systems (kosis_sido: identity; admin: resident-registration "
@@ -499,11 +518,13 @@ REFERENCE_TABLES: tuple[TableSpec, ...] = (
         ),
         row_checks=(
             RowCheck("validity_ordered", "valid_from_year <= valid_to_year",
-                     lambda df: df["valid_to_year"].isna() | (df["valid_from_year"] <= df["valid_to_year"])),
+                     lambda df: df["valid_to_year"].isna() | (df["valid_from_year"] <= df["valid_to_year"]),
+                     ("valid_from_year", "valid_to_year")),
         ),
     ),
     TableSpec(
         name="rd_body_orientation",
+        min_rows=11,
         schema="reference",
         title="Orientation of the R&D bodies printed in Tables 8 and 9",
         description="Classifies each managing or research body of Tables 8 and 9 as research (universities, "

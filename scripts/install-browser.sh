@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
 # Installs headless Chromium and its WebDriver from Debian's packages for the browser tests
-# (tests/test_browser.py drives /usr/bin/chromium). Idempotent: does nothing when both are present.
-# Never downloads a browser build of its own (no `playwright install`).
+# (tests/test_browser.py drives /usr/bin/chromium), and Debian's Noto CJK fonts so that Korean text
+# (region names such as 대구광역시) renders as glyphs, not tofu boxes, in headless screenshots.
+# Idempotent: does nothing when all are present. Never downloads a browser build of its own (no `playwright install`).
 set -euo pipefail
 
-if [[ -x /usr/bin/chromium && -x /usr/bin/chromedriver ]]; then
-    echo "install-browser: chromium and chromedriver already installed ($(/usr/bin/chromium --version 2>/dev/null || echo '?'))"
+missing=()
+if [[ ! -x /usr/bin/chromium ]]; then missing+=(chromium); fi
+if [[ ! -x /usr/bin/chromedriver ]]; then missing+=(chromium-driver); fi
+if ! dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q "install ok installed"; then
+    missing+=(fonts-noto-cjk)
+fi
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+    echo "install-browser: chromium, chromedriver and fonts-noto-cjk already installed" \
+         "($(/usr/bin/chromium --version 2>/dev/null || echo '?'))"
     exit 0
 fi
 
 SUDO=()
 if [[ "$(id -u)" -ne 0 ]]; then
     if ! command -v sudo >/dev/null 2>&1; then
-        echo "install-browser: not root and no sudo; install the Debian packages chromium and chromium-driver" >&2
+        echo "install-browser: not root and no sudo; install the Debian packages ${missing[*]}" >&2
         exit 1
     fi
     SUDO=(sudo)
@@ -20,12 +29,16 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 "${SUDO[@]}" apt-get update
-"${SUDO[@]}" apt-get install -y --no-install-recommends chromium chromium-driver
+"${SUDO[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
 
 for bin in /usr/bin/chromium /usr/bin/chromedriver; do
     if [[ ! -x "$bin" ]]; then
-        echo "install-browser: $bin is still missing after installing chromium and chromium-driver" >&2
+        echo "install-browser: $bin is still missing after installing ${missing[*]}" >&2
         exit 1
     fi
 done
-echo "install-browser: installed $(/usr/bin/chromium --version 2>/dev/null || echo chromium)"
+if ! fc-list :lang=ko 2>/dev/null | grep -q .; then
+    echo "install-browser: no Korean font found after installing ${missing[*]} (fc-list :lang=ko is empty)" >&2
+    exit 1
+fi
+echo "install-browser: installed ${missing[*]} ($(/usr/bin/chromium --version 2>/dev/null || echo chromium))"

@@ -224,3 +224,34 @@ def test_dagster_ui_shows_the_indicator_assets(browser, artifacts: Path, dagster
     assert missing == [], "indicator assets outside the screenshot"
     assert errors == []
     assert (artifacts / "dagster-asset-graph.png").stat().st_size > 50_000
+
+
+# Unassigned code points (Greek block gaps): no font has a glyph for them, so they render as tofu (.notdef).
+UNASSIGNED = ("\u0378\u0379\u0380\u0381\u0382", "\u0383\u038b\u038d\u03a2\u0378")
+KOREAN = "대구광역시"
+
+
+def test_korean_text_renders_as_glyphs_not_tofu(browser, artifacts: Path) -> None:
+    """Region names in Korean (reference.regions.name_ko) must render in headless screenshots: the Debian
+    package fonts-noto-cjk (scripts/install-browser.sh) provides the glyphs."""
+    spans = {"ko": KOREAN, "tofu1": UNASSIGNED[0], "tofu2": UNASSIGNED[1],
+             **{f"syllable{i}": ch for i, ch in enumerate(KOREAN)}}
+    body = "".join(f'<div><span id="{k}">{v}</span></div>' for k, v in spans.items())
+    page = browser.new_page(viewport={"width": 600, "height": 900})
+    try:
+        page.set_content(f'<html lang="ko"><body style="margin:8px;font:32px sans-serif">{body}</body></html>')
+        shots = {k: page.locator(f"#{k}").screenshot() for k in spans}
+        page.screenshot(path=str(artifacts / "korean-glyphs.png"))
+        widths = page.evaluate("""([ko, tofu]) => { const c = document.createElement('canvas').getContext('2d');
+            c.font = '32px sans-serif'; return [c.measureText(ko).width, c.measureText(tofu).width]; }""",
+                               [KOREAN, UNASSIGNED[0]])
+    finally:
+        page.close()
+
+    # Tofu is one box whatever the code point: two different unassigned strings look the same...
+    assert shots["tofu1"] == shots["tofu2"], "the tofu comparison is meaningless in this browser"
+    # ... Korean text does not look like them, and its five syllables are five different glyphs.
+    assert shots["ko"] != shots["tofu1"], f"{KOREAN} renders as tofu: run scripts/install-browser.sh (fonts-noto-cjk)"
+    syllables = [shots[f"syllable{i}"] for i in range(len(KOREAN))]
+    assert len(set(syllables)) == len(KOREAN), "the Korean syllables render as identical boxes (tofu)"
+    assert widths[0] != widths[1], widths

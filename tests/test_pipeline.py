@@ -202,14 +202,18 @@ def test_published_copy_is_complete(baseline: Path) -> None:
 
 
 def test_make_run_prints_the_summary(tmp_path: Path) -> None:
-    env = {**os.environ, "WAREHOUSE_PATH": str(tmp_path / "wh" / "warehouse.duckdb"),
-           "DAGSTER_HOME": str(tmp_path / "dagster_home")}
-    (tmp_path / "dagster_home").mkdir()
-    proc = subprocess.run([sys.executable, "-m", "pipelines.run"], cwd=PROJECT, env=env, capture_output=True,
-                          text=True, timeout=300)
+    # `make run` itself (the .venv is already installed), pointed at a temporary warehouse and Dagster home.
+    env = {**os.environ, "WAREHOUSE_PATH": str(tmp_path / "wh" / "warehouse.duckdb")}
+    proc = subprocess.run(["make", "--no-print-directory", "run", f"DAGSTER_HOME={tmp_path / 'dagster_home'}",
+                           f"PY={sys.executable}"], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     out = proc.stdout
     for expected in ("SUCCESS", "paper.st_budget_2011: 17", "Checks (this run): ERROR", "Paper claims", "index.html",
                      "C14 [supported]", "published.duckdb", "duckdb -readonly"):
         assert expected in out, expected
     assert (tmp_path / "wh" / "published.duckdb").exists()
+    # ... and creates the KOSIS inbox with a README saying what to drop there and when it is looked at
+    readme = (tmp_path / "wh" / "inbox" / "README.txt").read_text(encoding="utf-8")
+    for expected in ("getList", "*.json", "kosis_new_periods", "every 6 hours", "make refresh", "make clean"):
+        assert expected in readme, expected
+    assert "inbox" in out

@@ -1,0 +1,67 @@
+"""The KOSIS inbox (`warehouse/data/inbox/`): `make run` creates it with a README.txt saying what to drop there
+(the Makefile calls `python -m pipelines.inbox`)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from warehouse.io import warehouse_path
+
+# How often the sensor `kosis_new_periods` looks (pipelines/sensors.py uses this constant).
+KOSIS_SENSOR_INTERVAL_S = 6 * 3600
+
+README_NAME = "README.txt"
+
+
+def inbox_path(working: Path | str | None = None) -> Path:
+    """The inbox sits beside the working warehouse (warehouse/data/inbox/, or beside WAREHOUSE_PATH)."""
+    return Path(working or warehouse_path()).parent / "inbox"
+
+
+def _interval() -> str:
+    hours, rest = divmod(KOSIS_SENSOR_INTERVAL_S, 3600)
+    return f"{hours} hours" if not rest else f"{KOSIS_SENSOR_INTERVAL_S // 60} minutes"
+
+
+def readme_text() -> str:
+    return f"""\
+KOSIS inbox
+===========
+
+Drop KOSIS data files here to load them without an API key (offline mode: KOSIS_API_KEY not set).
+
+What may be dropped
+  *.json files in the KOSIS OpenAPI getList format (Param/statisticsParameterData.do with format=json),
+  i.e. a JSON array of records such as
+    {{"ORG_ID": "101", "TBL_ID": "DT_1C81", "C1": "22", "C2": "A", "ITM_ID": "T1", "PRD_SE": "A",
+     "PRD_DE": "2012", "DT": "1234", "UNIT_NM": "...", "LST_CHN_DE": "20130601", ...}}
+  Only records of a table listed in assets/sources/kosis/catalog.yaml (same ORG_ID and TBL_ID) are read;
+  records of other tables, and files that are not *.json (like this README), are ignored. A year with a newer
+  LST_CHN_DE than the warehouse has is loaded as a revision; for each year, the newest file (by
+  modification time) wins. The files are copied into the raw archive (warehouse/data/raw/) when loaded.
+  Rows that fail validation go to quality.quarantine; the rest load.
+
+When it is looked at
+  The Dagster sensor kosis_new_periods looks every {_interval()} while the daemon runs (make daemon or
+  make ui). To look now and load what is new, run:
+
+      make refresh
+
+`make clean` keeps this folder and the raw archive; `make clean-all` removes them too.
+"""
+
+
+def ensure_inbox(working: Path | str | None = None) -> Path:
+    """Creates the inbox and (re)writes its README.txt when missing or outdated; never touches other files."""
+    inbox = inbox_path(working)
+    inbox.mkdir(parents=True, exist_ok=True)
+    readme = inbox / README_NAME
+    text = readme_text()
+    if not readme.exists() or readme.read_text(encoding="utf-8") != text:
+        readme.write_text(text, encoding="utf-8")
+    return inbox
+
+
+if __name__ == "__main__":
+    print(f"KOSIS inbox (drop getList-format JSON here, see README.txt): {ensure_inbox()}", file=sys.stdout)
