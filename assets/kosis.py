@@ -133,13 +133,13 @@ def fetch_live(table: KosisTable, kosis: KosisResource, raw_dir: Path, start: st
     archived: dict[str, tuple[str, Path]] = {}
 
     def on_body(body: bytes, redacted_url: str) -> None:  # before the client parses anything
-        archived[redacted_url] = archive(body, raw_dir)
+        archived[redacted_url] = archive(body, raw_dir, secret=kosis.api_key)  # the client masked the key already
 
     with kosis.client(on_body=on_body, logger=log) as client:
         bodies = client.get_data(table.org_id, table.tbl_id, obj_levels=list(table.obj_levels), itm_id=table.itm_id,
                                  prd_se=table.prd_se, start=start, end=end)
-    return [Snapshot(*archived[b.request_url], b.request_url, "live", b.n_records, "30" if b.no_data else None)
-            for b in bodies]
+    return [Snapshot(*archived[b.request_url], b.request_url, "live", b.n_records, "30" if b.no_data else None,
+                     masked=b.n_masked) for b in bodies]
 
 
 def period_bounds(prd_se: str, years: list[int]) -> tuple[str, str]:

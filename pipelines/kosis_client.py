@@ -15,6 +15,7 @@ Plain Python over ``requests`` (no Dagster here). What it deals with:
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -36,6 +37,7 @@ __all__ = [
     "KosisClient",
     "KosisError",
     "enumerate_periods",
+    "mask_secret",
     "parse_body",
     "parse_dt",
     "redact_text",
@@ -114,12 +116,67 @@ def redact_url(url: str) -> str:
 
 
 def redact_text(text: str, secret: str | None = None) -> str:
-    """Remove ``apiKey=...`` from any URL-like fragment in ``text`` and mask ``secret`` wherever it occurs."""
+    """Remove ``apiKey=...`` from any URL-like fragment in ``text`` and mask ``secret`` wherever it occurs,
+    in any of its encodings (raw, ``quote``/``quote_plus`` with upper- or lower-case hex, JSON escapes)."""
     for pattern, repl in _REDACT_PATTERNS:
         text = pattern.sub(repl, text)
-    if secret and len(secret) >= 4:
-        text = text.replace(secret, "***")
+    for known in ([secret] if secret else []) + sorted(_SECRETS):
+        if len(known) >= 4:
+            text = _secret_pattern(known).sub("***", text)
     return text
+
+
+MASK = b"***"
+# Keys registered by every KosisClient, so that the log filter masks them in third-party log records too.
+_SECRETS: set[str] = set()
+
+
+def _char_alternatives(char: str) -> list[str]:
+    """Every way ``char`` may be written in a URL, a form body or a JSON string."""
+    raw = char.encode("utf-8")
+    hexed = "".join(f"%{b:02x}" for b in raw)
+    alternatives = [re.escape(char), "(?i:" + re.escape(hexed) + ")"]
+    if char == " ":
+        alternatives.append(r"\+")
+    if char == "/":
+        alternatives.append(r"\\/")  # JSON may escape a slash as \/
+    if ord(char) < 0x10000:
+        alternatives.append("(?i:" + re.escape(f"\\u{ord(char):04x}") + ")")
+    return alternatives
+
+
+@functools.lru_cache(maxsize=32)
+def _secret_pattern(secret: str) -> re.Pattern[str]:
+    """A regex matching ``secret`` with each character written raw, percent-encoded (any hex case), as ``+``
+    for a space, or JSON-escaped: covers ``quote``, ``quote_plus`` and mixtures of them."""
+    return re.compile("".join("(?:" + "|".join(_char_alternatives(c)) + ")" for c in secret))
+
+
+@functools.lru_cache(maxsize=32)
+def _secret_pattern_bytes(secret: str) -> re.Pattern[bytes]:
+    return re.compile(_secret_pattern(secret).pattern.encode("utf-8"))
+
+
+def mask_secret(body: bytes, secret: str | None) -> tuple[bytes, int]:
+    """``body`` with every encoding of ``secret`` replaced by ``***`` and the number of replacements.
+
+    Used on every response body before it is archived or parsed: a server that echoes the request (the key
+    included) in a 200 body must not get the key stored. Keys shorter than 4 characters are not masked (they
+    would match ordinary data)."""
+    if not secret or len(secret) < 4 or not body:
+        return body, 0
+    anchor = _literal_anchor(secret)
+    if anchor and anchor not in body:  # fast path (GB/s): no encoder in use alters letters and digits
+        return body, 0
+    return _secret_pattern_bytes(secret).subn(MASK, body)
+
+
+@functools.lru_cache(maxsize=32)
+def _literal_anchor(secret: str) -> bytes | None:
+    """The longest run of ASCII letters and digits in ``secret`` (4 or more), which quote, quote_plus and JSON
+    all leave as is: a body without it cannot hold the key in any of those encodings."""
+    runs = re.findall(r"[A-Za-z0-9]{4,}", secret)
+    return max(runs, key=len).encode("ascii") if runs else None
 
 
 class _RedactingFilter(logging.Filter):
@@ -130,8 +187,9 @@ class _RedactingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a broken record is not ours to fix
             return True
-        if "apikey" in message.lower():
-            record.msg = redact_text(message)
+        redacted = redact_text(message)
+        if redacted != message:
+            record.msg = redacted
             record.args = None
         return True
 
@@ -231,6 +289,7 @@ class FetchedBody:
     no_data: bool = False
     kosis_code: str | None = None
     n_records: int = -1  # set from records; kept when a client built with keep_records=False drops them
+    n_masked: int = 0  # occurrences of the API key masked in the body (body and records are the masked ones)
 
     def __post_init__(self) -> None:
         if self.n_records < 0:
@@ -239,7 +298,8 @@ class FetchedBody:
     def __repr__(self) -> str:
         return (
             f"FetchedBody(request_url={self.request_url!r}, n_records={self.n_records}, "
-            f"n_bytes={len(self.body)}, no_data={self.no_data}, kosis_code={self.kosis_code!r})"
+            f"n_bytes={len(self.body)}, no_data={self.no_data}, kosis_code={self.kosis_code!r}, "
+            f"n_masked={self.n_masked})"
         )
 
 
@@ -438,6 +498,7 @@ class _Raw:
     text: str
     code: str | None
     err_msg: str | None
+    n_masked: int = 0
 
 
 @dataclass
@@ -495,6 +556,8 @@ class KosisClient:
         self._keep_records = keep_records
         self._meta_cache: dict[tuple[str, str], _TableMeta] = {}
         self._prd_cache: dict[tuple[str, str, str], list[str]] = {}
+        if len(self._api_key) >= 4:
+            _SECRETS.add(self._api_key)
         _install_log_redaction()
 
     def __repr__(self) -> str:
@@ -600,7 +663,8 @@ class KosisClient:
 
         raw = self._call(DATA_PATH, "getList", req.params(), ctx)
         if raw.code == NO_DATA_CODE:
-            out.append(FetchedBody(raw.url, raw.body, [], self._public_params(req.params()), True, raw.code))
+            out.append(FetchedBody(raw.url, raw.body, [], self._public_params(req.params()), True, raw.code,
+                                   n_masked=raw.n_masked))
             return
         if raw.code in TOO_LARGE_CODES:
             # With the table's codes known, the parts of this request are sized before they are sent, so
@@ -631,9 +695,11 @@ class KosisClient:
             raise self._fatal_for_code(raw, ctx, hint=hint)
         records = self._parse_records(raw, ctx)
         if self._keep_records:
-            out.append(FetchedBody(raw.url, raw.body, records, self._public_params(req.params()), False, None))
+            out.append(FetchedBody(raw.url, raw.body, records, self._public_params(req.params()), False, None,
+                                   n_masked=raw.n_masked))
         else:
-            out.append(FetchedBody(raw.url, b"", [], self._public_params(req.params()), False, None, len(records)))
+            out.append(FetchedBody(raw.url, b"", [], self._public_params(req.params()), False, None, len(records),
+                                   n_masked=raw.n_masked))
 
     def _parse_records(self, raw: _Raw, ctx: _Ctx) -> list[dict[str, str]]:
         try:
@@ -903,7 +969,11 @@ class KosisClient:
         if status != 200:
             raise self._error(ctx, f"unexpected HTTP status {status}", http_status=status)
 
-        body = resp.content
+        # The key is masked before anything sees the body: the archive, the parser, error messages.
+        body, n_masked = mask_secret(resp.content, self._api_key)
+        if n_masked:
+            self._log.warning("KOSIS %s: the response echoed the API key %d time(s); masked before archiving",
+                              redacted, n_masked)
         if self._on_body is not None:
             self._on_body(body, redacted)
         try:
@@ -914,7 +984,7 @@ class KosisClient:
         if code in RATE_LIMIT_CODES or code in SERVER_CODES:
             meaning = KOSIS_CODE_MEANING.get(code, "")
             return _Transient(f"KOSIS err {code} ({meaning})", code=code, rate_limited=code in RATE_LIMIT_CODES)
-        return _Raw(redacted, body, data, text, code, err_msg)
+        return _Raw(redacted, body, data, text, code, err_msg, n_masked)
 
 
 def _retry_after(resp: requests.Response) -> float | None:

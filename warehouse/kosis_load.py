@@ -37,10 +37,21 @@ class Snapshot:
     origin: str  # live | bundled
     n_records: int
     kosis_code: str | None = None
+    masked: int = 0  # occurrences of the API key masked in the body before it was archived
 
 
-def archive(body: bytes, raw_dir: Path) -> tuple[str, Path]:
-    """Content-addressed, written once, atomically (a crash never leaves half a file under its name)."""
+
+
+def archive(body: bytes, raw_dir: Path, secret: str | None = None) -> tuple[str, Path]:
+    """Content-addressed, written once, atomically (a crash never leaves half a file under its name).
+
+    With ``secret`` (the API key), every encoding of it is masked first (the client has already masked what
+    it hands over; this is the last line of defence). The sha256 is then that of the masked body, which is
+    what is stored: kosis.snapshots.masked says how many occurrences the client masked."""
+    if secret:
+        from pipelines.kosis_client import mask_secret
+
+        body, _ = mask_secret(body, secret)
     sha = hashlib.sha256(body).hexdigest()
     path = raw_dir / sha[:2] / f"{sha}.json"
     if not path.exists():
@@ -196,9 +207,10 @@ def merge(con: duckdb.DuckDBPyConnection, table: KosisTable, snapshots: list[Sna
     """Records the snapshots, quarantines rejected rows and merges the valid staged ones: the caller
     wraps this in one transaction so a table's load is all or nothing."""
     for s in snapshots:
-        con.execute("INSERT OR IGNORE INTO kosis.snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        con.execute("INSERT OR IGNORE INTO kosis.snapshots (snapshot_sha256, catalog_id, org_id, tbl_id, request, "
+                    "fetched_at, n_records, path, origin, kosis_code, masked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [s.sha256, table.id, table.org_id, table.tbl_id, s.request, now, s.n_records, str(s.path),
-                     s.origin, s.kosis_code])
+                     s.origin, s.kosis_code, s.masked])
     con.register("rejected_rows", validation.rejected)
     try:
         con.execute(QUARANTINE_SQL, [f"kosis:{table.org_id}/{table.tbl_id}", run_id, asset, now])
