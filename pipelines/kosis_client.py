@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 import requests
+import urllib3
 
 __all__ = [
     "DATA_PATH",
@@ -48,6 +49,7 @@ DATA_PATH = "Param/statisticsParameterData.do"
 META_PATH = "statisticsData.do"
 KEY_PARAM = "apiKey"
 MAX_OBJ_LEVELS = 8
+_READ_CHUNK = 1 << 20
 
 AUTH_CODES = frozenset({"10", "11"})
 PARAM_CODES = frozenset({"20", "21"})
@@ -526,6 +528,7 @@ class KosisClient:
         *,
         timeout: float = 30.0,
         connect_timeout: float = 5.0,
+        total_timeout: float = 60.0,
         max_retries: int = 5,
         backoff_base: float = 0.5,
         backoff_max: float = 8.0,
@@ -541,6 +544,9 @@ class KosisClient:
         self._api_key = api_key or ""
         self._timeout = timeout
         self._connect_timeout = connect_timeout
+        # A deadline for the whole of one HTTP attempt (connect, headers and every read of the body): the read
+        # timeout alone never fires on a server that sends one byte a second. Hitting it is a transient failure.
+        self._total_timeout = float(total_timeout)
         self._max_retries = max(0, int(max_retries))
         self._backoff_base = backoff_base
         self._backoff_max = backoff_max
@@ -945,9 +951,15 @@ class KosisClient:
         return delay
 
     def _attempt(self, url: str, full: dict[str, str], redacted: str, ctx: _Ctx) -> _Raw | _Transient:
+        deadline = time.monotonic() + self._total_timeout
         failure: str | None = None
         try:
-            resp = self._session.get(url, params=full, timeout=(self._connect_timeout, self._timeout))
+            resp = self._session.get(
+                url,
+                params=full,
+                timeout=(min(self._connect_timeout, self._total_timeout), min(self._timeout, self._total_timeout)),
+                stream=True,
+            )
         except requests.Timeout as exc:
             return _Transient(f"timeout ({type(exc).__name__}: {self._scrub(str(exc))})")
         except (
@@ -958,9 +970,42 @@ class KosisClient:
             return _Transient(f"connection error ({type(exc).__name__}: {self._scrub(str(exc))})")
         except requests.RequestException as exc:
             failure = f"request failed ({type(exc).__name__}: {self._scrub(str(exc))})"
-        if failure is not None:
+        if failure is not None:  # raised outside the except block: no chained exception carries the URL
             raise self._error(ctx, failure)
+        try:
+            return self._answer(resp, redacted, ctx, deadline)
+        finally:
+            resp.close()
 
+    def _read_body(self, resp: requests.Response, deadline: float) -> bytes | _Transient:
+        """The whole body, read in chunks as they arrive, checking the total deadline before every read (and
+        bounding each read by the time left, so one stalled read cannot overshoot it by the read timeout)."""
+        raw = resp.raw
+        read = getattr(raw, "read1", None) or raw.read  # read1: returns what has arrived, up to the size
+        sock = getattr(getattr(raw, "connection", None), "sock", None)
+        chunks: list[bytes] = []
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    got = sum(map(len, chunks))
+                    return _Transient(f"total timeout: the response was not complete after {self._total_timeout:g}s "
+                                      f"({got} bytes received)")
+                if sock is not None:
+                    sock.settimeout(max(0.01, min(self._timeout, remaining)))
+                chunk = read(_READ_CHUNK)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as exc:
+            if time.monotonic() >= deadline:
+                return _Transient(f"total timeout: the response was not complete after {self._total_timeout:g}s")
+            return _Transient(f"timeout ({type(exc).__name__}: {self._scrub(str(exc))})")
+        except (urllib3.exceptions.HTTPError, OSError, requests.RequestException) as exc:
+            return _Transient(f"connection error ({type(exc).__name__}: {self._scrub(str(exc))})")
+        return b"".join(chunks)
+
+    def _answer(self, resp: requests.Response, redacted: str, ctx: _Ctx, deadline: float) -> _Raw | _Transient:
         status = resp.status_code
         if status >= 500 or status in (408, 429):
             return _Transient(
@@ -970,7 +1015,10 @@ class KosisClient:
             raise self._error(ctx, f"unexpected HTTP status {status}", http_status=status)
 
         # The key is masked before anything sees the body: the archive, the parser, error messages.
-        body, n_masked = mask_secret(resp.content, self._api_key)
+        received = self._read_body(resp, deadline)
+        if isinstance(received, _Transient):
+            return received
+        body, n_masked = mask_secret(received, self._api_key)
         if n_masked:
             self._log.warning("KOSIS %s: the response echoed the API key %d time(s); masked before archiving",
                               redacted, n_masked)
