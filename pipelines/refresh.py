@@ -16,7 +16,7 @@ import duckdb
 
 from assets.kosis import KOSIS_YEARS, available_periods
 from schemas.kosis import KosisTable
-from warehouse.io import WarehouseResource
+from warehouse.io import WarehouseResource, connect_published
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
@@ -30,7 +30,7 @@ def loaded_periods(published: Path, table: KosisTable) -> dict[int, str]:
     Read from the published copy because the working warehouse may be locked by a running refresh."""
     if not published.exists():
         return {}
-    con = duckdb.connect(str(published), read_only=True)
+    con = connect_published(published)  # bounded wait and a clear message if someone holds it read-write
     try:
         rows = con.execute("SELECT year, coalesce(max(lst_chn_de), '') FROM kosis.observations_current "
                            "WHERE org_id = ? AND tbl_id = ? GROUP BY year", [table.org_id, table.tbl_id]).fetchall()
