@@ -37,6 +37,8 @@ __all__ = [
     "FetchedBody",
     "KosisClient",
     "KosisError",
+    "MalformedBody",
+    "classify_body",
     "enumerate_periods",
     "mask_secret",
     "parse_body",
@@ -340,11 +342,21 @@ def parse_dt(raw: Any) -> float | None:
     return -value if negative else value
 
 
+class MalformedBody(ValueError):
+    """A body that is not a KOSIS JSON body: not UTF-8/CP949 text, not JSON (an HTML page, a truncated body),
+    nested too deeply, duplicate keys in an object, a lone surrogate (``\\ud800``). The client retries such
+    a body (it may be a truncated transfer) and then fails with a KosisError."""
+
+
 def _decode(body: bytes) -> str:
     try:
         return body.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return body.decode("cp949")  # raises UnicodeDecodeError (a ValueError) if this fails too
+        pass
+    try:
+        return body.decode("cp949")
+    except UnicodeDecodeError as exc:
+        raise MalformedBody(f"the body is neither UTF-8 nor CP949 text ({exc.reason} at byte {exc.start})") from None
 
 
 def _quote_key(match: re.Match[str]) -> str:
@@ -353,8 +365,43 @@ def _quote_key(match: re.Match[str]) -> str:
     return f'{match.group(2)}"{match.group(3)}"{match.group(4)}'
 
 
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        dup = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise MalformedBody(f"duplicate key {dup[:40]!r} in a JSON object")
+    return obj
+
+
+def _n_keys(data: Any) -> int:
+    if isinstance(data, dict):
+        return len(data)
+    if isinstance(data, list):
+        return sum(len(r) if isinstance(r, dict) else 0 for r in data)
+    return 0
+
+
 def _loads(text: str) -> Any:
-    return json.loads(text, parse_int=str, parse_float=str, parse_constant=str)
+    """json.loads with numbers kept as text, refusing what would break later: nesting too deep for Python,
+    duplicate keys (which value would be "the" value?), lone surrogates (not encodable as UTF-8)."""
+    try:
+        data = json.loads(text, parse_int=str, parse_float=str, parse_constant=str)
+        # Fast check: in a flat array of objects every '":' ends a key; fewer keys parsed than that means a
+        # duplicate (or a '":' inside a string, or nesting): only then parse again, checking every object.
+        if text.count('":') != _n_keys(data):
+            data = json.loads(text, parse_int=str, parse_float=str, parse_constant=str,
+                              object_pairs_hook=_no_duplicate_keys)
+    except RecursionError:
+        raise MalformedBody("JSON nested too deeply") from None
+    if "\\ud" in text or "\\uD" in text:
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise MalformedBody("a lone surrogate (\\ud800-\\udfff) in a JSON string") from None
+        except RecursionError:
+            raise MalformedBody("JSON nested too deeply") from None
+    return data
 
 
 def parse_body(body: bytes) -> tuple[Any, str]:
@@ -366,12 +413,33 @@ def parse_body(body: bytes) -> tuple[Any, str]:
     text = _decode(body)
     try:
         return _loads(text), text
+    except MalformedBody:
+        raise
     except ValueError:
         pass
     repaired = _UNQUOTED_KEY_RE.sub(_quote_key, text)
     if repaired == text:
-        raise ValueError("body is not valid JSON")
-    return _loads(repaired), repaired
+        raise MalformedBody("the body is not valid JSON")
+    try:
+        return _loads(repaired), repaired
+    except MalformedBody:
+        raise
+    except ValueError:
+        raise MalformedBody("the body is not valid JSON, even with its keys quoted") from None
+
+
+def classify_body(body: bytes) -> tuple[list[dict[str, str]], str | None, str | None]:
+    """What a data body holds, decided exactly as the client decides it: (records, err code, errMsg).
+
+    An error body (an object with ``err``, or a one-element array holding one) gives no records and its
+    code; anything else must be an array of objects. Raises MalformedBody (not JSON, ...) or ValueError
+    (JSON of the wrong shape). Records that carry ``err`` beside others are returned as records: the
+    loader quarantines them, so nothing is discarded as "no data"."""
+    data, text = parse_body(body)
+    code, err_msg = _extract_error(data)
+    if code is not None:
+        return [], code, err_msg
+    return _records(data, text), None, None
 
 
 def _as_str(value: Any) -> str:
@@ -387,7 +455,9 @@ def _as_str(value: Any) -> str:
 def _extract_error(data: Any) -> tuple[str | None, str | None]:
     """Return (err code, errMsg) when ``data`` is a KOSIS error object or a list holding one."""
     obj = data
-    if isinstance(data, list) and data and isinstance(data[0], dict) and "err" in data[0]:
+    # Only when the err object is the whole body: an array with records beside it is data (the loader
+    # quarantines the element that carries err), never "no data" with the other records discarded.
+    if isinstance(data, list) and len(data) == 1 and isinstance(data[0], dict) and "err" in data[0]:
         obj = data[0]
     if isinstance(obj, dict) and "err" in obj:
         code = _as_str(obj.get("err")).strip()
@@ -399,7 +469,7 @@ def _extract_error(data: Any) -> tuple[str | None, str | None]:
 def _records(data: Any, text: str) -> list[dict[str, str]]:
     """The records of a parsed body, every value a string. Raises ValueError for an unexpected shape."""
     if isinstance(data, dict):
-        data = [data]
+        raise ValueError("a JSON object that is not a KOSIS error, where an array of records was expected")
     if not isinstance(data, list) or not set(map(type, data)) <= {dict}:
         raise ValueError(f"expected a JSON array of objects, got {type(data).__name__}")
     if _NON_STRING_VALUE_RE.search(text):
@@ -1027,7 +1097,7 @@ class KosisClient:
         try:
             data, text = parse_body(body)
         except ValueError as exc:
-            return _Transient(f"unparseable body of {len(body)} bytes (truncated?): {type(exc).__name__}")
+            return _Transient(f"unparseable body of {len(body)} bytes (truncated?): {exc}")
         code, err_msg = _extract_error(data)
         if code in RATE_LIMIT_CODES or code in SERVER_CODES:
             meaning = KOSIS_CODE_MEANING.get(code, "")
