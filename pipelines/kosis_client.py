@@ -469,9 +469,9 @@ def _extract_error(data: Any) -> tuple[str | None, str | None]:
 def _records(data: Any, text: str) -> list[dict[str, str]]:
     """The records of a parsed body, every value a string. Raises ValueError for an unexpected shape."""
     if isinstance(data, dict):
-        raise ValueError("a JSON object that is not a KOSIS error, where an array of records was expected")
+        raise MalformedBody("a JSON object that is not a KOSIS error, where an array of records was expected")
     if not isinstance(data, list) or not set(map(type, data)) <= {dict}:
-        raise ValueError(f"expected a JSON array of objects, got {type(data).__name__}")
+        raise MalformedBody(f"expected a JSON array of objects, got {type(data).__name__}")
     if _NON_STRING_VALUE_RE.search(text):
         return [{str(k): _as_str(v) for k, v in rec.items()} for rec in data]
     return data

@@ -13,7 +13,7 @@ import hashlib
 import os
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -291,6 +291,7 @@ class MergeResult:
     revised: int
     unchanged: int
     quarantined: int
+    accounting: dict[str, Accounting] = field(default_factory=dict)  # per snapshot sha256
 
 
 QUARANTINE_SQL = f"""
@@ -305,9 +306,9 @@ def merge(con: duckdb.DuckDBPyConnection, table: KosisTable, snapshots: list[Sna
     """Checks that every record is accounted for (`account`), records the snapshots with their counts,
     quarantines rejected rows and merges the valid staged ones: the caller wraps this in one transaction so
     a table's load is all or nothing."""
-    counts = account(con, snapshots, validation)
+    accounting = account(con, snapshots, validation)
     for s in snapshots:
-        a = counts[s.sha256]
+        a = accounting[s.sha256]
         con.execute("INSERT OR IGNORE INTO kosis.snapshots (snapshot_sha256, catalog_id, org_id, tbl_id, request, "
                     "fetched_at, n_records, path, origin, kosis_code, masked, n_loaded, n_quarantined, n_skipped) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -321,4 +322,4 @@ def merge(con: duckdb.DuckDBPyConnection, table: KosisTable, snapshots: list[Sna
         con.unregister("rejected_rows")
     stats = dict(counts)
     return MergeResult(stats.get("new", 0), stats.get("revised", 0), stats.get("unchanged", 0),
-                       validation.rejected.height)
+                       validation.rejected.height, accounting)
