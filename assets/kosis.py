@@ -236,7 +236,8 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
             for snapshot_years, group in by_years.items():
                 staged = stage_snapshots(con, group, years=set(snapshot_years), append=True,
                                          skip_unselected=kosis.offline)
-            outcome = validate_staged(con, table, region_codes(con, table.region_code_system))
+            outcome = validate_staged(con, table, region_codes(con, table.region_code_system),
+                                      check_items=not kosis.offline)
             if outcome.unattributed:  # a failure that names no row: the whole response is suspect
                 yield check_result(context, warehouse, asset_key=key, check_name="observations_valid",
                                    severity=dg.AssetCheckSeverity.ERROR, outcome=None, failures=outcome.summary(),

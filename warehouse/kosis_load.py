@@ -190,10 +190,16 @@ class StagedValidation:
 VALIDATION_CHUNK_ROWS = 25_000
 
 
-def validate_staged(con: duckdb.DuckDBPyConnection, table: KosisTable, codes: tuple[str, ...]) -> StagedValidation:
+def validate_staged(con: duckdb.DuckDBPyConnection, table: KosisTable, codes: tuple[str, ...],
+                    check_items: bool = True) -> StagedValidation:
     """Validates the staged rows with pandera (polars backend) in chunks, so memory stays flat however
-    large the table; one value per cell and period is checked over all rows at once, on the key alone."""
-    items = None if table.itm_id.strip().upper() == "ALL" else tuple(c for c in re.split(r"[+\s]", table.itm_id) if c)
+    large the table; one value per cell and period is checked over all rows at once, on the key alone.
+
+    Rows must belong to the requested table (ORG_ID, TBL_ID) and, when the catalog names items (not ALL) and
+    ``check_items`` (live requests; an offline replay requested nothing, and the bundled files use PAPER_*
+    items), to one of those items."""
+    items = None if not check_items or table.itm_id.strip().upper() == "ALL" else tuple(
+        c for c in re.split(r"[+\s]", table.itm_id) if c)
     schema = observation_schema(table.prd_se_label, codes, table.org_id, table.tbl_id, items)
     n_rows = con.execute(f"SELECT count(*) FROM {STAGED}").fetchone()[0]
     all_cases = []
