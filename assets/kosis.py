@@ -14,11 +14,20 @@ import dagster as dg
 import pandas as pd
 
 from assets.common import OWNERS, check_result, markdown_table
-from pipelines.kosis_client import KosisError, parse_body
+from pipelines.kosis_client import KosisError, classify_body, parse_body
 from pipelines.resources import KosisResource
 from schemas.kosis import CATALOG_PATH, PRD_SE_ALIASES, KosisTable, load_catalog
 from warehouse.io import WAREHOUSE_POOL, SourceFiles, WarehouseResource, transaction
-from warehouse.kosis_load import STAGED, Snapshot, archive, merge, region_codes, stage_snapshots, validate_staged
+from warehouse.kosis_load import (
+    STAGED,
+    ConservationError,
+    Snapshot,
+    archive,
+    merge,
+    region_codes,
+    stage_snapshots,
+    validate_staged,
+)
 
 warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
 
@@ -164,9 +173,12 @@ def replay_offline(table: KosisTable, source_root: str, inbox_dir: Path, raw_dir
     for file in {id(f): f for f in latest.values()}.values():
         body = file.path.read_bytes()
         sha, archived = archive(body, raw_dir)
-        data, _ = parse_body(body)
-        n = len(data) if isinstance(data, list) else 0
-        out.append((Snapshot(sha, archived, file.request, file.origin, n),
+        try:  # counted exactly as the client counts a live body
+            records, code, _ = classify_body(body)
+        except ValueError as exc:
+            raise KosisError(f"{file.request} cannot be read as KOSIS records: {exc}", org_id=table.org_id,
+                             tbl_id=table.tbl_id, what="offline replay") from None
+        out.append((Snapshot(sha, archived, file.request, file.origin, len(records), code),
                     {y for y, f in latest.items() if f is file}))
     return out
 
@@ -177,13 +189,13 @@ def fetch_live(table: KosisTable, kosis: KosisResource, raw_dir: Path, start: st
     archived: dict[str, tuple[str, Path]] = {}
 
     def on_body(body: bytes, redacted_url: str) -> None:  # before the client parses anything
-        archived[redacted_url] = archive(body, raw_dir)
+        archived[redacted_url] = archive(body, raw_dir, secret=kosis.api_key)  # the client masked the key already
 
     with kosis.client(on_body=on_body, logger=log) as client:
         bodies = client.get_data(table.org_id, table.tbl_id, obj_levels=list(table.obj_levels), itm_id=table.itm_id,
                                  prd_se=table.prd_se, start=start, end=end)
-    return [Snapshot(*archived[b.request_url], b.request_url, "live", b.n_records, "30" if b.no_data else None)
-            for b in bodies]
+    return [Snapshot(*archived[b.request_url], b.request_url, "live", b.n_records, "30" if b.no_data else None,
+                     masked=b.n_masked) for b in bodies]
 
 
 def period_bounds(prd_se: str, years: list[int]) -> tuple[str, str]:
@@ -231,6 +243,19 @@ def asset_description(table: KosisTable) -> str:
             f"Identifiers: {table.verification}. Offline (no KOSIS_API_KEY): loads KOSIS-format files dropped in "
             f"warehouse/data/inbox/ only. Partitioned by year (dynamic partitions, added by the kosis_new_periods "
             f"sensor).")
+
+
+def _after_merge(con, table: KosisTable, now: datetime):
+    tbl_nm = con.execute(f"SELECT any_value(tbl_nm) FILTER (org_id = ? AND tbl_id = ?) FROM {STAGED}",
+                         [table.org_id, table.tbl_id]).fetchone()[0]
+    con.execute(UPDATE_TABLE_SQL, [tbl_nm, now, table.id])
+    current = con.execute("SELECT count(*), max(prd_de) FROM kosis.observations_current "
+                          "WHERE org_id = ? AND tbl_id = ?", [table.org_id, table.tbl_id]).fetchone()
+    preview = con.execute(
+        "SELECT itm_id, c1, c1_nm, c2, c2_nm, prd_de, value_raw, value, lst_chn_de, valid_from "
+        "FROM kosis.observations_current WHERE org_id = ? AND tbl_id = ? ORDER BY prd_de DESC, c1, c2 "
+        "LIMIT 20", [table.org_id, table.tbl_id]).df()
+    return tbl_nm, current, preview
 
 
 def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
@@ -285,8 +310,10 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
             for snapshot, snapshot_years in staged_files:  # one DuckDB read per set of years, not per file
                 by_years.setdefault(frozenset(snapshot_years), []).append(snapshot)
             for snapshot_years, group in by_years.items():
-                staged = stage_snapshots(con, group, years=set(snapshot_years), append=True)
-            outcome = validate_staged(con, table, region_codes(con, table.region_code_system))
+                staged = stage_snapshots(con, group, years=set(snapshot_years), append=True,
+                                         skip_unselected=kosis.offline)
+            outcome = validate_staged(con, table, region_codes(con, table.region_code_system),
+                                      check_items=not kosis.offline)
             if outcome.unattributed:  # a failure that names no row: the whole response is suspect
                 yield check_result(context, warehouse, asset_key=key, check_name="observations_valid",
                                    severity=dg.AssetCheckSeverity.ERROR, outcome=None, failures=outcome.summary(),
@@ -294,19 +321,15 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
                 raise dg.Failure(f"KOSIS {table.org_id}/{table.tbl_id} ({period_range}): the response is not a table "
                                  f"of KOSIS records; nothing was written",
                                  metadata={"failures": str(outcome.summary())})
-            with transaction(con):
-                merged = merge(con, table, snapshots, outcome, run_id=context.run_id, asset=key.to_user_string(),
-                               now=now)
-                tbl_nm = con.execute(f"SELECT any_value(tbl_nm) FROM {STAGED}").fetchone()[0]
-                con.execute(UPDATE_TABLE_SQL, [tbl_nm, now, table.id])
-                for year in (y for y in years if y in send_de):
-                    con.execute(RECORD_UPDATE_SQL, [table.id, year, send_de[year], now])
-                current = con.execute("SELECT count(*), max(prd_de) FROM kosis.observations_current "
-                                      "WHERE org_id = ? AND tbl_id = ?", [table.org_id, table.tbl_id]).fetchone()
-                preview = con.execute(
-                    "SELECT itm_id, c1, c1_nm, c2, c2_nm, prd_de, value_raw, value, lst_chn_de, valid_from "
-                    "FROM kosis.observations_current WHERE org_id = ? AND tbl_id = ? ORDER BY prd_de DESC, c1, c2 "
-                    "LIMIT 20", [table.org_id, table.tbl_id]).df()
+            try:
+                with transaction(con):
+                    merged = merge(con, table, snapshots, outcome, run_id=context.run_id,
+                                   asset=key.to_user_string(), now=now)
+                    tbl_nm, current, preview = _after_merge(con, table, now)
+                    for year in (y for y in years if y in send_de):
+                        con.execute(RECORD_UPDATE_SQL, [table.id, year, send_de[year], now])
+            except ConservationError as exc:
+                raise dg.Failure(f"KOSIS {table.org_id}/{table.tbl_id} ({period_range}): {exc}") from None
         yield dg.MaterializeResult(metadata={
             "dagster/row_count": current[0],
             "last_period": current[1] or "",

@@ -15,6 +15,7 @@ Plain Python over ``requests`` (no Dagster here). What it deals with:
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -28,6 +29,7 @@ from typing import Any
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 import requests
+import urllib3
 
 __all__ = [
     "DATA_PATH",
@@ -35,7 +37,10 @@ __all__ = [
     "FetchedBody",
     "KosisClient",
     "KosisError",
+    "MalformedBody",
+    "classify_body",
     "enumerate_periods",
+    "mask_secret",
     "parse_body",
     "parse_dt",
     "redact_text",
@@ -46,6 +51,7 @@ DATA_PATH = "Param/statisticsParameterData.do"
 META_PATH = "statisticsData.do"
 KEY_PARAM = "apiKey"
 MAX_OBJ_LEVELS = 8
+_READ_CHUNK = 1 << 20
 
 AUTH_CODES = frozenset({"10", "11"})
 PARAM_CODES = frozenset({"20", "21"})
@@ -119,12 +125,67 @@ def redact_url(url: str) -> str:
 
 
 def redact_text(text: str, secret: str | None = None) -> str:
-    """Remove ``apiKey=...`` from any URL-like fragment in ``text`` and mask ``secret`` wherever it occurs."""
+    """Remove ``apiKey=...`` from any URL-like fragment in ``text`` and mask ``secret`` wherever it occurs,
+    in any of its encodings (raw, ``quote``/``quote_plus`` with upper- or lower-case hex, JSON escapes)."""
     for pattern, repl in _REDACT_PATTERNS:
         text = pattern.sub(repl, text)
-    if secret and len(secret) >= 4:
-        text = text.replace(secret, "***")
+    for known in ([secret] if secret else []) + sorted(_SECRETS):
+        if len(known) >= 4:
+            text = _secret_pattern(known).sub("***", text)
     return text
+
+
+MASK = b"***"
+# Keys registered by every KosisClient, so that the log filter masks them in third-party log records too.
+_SECRETS: set[str] = set()
+
+
+def _char_alternatives(char: str) -> list[str]:
+    """Every way ``char`` may be written in a URL, a form body or a JSON string."""
+    raw = char.encode("utf-8")
+    hexed = "".join(f"%{b:02x}" for b in raw)
+    alternatives = [re.escape(char), "(?i:" + re.escape(hexed) + ")"]
+    if char == " ":
+        alternatives.append(r"\+")
+    if char == "/":
+        alternatives.append(r"\\/")  # JSON may escape a slash as \/
+    if ord(char) < 0x10000:
+        alternatives.append("(?i:" + re.escape(f"\\u{ord(char):04x}") + ")")
+    return alternatives
+
+
+@functools.lru_cache(maxsize=32)
+def _secret_pattern(secret: str) -> re.Pattern[str]:
+    """A regex matching ``secret`` with each character written raw, percent-encoded (any hex case), as ``+``
+    for a space, or JSON-escaped: covers ``quote``, ``quote_plus`` and mixtures of them."""
+    return re.compile("".join("(?:" + "|".join(_char_alternatives(c)) + ")" for c in secret))
+
+
+@functools.lru_cache(maxsize=32)
+def _secret_pattern_bytes(secret: str) -> re.Pattern[bytes]:
+    return re.compile(_secret_pattern(secret).pattern.encode("utf-8"))
+
+
+def mask_secret(body: bytes, secret: str | None) -> tuple[bytes, int]:
+    """``body`` with every encoding of ``secret`` replaced by ``***`` and the number of replacements.
+
+    Used on every response body before it is archived or parsed: a server that echoes the request (the key
+    included) in a 200 body must not get the key stored. Keys shorter than 4 characters are not masked (they
+    would match ordinary data)."""
+    if not secret or len(secret) < 4 or not body:
+        return body, 0
+    anchor = _literal_anchor(secret)
+    if anchor and anchor not in body:  # fast path (GB/s): no encoder in use alters letters and digits
+        return body, 0
+    return _secret_pattern_bytes(secret).subn(MASK, body)
+
+
+@functools.lru_cache(maxsize=32)
+def _literal_anchor(secret: str) -> bytes | None:
+    """The longest run of ASCII letters and digits in ``secret`` (4 or more), which quote, quote_plus and JSON
+    all leave as is: a body without it cannot hold the key in any of those encodings."""
+    runs = re.findall(r"[A-Za-z0-9]{4,}", secret)
+    return max(runs, key=len).encode("ascii") if runs else None
 
 
 class _RedactingFilter(logging.Filter):
@@ -135,8 +196,9 @@ class _RedactingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a broken record is not ours to fix
             return True
-        if "apikey" in message.lower():
-            record.msg = redact_text(message)
+        redacted = redact_text(message)
+        if redacted != message:
+            record.msg = redacted
             record.args = None
         return True
 
@@ -236,6 +298,7 @@ class FetchedBody:
     no_data: bool = False
     kosis_code: str | None = None
     n_records: int = -1  # set from records; kept when a client built with keep_records=False drops them
+    n_masked: int = 0  # occurrences of the API key masked in the body (body and records are the masked ones)
 
     def __post_init__(self) -> None:
         if self.n_records < 0:
@@ -244,7 +307,8 @@ class FetchedBody:
     def __repr__(self) -> str:
         return (
             f"FetchedBody(request_url={self.request_url!r}, n_records={self.n_records}, "
-            f"n_bytes={len(self.body)}, no_data={self.no_data}, kosis_code={self.kosis_code!r})"
+            f"n_bytes={len(self.body)}, no_data={self.no_data}, kosis_code={self.kosis_code!r}, "
+            f"n_masked={self.n_masked})"
         )
 
 
@@ -283,11 +347,21 @@ def parse_dt(raw: Any) -> float | None:
     return -value if negative else value
 
 
+class MalformedBody(ValueError):
+    """A body that is not a KOSIS JSON body: not UTF-8/CP949 text, not JSON (an HTML page, a truncated body),
+    nested too deeply, duplicate keys in an object, a lone surrogate (``\\ud800``). The client retries such
+    a body (it may be a truncated transfer) and then fails with a KosisError."""
+
+
 def _decode(body: bytes) -> str:
     try:
         return body.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return body.decode("cp949")  # raises UnicodeDecodeError (a ValueError) if this fails too
+        pass
+    try:
+        return body.decode("cp949")
+    except UnicodeDecodeError as exc:
+        raise MalformedBody(f"the body is neither UTF-8 nor CP949 text ({exc.reason} at byte {exc.start})") from None
 
 
 def _quote_key(match: re.Match[str]) -> str:
@@ -296,8 +370,43 @@ def _quote_key(match: re.Match[str]) -> str:
     return f'{match.group(2)}"{match.group(3)}"{match.group(4)}'
 
 
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        dup = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise MalformedBody(f"duplicate key {dup[:40]!r} in a JSON object")
+    return obj
+
+
+def _n_keys(data: Any) -> int:
+    if isinstance(data, dict):
+        return len(data)
+    if isinstance(data, list):
+        return sum(len(r) if isinstance(r, dict) else 0 for r in data)
+    return 0
+
+
 def _loads(text: str) -> Any:
-    return json.loads(text, parse_int=str, parse_float=str, parse_constant=str)
+    """json.loads with numbers kept as text, refusing what would break later: nesting too deep for Python,
+    duplicate keys (which value would be "the" value?), lone surrogates (not encodable as UTF-8)."""
+    try:
+        data = json.loads(text, parse_int=str, parse_float=str, parse_constant=str)
+        # Fast check: in a flat array of objects every '":' ends a key; fewer keys parsed than that means a
+        # duplicate (or a '":' inside a string, or nesting): only then parse again, checking every object.
+        if text.count('":') != _n_keys(data):
+            data = json.loads(text, parse_int=str, parse_float=str, parse_constant=str,
+                              object_pairs_hook=_no_duplicate_keys)
+    except RecursionError:
+        raise MalformedBody("JSON nested too deeply") from None
+    if "\\ud" in text or "\\uD" in text:
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise MalformedBody("a lone surrogate (\\ud800-\\udfff) in a JSON string") from None
+        except RecursionError:
+            raise MalformedBody("JSON nested too deeply") from None
+    return data
 
 
 def parse_body(body: bytes) -> tuple[Any, str]:
@@ -309,12 +418,33 @@ def parse_body(body: bytes) -> tuple[Any, str]:
     text = _decode(body)
     try:
         return _loads(text), text
+    except MalformedBody:
+        raise
     except ValueError:
         pass
     repaired = _UNQUOTED_KEY_RE.sub(_quote_key, text)
     if repaired == text:
-        raise ValueError("body is not valid JSON")
-    return _loads(repaired), repaired
+        raise MalformedBody("the body is not valid JSON")
+    try:
+        return _loads(repaired), repaired
+    except MalformedBody:
+        raise
+    except ValueError:
+        raise MalformedBody("the body is not valid JSON, even with its keys quoted") from None
+
+
+def classify_body(body: bytes) -> tuple[list[dict[str, str]], str | None, str | None]:
+    """What a data body holds, decided exactly as the client decides it: (records, err code, errMsg).
+
+    An error body (an object with ``err``, or a one-element array holding one) gives no records and its
+    code; anything else must be an array of objects. Raises MalformedBody (not JSON, ...) or ValueError
+    (JSON of the wrong shape). Records that carry ``err`` beside others are returned as records: the
+    loader quarantines them, so nothing is discarded as "no data"."""
+    data, text = parse_body(body)
+    code, err_msg = _extract_error(data)
+    if code is not None:
+        return [], code, err_msg
+    return _records(data, text), None, None
 
 
 def _as_str(value: Any) -> str:
@@ -330,7 +460,9 @@ def _as_str(value: Any) -> str:
 def _extract_error(data: Any) -> tuple[str | None, str | None]:
     """Return (err code, errMsg) when ``data`` is a KOSIS error object or a list holding one."""
     obj = data
-    if isinstance(data, list) and data and isinstance(data[0], dict) and "err" in data[0]:
+    # Only when the err object is the whole body: an array with records beside it is data (the loader
+    # quarantines the element that carries err), never "no data" with the other records discarded.
+    if isinstance(data, list) and len(data) == 1 and isinstance(data[0], dict) and "err" in data[0]:
         obj = data[0]
     if isinstance(obj, dict) and "err" in obj:
         code = _as_str(obj.get("err")).strip()
@@ -342,9 +474,9 @@ def _extract_error(data: Any) -> tuple[str | None, str | None]:
 def _records(data: Any, text: str) -> list[dict[str, str]]:
     """The records of a parsed body, every value a string. Raises ValueError for an unexpected shape."""
     if isinstance(data, dict):
-        data = [data]
+        raise MalformedBody("a JSON object that is not a KOSIS error, where an array of records was expected")
     if not isinstance(data, list) or not set(map(type, data)) <= {dict}:
-        raise ValueError(f"expected a JSON array of objects, got {type(data).__name__}")
+        raise MalformedBody(f"expected a JSON array of objects, got {type(data).__name__}")
     if _NON_STRING_VALUE_RE.search(text):
         return [{str(k): _as_str(v) for k, v in rec.items()} for rec in data]
     return data
@@ -443,6 +575,7 @@ class _Raw:
     text: str
     code: str | None
     err_msg: str | None
+    n_masked: int = 0
 
 
 @dataclass
@@ -470,6 +603,7 @@ class KosisClient:
         *,
         timeout: float = 30.0,
         connect_timeout: float = 5.0,
+        total_timeout: float = 60.0,
         max_retries: int = 5,
         backoff_base: float = 0.5,
         backoff_max: float = 8.0,
@@ -485,6 +619,9 @@ class KosisClient:
         self._api_key = api_key or ""
         self._timeout = timeout
         self._connect_timeout = connect_timeout
+        # A deadline for the whole of one HTTP attempt (connect, headers and every read of the body): the read
+        # timeout alone never fires on a server that sends one byte a second. Hitting it is a transient failure.
+        self._total_timeout = float(total_timeout)
         self._max_retries = max(0, int(max_retries))
         self._backoff_base = backoff_base
         self._backoff_max = backoff_max
@@ -500,6 +637,8 @@ class KosisClient:
         self._keep_records = keep_records
         self._meta_cache: dict[tuple[str, str], _TableMeta] = {}
         self._prd_cache: dict[tuple[str, str, str], list[str]] = {}
+        if len(self._api_key) >= 4:
+            _SECRETS.add(self._api_key)
         _install_log_redaction()
 
     def __repr__(self) -> str:
@@ -605,7 +744,8 @@ class KosisClient:
 
         raw = self._call(DATA_PATH, "getList", req.params(), ctx)
         if raw.code == NO_DATA_CODE:
-            out.append(FetchedBody(raw.url, raw.body, [], self._public_params(req.params()), True, raw.code))
+            out.append(FetchedBody(raw.url, raw.body, [], self._public_params(req.params()), True, raw.code,
+                                   n_masked=raw.n_masked))
             return
         if raw.code in TOO_LARGE_CODES:
             # With the table's codes known, the parts of this request are sized before they are sent, so
@@ -636,9 +776,11 @@ class KosisClient:
             raise self._fatal_for_code(raw, ctx, hint=hint)
         records = self._parse_records(raw, ctx)
         if self._keep_records:
-            out.append(FetchedBody(raw.url, raw.body, records, self._public_params(req.params()), False, None))
+            out.append(FetchedBody(raw.url, raw.body, records, self._public_params(req.params()), False, None,
+                                   n_masked=raw.n_masked))
         else:
-            out.append(FetchedBody(raw.url, b"", [], self._public_params(req.params()), False, None, len(records)))
+            out.append(FetchedBody(raw.url, b"", [], self._public_params(req.params()), False, None, len(records),
+                                   n_masked=raw.n_masked))
 
     def _parse_records(self, raw: _Raw, ctx: _Ctx) -> list[dict[str, str]]:
         try:
@@ -893,9 +1035,15 @@ class KosisClient:
         return delay
 
     def _attempt(self, url: str, full: dict[str, str], redacted: str, ctx: _Ctx) -> _Raw | _Transient:
+        deadline = time.monotonic() + self._total_timeout
         failure: str | None = None
         try:
-            resp = self._session.get(url, params=full, timeout=(self._connect_timeout, self._timeout))
+            resp = self._session.get(
+                url,
+                params=full,
+                timeout=(min(self._connect_timeout, self._total_timeout), min(self._timeout, self._total_timeout)),
+                stream=True,
+            )
         except requests.Timeout as exc:
             return _Transient(f"timeout ({type(exc).__name__}: {self._scrub(str(exc))})")
         except (
@@ -906,9 +1054,42 @@ class KosisClient:
             return _Transient(f"connection error ({type(exc).__name__}: {self._scrub(str(exc))})")
         except requests.RequestException as exc:
             failure = f"request failed ({type(exc).__name__}: {self._scrub(str(exc))})"
-        if failure is not None:
+        if failure is not None:  # raised outside the except block: no chained exception carries the URL
             raise self._error(ctx, failure)
+        try:
+            return self._answer(resp, redacted, ctx, deadline)
+        finally:
+            resp.close()
 
+    def _read_body(self, resp: requests.Response, deadline: float) -> bytes | _Transient:
+        """The whole body, read in chunks as they arrive, checking the total deadline before every read (and
+        bounding each read by the time left, so one stalled read cannot overshoot it by the read timeout)."""
+        raw = resp.raw
+        read = getattr(raw, "read1", None) or raw.read  # read1: returns what has arrived, up to the size
+        sock = getattr(getattr(raw, "connection", None), "sock", None)
+        chunks: list[bytes] = []
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    got = sum(map(len, chunks))
+                    return _Transient(f"total timeout: the response was not complete after {self._total_timeout:g}s "
+                                      f"({got} bytes received)")
+                if sock is not None:
+                    sock.settimeout(max(0.01, min(self._timeout, remaining)))
+                chunk = read(_READ_CHUNK)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as exc:
+            if time.monotonic() >= deadline:
+                return _Transient(f"total timeout: the response was not complete after {self._total_timeout:g}s")
+            return _Transient(f"timeout ({type(exc).__name__}: {self._scrub(str(exc))})")
+        except (urllib3.exceptions.HTTPError, OSError, requests.RequestException) as exc:
+            return _Transient(f"connection error ({type(exc).__name__}: {self._scrub(str(exc))})")
+        return b"".join(chunks)
+
+    def _answer(self, resp: requests.Response, redacted: str, ctx: _Ctx, deadline: float) -> _Raw | _Transient:
         status = resp.status_code
         if status >= 500 or status in (408, 429):
             return _Transient(
@@ -917,18 +1098,25 @@ class KosisClient:
         if status != 200:
             raise self._error(ctx, f"unexpected HTTP status {status}", http_status=status)
 
-        body = resp.content
+        # The key is masked before anything sees the body: the archive, the parser, error messages.
+        received = self._read_body(resp, deadline)
+        if isinstance(received, _Transient):
+            return received
+        body, n_masked = mask_secret(received, self._api_key)
+        if n_masked:
+            self._log.warning("KOSIS %s: the response echoed the API key %d time(s); masked before archiving",
+                              redacted, n_masked)
         if self._on_body is not None:
             self._on_body(body, redacted)
         try:
             data, text = parse_body(body)
         except ValueError as exc:
-            return _Transient(f"unparseable body of {len(body)} bytes (truncated?): {type(exc).__name__}")
+            return _Transient(f"unparseable body of {len(body)} bytes (truncated?): {exc}")
         code, err_msg = _extract_error(data)
         if code in RATE_LIMIT_CODES or code in SERVER_CODES:
             meaning = KOSIS_CODE_MEANING.get(code, "")
             return _Transient(f"KOSIS err {code} ({meaning})", code=code, rate_limited=code in RATE_LIMIT_CODES)
-        return _Raw(redacted, body, data, text, code, err_msg)
+        return _Raw(redacted, body, data, text, code, err_msg, n_masked)
 
 
 def _retry_after(resp: requests.Response) -> float | None:

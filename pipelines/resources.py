@@ -26,6 +26,8 @@ class KosisResource(dg.ConfigurableResource):
     catalog_path: str = Field(default=str(CATALOG_PATH))
     timeout_s: float = 30.0
     connect_timeout_s: float = 5.0
+    total_timeout_s: float = Field(default=60.0, description="Deadline of one HTTP attempt (connect + all reads); "
+                                   "hitting it is a transient failure, retried up to max_retries")
     max_retries: int = 5
     backoff_base_s: float = 0.5
     backoff_max_s: float = 8.0
@@ -43,7 +45,8 @@ class KosisResource(dg.ConfigurableResource):
             raise RuntimeError("no KOSIS_API_KEY: the KOSIS assets replay bundled snapshots instead")
         return KosisClient(
             self.base_url, self.api_key, timeout=self.timeout_s, connect_timeout=self.connect_timeout_s,
-            max_retries=self.max_retries, backoff_base=self.backoff_base_s, backoff_max=self.backoff_max_s,
+            total_timeout=self.total_timeout_s, max_retries=self.max_retries, backoff_base=self.backoff_base_s,
+            backoff_max=self.backoff_max_s,
             cell_limit=self.cell_limit, on_body=on_body, logger=logger, keep_records=False,
         )
 

@@ -24,6 +24,10 @@ PERIOD_PATTERNS = {"A": r"^\d{4}$", "F": r"^\d{4}$", "H": r"^\d{4}0[12]$", "Q": 
                    "M": r"^\d{4}(0[1-9]|1[0-2])$", "D": r"^\d{8}$", "IR": r"^\d{4,8}$"}
 # What KOSIS prints in DT for a cell that has no number: kept as value_raw, value NULL.
 NON_NUMBER_MARKERS = ("-", "x", "X", "...", "…", "", "(X)", "NA", "N/A", "*", "..")
+# A DT that is a number: plain digits or well-formed thousands groups ("1,234,567"; never "1,2,3", which is
+# ambiguous), an optional fraction and exponent. Shared by the staging SQL (RE2) and the check (Rust regex).
+DT_NUMBER_PATTERN = r"^[+-]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
+LST_CHN_DE_PATTERN = r"^(?:\d{8}|\d{4}-\d{2}-\d{2})$"  # KOSIS writes both 20240101 and 2024-01-01
 
 
 @dataclass(frozen=True)
@@ -158,10 +162,20 @@ def load_catalog(path: Path | str = CATALOG_PATH) -> tuple[KosisTable, ...]:
 
 
 def _is_number_or_marker(data: PolarsData) -> pl.LazyFrame:
-    raw = pl.col(data.key)
-    cleaned = raw.fill_null("").str.replace_all(",", "", literal=True).str.strip_chars()
-    return data.lazyframe.select(cleaned.cast(pl.Float64, strict=False).is_not_null()
-                                 | cleaned.is_in(list(NON_NUMBER_MARKERS)))
+    """A known marker, or a well-formed number (DT_NUMBER_PATTERN) that is finite as a double: NaN, Infinity,
+    1e309 and 5,000-digit strings are quarantined, never stored."""
+    stripped = pl.col(data.key).fill_null("").str.strip_chars()
+    number = stripped.str.replace_all(",", "", literal=True).cast(pl.Float64, strict=False)
+    well_formed = stripped.str.contains(DT_NUMBER_PATTERN) & number.is_finite().fill_null(False)
+    return data.lazyframe.select(well_formed | stripped.is_in(list(NON_NUMBER_MARKERS)))
+
+
+def _is_null(data: PolarsData) -> pl.LazyFrame:
+    return data.lazyframe.select(pl.col(data.key).is_null())
+
+
+def _not_false(data: PolarsData) -> pl.LazyFrame:
+    return data.lazyframe.select(pl.col(data.key).fill_null(True))
 
 
 def _period_matches_type(data: PolarsData) -> pl.LazyFrame:
@@ -172,31 +186,47 @@ def _period_matches_type(data: PolarsData) -> pl.LazyFrame:
 
 
 @cache
-def observation_schema(prd_se_label: str, region_codes: tuple[str, ...]) -> pa.DataFrameSchema:
+def observation_schema(prd_se_label: str, region_codes: tuple[str, ...], org_id: str | None = None,
+                       tbl_id: str | None = None, itm_ids: tuple[str, ...] | None = None) -> pa.DataFrameSchema:
     """One parsed KOSIS record per row (pandera's polars backend: a million rows validate in well under a
-    second). Rows that fail are quarantined; the rest load."""
+    second). Rows that fail are quarantined with the reason (the check's error text); the rest load.
+
+    With ``org_id``/``tbl_id`` the record must belong to the requested table (an empty TBL_ID fails too);
+    with ``itm_ids`` (only when specific items were requested, not ALL) its item must be one of them."""
     text = {"dtype": pl.Utf8, "coerce": False}
     columns = {
-        "org_id": pa.Column(**text, nullable=False),
-        "tbl_id": pa.Column(**text, nullable=False),
-        "itm_id": pa.Column(**text, nullable=False),
+        "org_id": pa.Column(**text, nullable=False, checks=[] if org_id is None else pa.Check.eq(
+            org_id, name="org_id_as_requested", error=f"ORG_ID differs from the requested {org_id}")),
+        "tbl_id": pa.Column(**text, nullable=False, checks=[] if tbl_id is None else pa.Check.eq(
+            tbl_id, name="tbl_id_as_requested", error=f"TBL_ID differs from the requested {tbl_id}")),
+        "itm_id": pa.Column(**text, nullable=False, checks=[] if itm_ids is None else pa.Check.isin(
+            list(itm_ids), name="itm_id_as_requested", error="ITM_ID is not among the requested items")),
         "c1": pa.Column(**text, nullable=False, checks=pa.Check.isin(list(region_codes), name="c1_known_region",
                                                                      error="C1 is not in reference.region_code_map")),
         **{f"c{i}": pa.Column(**text, nullable=True) for i in range(2, 9)},
         "prd_se": pa.Column(**text, checks=pa.Check.eq(prd_se_label, name="prd_se_as_requested",
                                                        error=f"PRD_SE differs from the requested {prd_se_label}")),
         "prd_de": pa.Column(**text, nullable=False),
-        "year": pa.Column(pl.Int32, nullable=False, checks=pa.Check.in_range(1900, 2100)),
+        "year": pa.Column(pl.Int32, nullable=False, checks=pa.Check.in_range(
+            1900, 2100, error="malformed period: its year is not between 1900 and 2100")),
+        # Staged: whether the period's year is one the load asked for (NULL when the year cannot be read).
+        "in_request": pa.Column(pl.Boolean, nullable=True, checks=pa.Check(
+            _not_false, name="period_in_request", error="period outside the request")),
         "value": pa.Column(pl.Float64, nullable=True),
         "value_raw": pa.Column(**text, nullable=True,
                                checks=pa.Check(_is_number_or_marker, name="dt_is_number_or_marker",
-                                               error="DT is neither a number nor a known non-number marker")),
-        "lst_chn_de": pa.Column(**text, nullable=True, checks=pa.Check.str_matches(r"^(\d{8}|\d{4}-\d{2}-\d{2})$")),
+                                               error="DT is neither a well-formed finite number (thousands groups "
+                                               "of three digits) nor a known non-number marker")),
+        "lst_chn_de": pa.Column(**text, nullable=True, checks=pa.Check.str_matches(
+            LST_CHN_DE_PATTERN, error="LST_CHN_DE is neither YYYYMMDD nor YYYY-MM-DD")),
+        # Staged: the record's own "err" (a KOSIS error object among records is quarantined, never loaded).
+        "err": pa.Column(**text, nullable=True, checks=pa.Check(
+            _is_null, name="record_without_err", error="the record carries a KOSIS err code")),
     }
     return pa.DataFrameSchema(
         columns,
         checks=[pa.Check(_period_matches_type, name="period_format_matches_type",
-                         error="PRD_DE does not have the format of its PRD_SE")],
+                         error="malformed period: PRD_DE does not have the format of its PRD_SE")],
         strict=False,
         name="kosis.observation",
     )

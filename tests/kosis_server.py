@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from json.encoder import encode_basestring
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, quote_plus, urlsplit
 
 __all__ = [
     "DEFAULT_LST_CHN_DE",
@@ -41,7 +41,7 @@ __all__ = [
 
 DEFAULT_LST_CHN_DE = "20240101"
 PRD_SE_LABELS = {"Y": "A"}
-FAULT_KINDS = frozenset({"err", "http", "slow", "truncate", "unquoted", "reset"})
+FAULT_KINDS = frozenset({"err", "http", "slow", "truncate", "unquoted", "reset", "echo", "err_echo", "drip", "raw"})
 ERR_CODES = frozenset({"10", "11", "20", "21", "30", "31", "40", "41", "42", "50"})
 ERR_MESSAGES = {
     "10": "인증KEY값이 누락되었습니다.",
@@ -410,7 +410,11 @@ class KosisServer:
         kinds: ``err`` (code=10..50; as_list=True wraps it in a list), ``http`` (status=500/503,
         retry_after=None), ``slow`` (seconds=2.0, then a normal answer), ``truncate`` (half the body;
         lie_length=True declares the full Content-Length and closes), ``unquoted`` (keys without quotes),
-        ``reset`` (connection closed without a response). Faults queue up in the order injected.
+        ``reset`` (connection closed without a response), ``echo`` (the normal answer, with the request
+        echoed in it: the raw query string, URL-encoded key included, and the decoded key), ``err_echo``
+        (code=11: an error whose errMsg quotes the request URL-encoded, with quote and quote_plus),
+        ``drip`` (seconds=1.0: the normal answer, one byte every ``seconds``), ``raw`` (body=bytes: answer
+        exactly these bytes with HTTP 200). Faults queue up in the order injected.
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; use one of {sorted(FAULT_KINDS)}")
@@ -425,6 +429,10 @@ class KosisServer:
             kw.setdefault("status", 503)
         if kind == "slow":
             kw.setdefault("seconds", 2.0)
+        if kind == "err_echo":
+            kw["code"] = f"{int(kw.get('code', 11)):02d}"
+        if kind == "raw" and not isinstance(kw.get("body"), bytes | bytearray):
+            raise ValueError("fault 'raw' needs body=bytes")
         with self._lock:
             self._faults.append(_Fault(kind, int(times), target, dict(kw)))
 
@@ -494,6 +502,15 @@ class KosisServer:
             if fault.kind == "slow":
                 if self._stopping.wait(float(fault.kw["seconds"])):
                     return
+            if fault.kind == "raw":
+                self._send(h, 200, bytes(fault.kw["body"]))
+                return
+            if fault.kind == "err_echo":
+                key = params.get("apiKey", "")
+                msg = (f"{ERR_MESSAGES.get(fault.kw['code'], '오류')} request={split.query} "
+                       f"key(quote)={quote(key, safe='')} key(quote_plus)={quote_plus(key)} key={key}")
+                self._send(h, 200, json.dumps({"err": fault.kw["code"], "errMsg": msg}, ensure_ascii=False).encode())
+                return
 
         try:
             if target == "data":
@@ -510,7 +527,14 @@ class KosisServer:
 
         if params.get("jsonVD", "").upper() != "Y" or (fault is not None and fault.kind == "unquoted"):
             text = _unquote_keys(text)
+        if fault is not None and fault.kind == "echo" and text.startswith("[{"):
+            echo = {"REQUEST": h.path, "QUERY_KEY_PLUS": quote_plus(params.get("apiKey", "")),
+                    "KEY": params.get("apiKey", "")}
+            text = "[{" + json.dumps(echo, ensure_ascii=False)[1:-1] + "," + text[2:]
         body = text.encode("utf-8")
+        if fault is not None and fault.kind == "drip":
+            self._drip(h, body, float(fault.kw.get("seconds", 1.0)))
+            return
         if fault is not None and fault.kind == "truncate":
             half = body[: len(body) // 2]
             if fault.kw.get("lie_length"):
@@ -549,6 +573,23 @@ class KosisServer:
             h.wfile.flush()
         except OSError:
             h.close_connection = True
+
+    def _drip(self, h: BaseHTTPRequestHandler, body: bytes, seconds: float) -> None:
+        """Send the headers, then the body one byte every ``seconds`` (a server that never quite stalls)."""
+        try:
+            h.send_response(200)
+            h.send_header("Content-Type", "application/json; charset=UTF-8")
+            h.send_header("Content-Length", str(len(body)))
+            h.end_headers()
+            h.wfile.flush()
+            for i in range(len(body)):
+                h.wfile.write(body[i : i + 1])
+                h.wfile.flush()
+                if self._stopping.wait(seconds):
+                    break
+        except OSError:
+            pass
+        h.close_connection = True
 
     @staticmethod
     def _reset(h: BaseHTTPRequestHandler) -> None:

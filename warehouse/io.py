@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -86,24 +87,43 @@ class WarehouseResource(DuckDBResource):
             con.close()
 
     def publish(self) -> Path:
-        """Writes a complete copy to published.duckdb.tmp, then renames it over the published copy.
+        """Writes a complete copy to a temporary file of this process, then renames it over the published copy.
 
-        rename() is atomic: a reader that opened the old copy keeps reading the old file; one that
-        opens after the swap sees the new one; nobody sees a half-written file.
+        The temporary file (`published.duckdb.<pid>.<random>.tmp`, same directory) is created, written and
+        renamed while this process holds the working warehouse's writer lock, so two publishers (two
+        processes) never share or remove each other's file, and the later one's rename is the later state.
+        rename() is atomic: a reader that opened the old copy keeps reading the old file; one that opens
+        after the swap sees the new one; nobody sees a half-written file.
         """
         target = self.published
-        tmp = target.with_suffix(".duckdb.tmp")
-        tmp.unlink(missing_ok=True)
+        tmp = target.with_name(f"{target.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp")
         with self.get_connection() as con:
-            con.execute("CHECKPOINT")
-            con.execute(f"ATTACH '{tmp}' AS publish_tmp")
             try:
-                db = con.execute("SELECT current_database()").fetchone()[0]
-                con.execute(f'COPY FROM DATABASE "{db}" TO publish_tmp')
+                con.execute("CHECKPOINT")
+                con.execute("ATTACH '" + str(tmp).replace("'", "''") + "' AS publish_tmp")
+                try:
+                    db = con.execute("SELECT current_database()").fetchone()[0]
+                    con.execute(f'COPY FROM DATABASE "{db}" TO publish_tmp')
+                finally:
+                    con.execute("DETACH publish_tmp")
+                os.replace(tmp, target)  # still under the writer lock
             finally:
-                con.execute("DETACH publish_tmp")
-        os.replace(tmp, target)
+                for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+                    leftover.unlink(missing_ok=True)
         return target
+
+
+def connect_published(path: str | Path, *, timeout_s: float = 30.0, poll_s: float = 0.5) -> duckdb.DuckDBPyConnection:
+    """Opens the published copy read-only. If another process holds a read-write session on it (someone
+    opened it without read_only), waits a bounded time, then fails with a message naming the file."""
+    try:
+        return connect_with_retry(path, read_only=True, timeout_s=timeout_s, poll_s=poll_s)
+    except WarehouseLockedError as exc:
+        raise WarehouseLockedError(
+            f"The published copy {path} is held open read-write by another process (stayed so for "
+            f"{timeout_s:.0f} s); open it with read_only=True (duckdb -readonly) so readers and the pipeline can "
+            f"share it. {exc}"
+        ) from None
 
 
 class SourceFiles(dg.ConfigurableResource):

@@ -52,6 +52,18 @@ CREATE TABLE IF NOT EXISTS kosis.snapshots (
     origin           VARCHAR NOT NULL,  -- 'live' (fetched) or 'bundled' (offline replay)
     kosis_code       VARCHAR            -- NULL for data; '30' when KOSIS answered "no data"
 );
+-- Columns added after the first release: ADD COLUMN IF NOT EXISTS upgrades existing warehouses in place.
+-- masked: occurrences of the API key (any encoding) masked in the body before it was archived; when it is
+-- above 0, the archived file and snapshot_sha256 are those of the masked body, not of the bytes received.
+ALTER TABLE kosis.snapshots ADD COLUMN IF NOT EXISTS masked INTEGER DEFAULT 0;
+-- Conservation, per snapshot: n_records (received) = n_loaded + n_quarantined + n_skipped, checked before the
+-- load writes anything. n_loaded: rows that passed validation and were merged, new, revised or unchanged (a
+-- cell already current counts as loaded: it is in kosis.observations_current). n_quarantined: rows written
+-- to quality.quarantine with the reason. n_skipped: offline replays only, records of years that this run did
+-- not take from this file. NULL for snapshots recorded before these columns existed.
+ALTER TABLE kosis.snapshots ADD COLUMN IF NOT EXISTS n_loaded INTEGER;
+ALTER TABLE kosis.snapshots ADD COLUMN IF NOT EXISTS n_quarantined INTEGER;
+ALTER TABLE kosis.snapshots ADD COLUMN IF NOT EXISTS n_skipped INTEGER;
 
 CREATE TABLE IF NOT EXISTS kosis.observations (
     cell_key         VARCHAR NOT NULL,  -- org|tbl|itm|c1..c8|prd_se|prd_de: one cell of one period
