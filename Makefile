@@ -2,9 +2,11 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
-export DAGSTER_HOME := $(CURDIR)/dagster_home
+# Dagster's home: the git-ignored dagster_home/ unless the environment names another.
+DAGSTER_HOME ?= $(CURDIR)/dagster_home
+export DAGSTER_HOME
 
-.PHONY: install run test ui daemon refresh bench lint clean clean-all dagster-home browser inbox
+.PHONY: install run test ui daemon refresh bench lint clean clean-all dagster-home browser inbox kosis-check kosis-add
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,7 +30,15 @@ run: install dagster-home inbox
 
 # One refresh cycle, synchronously: new or revised KOSIS periods only, then indicators and publication.
 refresh: install dagster-home inbox
-	$(PY) -m pipelines.refresh
+	$(PY) -m pipelines.refresh $(if $(ALL),--all)
+
+# For a user with a key: check every catalog entry against getMeta; start an entry for a new table.
+kosis-check: install
+	$(PY) -m pipelines.kosis_tools check
+
+kosis-add: install
+	@test -n "$(TBL)" || (echo "usage: make kosis-add TBL=DT_1C91 [ORG=101]" && exit 2)
+	$(PY) -m pipelines.kosis_tools add --tbl $(TBL) --org $(or $(ORG),101)
 
 # The browser tests need Debian's chromium and chromium-driver (installed here if missing).
 browser:

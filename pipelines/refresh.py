@@ -24,7 +24,14 @@ from assets.kosis import KOSIS_YEARS
 from pipelines.kosis_client import KosisError
 from pipelines.planner import TablePlan, gather, plan
 from schemas.kosis import KosisTable
-from warehouse.io import WarehouseLockedError, WarehouseResource, connect_with_retry
+from warehouse.io import (
+    WarehouseLockedError,
+    WarehouseResource,
+    connect_with_retry,
+    default_warehouse,
+    wait_for_writer_lock,
+    warehouse_path,
+)
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 # Exit codes: 0 success or nothing to do; 1 a step failed; 2 the run could not start (bad key,
@@ -60,8 +67,24 @@ def register_years(instance: dg.DagsterInstance, years) -> list[str]:
 
 def all_years_tags(instance: dg.DagsterInstance) -> dict[str, str]:
     """Run tags that make one run load every registered year (the KOSIS assets run them in one go)."""
-    keys = sorted(instance.get_dynamic_partitions(KOSIS_YEARS.name))
+    keys = instance.get_dynamic_partitions(KOSIS_YEARS.name)  # in the order added: the first and last span all
     return {RANGE_START: keys[0], RANGE_END: keys[-1]} if keys else {}
+
+
+def partition_ranges(keys: list[str], wanted: set[str]) -> list[tuple[str, str]]:
+    """The wanted keys as few (first, last) ranges as the instance's order allows. Dynamic partitions keep the
+    order they were added in (years found later may come after newer ones), so a range runs over
+    consecutive keys in that order, never "from the smallest year to the largest"."""
+    ranges: list[list[str]] = []
+    previous_wanted = False
+    for key in keys:
+        if key in wanted:
+            if previous_wanted:
+                ranges[-1][1] = key
+            else:
+                ranges.append([key, key])
+        previous_wanted = key in wanted
+    return [(a, b) for a, b in ranges]
 
 
 def prepare_full_run(instance: dg.DagsterInstance, tables, kosis, source_root: str,
@@ -100,7 +123,8 @@ def run_refresh(instance: dg.DagsterInstance, defs: dg.Definitions, *, reread_al
         try:
             plans = plan_refresh(tables, kosis, source_files.root, warehouse, reread_all=reread_all)
         except (KosisError, WarehouseLockedError) as exc:
-            lines.append(f"FAILED before loading anything: {exc}")
+            where = f" (KOSIS at {kosis.base_url})" if isinstance(exc, KosisError) else ""
+            lines.append(f"FAILED before loading anything{where}: {exc}")
             return EXIT_CANNOT_START, lines
         for p in plans:
             kind = "the paper's figures in KOSIS form, bundled" if not p.table.is_kosis else "KOSIS"
@@ -115,19 +139,19 @@ def run_refresh(instance: dg.DagsterInstance, defs: dg.Definitions, *, reread_al
         register_years(instance, [y for p in todo for y in p.years])
         job = defs.resolve_implicit_global_asset_job_def()
         started = datetime.now(UTC).replace(tzinfo=None)
+        keys = instance.get_dynamic_partitions(KOSIS_YEARS.name)
         for p in todo:
             key = dg.AssetKey(["kosis", p.table.id])
-            years = [str(y) for y in p.years]
-            # One run per table over its years (a partition range: one fetch, split as KOSIS needs, and one
-            # merge transaction), as the sensor and the schedule do it.
-            result = job.execute_in_process(
-                instance=instance, asset_selection=[key], run_config=quiet_logs(), raise_on_error=False,
-                tags={RANGE_START: years[0], RANGE_END: years[-1]} if len(years) > 1 else None,
-                partition_key=years[0] if len(years) == 1 else None)
-            if not result.success:
-                lines.append(f"FAILED loading {p.table.id} {years[0]}-{years[-1]}: {failure_cause(result)}")
-                lines.append("Stopped: nothing was derived or published; the published copy is unchanged.")
-                return EXIT_FAILED, lines
+            # One run per table and range of years (one fetch, split as KOSIS needs, and one merge transaction).
+            for first, last in partition_ranges(keys, {str(y) for y in p.years}):
+                result = job.execute_in_process(
+                    instance=instance, asset_selection=[key], run_config=quiet_logs(), raise_on_error=False,
+                    tags={RANGE_START: first, RANGE_END: last} if first != last else None,
+                    partition_key=first if first == last else None)
+                if not result.success:
+                    lines.append(f"FAILED loading {p.table.id} {first}-{last}: {failure_cause(result)}")
+                    lines.append("Stopped: nothing was derived or published; the published copy is unchanged.")
+                    return EXIT_FAILED, lines
         changes = changed_cells(warehouse.path, started, warehouse.lock_timeout_s)
         lines.append("KOSIS cells changed (old values kept as closed vintages):")
         lines += [f"  {table_id} {year}: {new} new, {revised} revised" for table_id, year, new, revised in changes]
@@ -173,9 +197,14 @@ def main(argv: list[str] | None = None) -> int:
     from pipelines.definitions import defs
 
     try:
+        wait_for_writer_lock(warehouse_path(), default_warehouse().lock_timeout_s)
         code, lines = run_refresh(dg.DagsterInstance.get(), defs, reread_all=args.all)
+    except WarehouseLockedError as exc:
+        code, lines = EXIT_CANNOT_START, [f"FAILED before anything was written: {exc}"]
     except duckdb.Error as exc:  # the warehouse itself could not be read
         code, lines = EXIT_CANNOT_START, [f"FAILED: {exc}"]
+    if code != 0 and lines and not lines[-1].startswith("FAILED"):
+        lines.append(next((line for line in reversed(lines) if line.startswith("FAILED")), "FAILED"))
     print("\n".join(lines))
     return code
 

@@ -7,15 +7,32 @@ git-ignored `dagster_home/`), so the run shows in the UI's history afterwards.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 
 from pipelines.definitions import defs
-from pipelines.refresh import prepare_full_run, quiet_logs, resolved_resources
-from warehouse.io import published_path, warehouse_path
+from pipelines.kosis_client import KosisError
+from pipelines.refresh import (
+    EXIT_CANNOT_START,
+    EXIT_FAILED,
+    failure_cause,
+    prepare_full_run,
+    quiet_logs,
+    resolved_resources,
+)
+from pipelines.resources import DEFAULT_KOSIS_BASE_URL
+from warehouse.io import (
+    WarehouseLockedError,
+    default_warehouse,
+    published_path,
+    wait_for_writer_lock,
+    warehouse_path,
+)
 
 EXAMPLE_QUERY = (
     "SELECT region_code, worker_rank, sme_worker_pct FROM indicators.sme_concentration "
@@ -86,20 +103,56 @@ def summary(db_path: Path, run_id: str | None = None) -> str:
     return "\n".join(lines)
 
 
+def this_run_findings(db_path: Path, run_id: str) -> list[str]:
+    """Failed checks and quarantined rows of this run, from the working warehouse (the published copy was not
+    rewritten by a failed run)."""
+    if not db_path.exists():
+        return []
+    try:
+        con = duckdb.connect(str(db_path), read_only=True)
+    except duckdb.Error:
+        return []
+    try:
+        failed = con.execute("SELECT asset, check_name, severity, n_failures FROM quality.check_results "
+                             "WHERE run_id = ? AND NOT passed ORDER BY asset", [run_id]).fetchall()
+        quarantined = con.execute("SELECT source, count(*), any_value(reason) FROM quality.quarantine "
+                                  "WHERE run_id = ? GROUP BY source ORDER BY source", [run_id]).fetchall()
+    except duckdb.Error:
+        return []
+    finally:
+        con.close()
+    return ([f"  check failed: {sev} {asset}:{check} ({n} failures)" for asset, check, sev, n in failed]
+            + [f"  quarantined: {n} rows of {source}, e.g. {reason}" for source, n, reason in quarantined])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--job", default="refresh_all")
     args = parser.parse_args(argv)
-    result = run_pipeline(job_name=args.job)
-    published = published_path(warehouse_path())
-    print(f"Dagster run {result.run_id}: {'SUCCESS' if result.success else 'FAILURE'}")
+    working = warehouse_path()
+    published = published_path(working)
+    try:
+        wait_for_writer_lock(working, default_warehouse().lock_timeout_s)
+        result = run_pipeline(job_name=args.job)
+    except (KosisError, WarehouseLockedError) as exc:
+        where = (f" (KOSIS at {os.environ.get('KOSIS_BASE_URL') or DEFAULT_KOSIS_BASE_URL})"
+                 if isinstance(exc, KosisError) else "")
+        print(f"FAILED before anything was written{where}: {exc}")
+        return EXIT_CANNOT_START
     if not result.success:
-        for event in result.all_events:
-            if event.is_step_failure:
-                print(f"  step failed: {event.step_key}: {event.event_specific_data.error.message.strip()}")
+        cause = failure_cause(result)
+        print(f"FAILED: {cause}")
+        print(f"Dagster run {result.run_id}: FAILURE (full log: make ui, run {result.run_id[:8]})")
+        print("\n".join(this_run_findings(working, result.run_id)))
+        when = (f", last published at {datetime.fromtimestamp(published.stat().st_mtime):%Y-%m-%d %H:%M:%S}"
+                if published.exists() else "")
+        print(f"Nothing was published: the published copy is unchanged{when}.")
+        print(f"FAILED: {cause}")
+        return EXIT_FAILED
+    print(f"Dagster run {result.run_id}: SUCCESS")
     if published.exists():
         print(summary(published, result.run_id))
-    return 0 if result.success else 1
+    return 0
 
 
 if __name__ == "__main__":

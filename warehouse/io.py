@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import time
 from collections.abc import Iterator
@@ -53,6 +54,51 @@ def connect_with_retry(path: str | Path, *, read_only: bool = False, timeout_s: 
                     f"{timeout_s:.0f} s; close that session (analysts: query published.duckdb instead). "
                     f"DuckDB said: {exc}"
                 ) from exc
+            time.sleep(poll_s)
+
+
+def lock_holder(message: str) -> str:
+    """'PID n (its command line)' from DuckDB's lock error, where the OS tells; '' if it does not say."""
+    match = re.search(r"PID (\d+)", message)
+    if not match:
+        return ""
+    pid = match.group(1)
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        cmdline = ""
+    return f"PID {pid}" + (f" ({cmdline[:200]})" if cmdline else "")
+
+
+def wait_for_writer_lock(path: str | Path, timeout_s: float, say=print, poll_s: float = 0.5) -> None:
+    """Finds out once, before a command runs anything, whether a writer can open the working warehouse.
+    If another process holds it: says so at once (who, and what to do), waits up to `timeout_s` with a
+    visible line, then raises WarehouseLockedError naming the holder. One wait per command, not per step."""
+    path = Path(path)
+    if not path.exists():
+        return
+    deadline = time.monotonic() + timeout_s
+    announced = False
+    while True:
+        try:
+            duckdb.connect(str(path)).close()
+            if announced:
+                say("the lock was released; going on")
+            return
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            holder = lock_holder(str(exc)) or "another process"
+            if not announced:
+                say(f"The working warehouse {path} is locked by {holder}. Close that session (analysts query "
+                    f"{published_path(path).name}, never the working file).")
+                say(f"waiting for the lock held by {holder} (up to {timeout_s:.0f} s; WAREHOUSE_LOCK_TIMEOUT_S)...")
+                announced = True
+            if time.monotonic() >= deadline:
+                raise WarehouseLockedError(
+                    f"the working warehouse {path} is locked by {holder} and stayed locked for {timeout_s:.0f} s: "
+                    f"close that session (analysts query {published_path(path).name}) and run the command again"
+                ) from None
             time.sleep(poll_s)
 
 
@@ -133,7 +179,8 @@ class SourceFiles(dg.ConfigurableResource):
 
 
 def default_warehouse() -> WarehouseResource:
-    return WarehouseResource(database=str(warehouse_path()))
+    timeout = os.environ.get("WAREHOUSE_LOCK_TIMEOUT_S")
+    return WarehouseResource(database=str(warehouse_path()), **({"lock_timeout_s": float(timeout)} if timeout else {}))
 
 
 # --- writing ------------------------------------------------------------------------------------------

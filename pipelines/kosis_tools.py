@@ -1,0 +1,212 @@
+"""Tools for a user with a KOSIS key: check the catalog against the service, and start a new entry.
+
+    make kosis-check                 # getMeta TBL, ITM and PRD for every KOSIS entry of the catalog
+    make kosis-add TBL=DT_1C91 ORG=101   # a catalog entry skeleton for a table, from getMeta
+
+Both read KOSIS_API_KEY and KOSIS_BASE_URL from the environment, as every entry point does. `kosis-check`
+exits 1 if any entry does not match what the service says (a table, item, level or code that does not
+exist, a role that matches nothing), 2 if it cannot ask (no key, bad key, unreachable service).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from dataclasses import dataclass, field
+from datetime import date
+
+import yaml
+
+from assets.kosis import periods_from_meta
+from pipelines.kosis_client import KosisError
+from pipelines.refresh import EXIT_CANNOT_START, resolved_resources
+from schemas.kosis import KosisTable
+
+SIDO_STATISTICAL = {"00", "11", "21", "22", "23", "24", "25", "26", "29", "31", "32", "33", "34", "35", "36", "37",
+                    "38", "39"}
+
+
+@dataclass
+class TableMeta:
+    """What getMeta says of a table: its name, items, classification levels (c1..) and periods."""
+
+    name: str
+    items: dict[str, tuple[str, str]]  # itm_id -> (name, unit)
+    levels: list[dict[str, str]]  # [{code: name}] for c1, c2, ...
+    level_names: list[str]
+    periods: list[int]
+    problems: list[str] = field(default_factory=list)
+
+    def codes_at(self, level: str) -> dict[str, str]:
+        if level == "itm":
+            return {code: name for code, (name, _) in self.items.items()}
+        index = int(level[1:]) - 1
+        return self.levels[index] if index < len(self.levels) else {}
+
+
+def fetch_meta(client, org_id: str, tbl_id: str, table: KosisTable | None = None) -> TableMeta:
+    tbl = client.get_meta(org_id, tbl_id, "TBL")
+    name = str(tbl[0].get("TBL_NM", "")) if tbl else ""
+    items: dict[str, tuple[str, str]] = {}
+    by_sn: dict[int, dict[str, str]] = {}
+    sn_names: dict[int, str] = {}
+    for record in client.get_meta(org_id, tbl_id, "ITM"):
+        code, code_name = str(record.get("ITM_ID", "")), str(record.get("ITM_NM", "")).strip()
+        if str(record.get("OBJ_ID", "")).upper() == "ITEM":
+            items[code] = (code_name, str(record.get("UNIT_NM", "")))
+            continue
+        try:
+            sn = int(record.get("OBJ_ID_SN", "") or 0)
+        except ValueError:
+            continue
+        by_sn.setdefault(sn, {})[code] = code_name
+        sn_names[sn] = str(record.get("OBJ_NM", ""))
+    order = sorted(by_sn)
+    probe = table or KosisTable(id="new", org_id=org_id, tbl_id=tbl_id, tbl_nm=name, prd_se="Y", first_period="1900",
+                                obj_levels=(), itm_id="ALL", unit="")
+    periods = sorted(periods_from_meta(probe, client.get_meta(org_id, tbl_id, "PRD")))
+    return TableMeta(name, items, [by_sn[sn] for sn in order], [sn_names[sn] for sn in order], periods)
+
+
+def check_entry(table: KosisTable, meta: TableMeta) -> list[str]:
+    """Every way the catalog entry disagrees with the service's metadata."""
+    problems = []
+    if table.itm_id.upper() != "ALL":
+        for code in table.itm_id.strip("+").split("+"):
+            if code not in meta.items:
+                problems.append(f"item {code} does not exist (items: {', '.join(meta.items) or 'none'})")
+    if len(table.obj_levels) != len(meta.levels):
+        problems.append(f"obj_levels has {len(table.obj_levels)} levels, the table has {len(meta.levels)}")
+    for i, selection in enumerate(table.obj_levels[: len(meta.levels)]):
+        if selection.upper() != "ALL":
+            missing = [c for c in selection.strip("+").split("+") if c not in meta.levels[i]]
+            if missing:
+                problems.append(f"objL{i + 1} codes {', '.join(missing)} do not exist at level c{i + 1}")
+    for role in table.roles:
+        conditions = [r for r in table.code_roles if r.role == role]
+        for level in dict.fromkeys(r.level for r in conditions):
+            known = meta.codes_at(level)
+            accepted = [r for r in conditions if r.level == level]
+            found = [r for r in accepted if (r.code in known if r.match_by == "code" else r.code in known.values())]
+            if not found:
+                wanted = ", ".join(f"{r.code} ({r.match_by})" for r in accepted)
+                problems.append(f"role {role}: nothing at {level} matches {wanted}")
+    if meta.periods and not [y for y in meta.periods if y >= int(table.first_period[:4])]:
+        problems.append(f"no period from first_period {table.first_period} on (the service has "
+                        f"{meta.periods[0]}-{meta.periods[-1]})")
+    return problems
+
+
+def full_load_cells(table: KosisTable, meta: TableMeta) -> int:
+    items = len(meta.items) if table.itm_id.upper() == "ALL" else len(table.itm_id.strip("+").split("+"))
+    sizes = [len(meta.levels[i]) if sel.upper() == "ALL" else len(sel.strip("+").split("+"))
+             for i, sel in enumerate(table.obj_levels[: len(meta.levels)])]
+    years = [y for y in meta.periods if y >= int(table.first_period[:4])]
+    return items * math.prod(sizes) * len(years)
+
+
+def describe(table: KosisTable, meta: TableMeta) -> list[str]:
+    lines = [f"  name: {meta.name}",
+             f"  periods: {meta.periods[0]}-{meta.periods[-1]} ({len(meta.periods)})" if meta.periods
+             else "  periods: none",
+             "  items: " + ", ".join(f"{c} {n} ({u})" for c, (n, u) in meta.items.items())]
+    for i, (level, name) in enumerate(zip(meta.levels, meta.level_names, strict=True)):
+        sample = ", ".join(f"{c} {n}" for c, n in list(level.items())[:8])
+        lines.append(f"  c{i + 1} {name}: {len(level)} codes ({sample}{', ...' if len(level) > 8 else ''})")
+    for role in table.roles:
+        matched = []
+        for r in (r for r in table.code_roles if r.role == role):
+            known = meta.codes_at(r.level)
+            if r.match_by == "code" and r.code in known:
+                matched.append(f"{r.level} {r.code} {known[r.code]}")
+            elif r.match_by == "name":
+                matched += [f"{r.level} {c} {n}" for c, n in known.items() if n == r.code]
+        lines.append(f"  role {role}: {'; '.join(matched) or 'matches nothing'}")
+    lines.append(f"  cells of a full load: {full_load_cells(table, meta):,}")
+    return lines
+
+
+def kosis_check(kosis) -> tuple[int, list[str]]:
+    tables = [t for t in kosis.catalog() if t.is_kosis]
+    lines, failed = [], 0
+    with kosis.client(on_body=lambda body, url: None) as client:
+        for table in tables:
+            head = f"{table.id} ({table.org_id}/{table.tbl_id})"
+            try:
+                meta = fetch_meta(client, table.org_id, table.tbl_id, table)
+            except KosisError as exc:
+                if exc.code in ("10", "11") or exc.code is None:
+                    raise
+                failed += 1
+                lines.append(f"MISMATCH {head}: the service does not describe this table: {exc}")
+                continue
+            problems = check_entry(table, meta)
+            failed += bool(problems)
+            lines.append(f"{'MISMATCH' if problems else 'OK'} {head}")
+            lines += [f"  ! {p}" for p in problems] + describe(table, meta)
+    lines.append(f"{len(tables) - failed} of {len(tables)} catalog entries match the service"
+                 + ("" if not failed else f"; {failed} do not (fix the catalog before trusting it)"))
+    return (1 if failed else 0), lines
+
+
+def kosis_add(kosis, org_id: str, tbl_id: str) -> str:
+    with kosis.client(on_body=lambda body, url: None) as client:
+        meta = fetch_meta(client, org_id, tbl_id)
+    codes_c1 = set(meta.levels[0]) if meta.levels else set()
+    entry = {
+        "id": tbl_id.lower(),
+        "source": "kosis",
+        "org_id": org_id,
+        "tbl_id": tbl_id,
+        "tbl_nm": meta.name,
+        "prd_se": "Y",
+        "first_period": str(meta.periods[0]) if meta.periods else "",
+        "obj_levels": ["ALL"] * len(meta.levels),
+        "itm_id": "ALL",
+        "unit": "; ".join(sorted({u for _, u in meta.items.values() if u})),
+        "region_level": "c1",
+        "region_code_system": "kosis_sido" if codes_c1 & SIDO_STATISTICAL and "27" not in codes_c1 else "admin",
+        "used_by": [],
+        "verification": f"live-checked on {date.today().isoformat()}",
+        "evidence": [f"getMeta TBL, ITM and PRD of {org_id}/{tbl_id} on {date.today().isoformat()}"],
+        "code_roles": [],
+    }
+    notes = [f"# {meta.name} ({org_id}/{tbl_id}): periods {meta.periods[0]}-{meta.periods[-1]}" if meta.periods
+             else f"# {meta.name} ({org_id}/{tbl_id}): no periods"]
+    notes.append("# items: " + ", ".join(f"{c} {n} ({u})" for c, (n, u) in meta.items.items()))
+    for i, (level, name) in enumerate(zip(meta.levels, meta.level_names, strict=True)):
+        notes.append(f"# c{i + 1} {name}: " + ", ".join(f"{c} {n}" for c, n in list(level.items())[:20])
+                     + (", ..." if len(level) > 20 else ""))
+    notes.append("# add code_roles (role, itm_id, where / where_names), then run make kosis-check")
+    return "\n".join(notes) + "\n" + yaml.safe_dump([entry], allow_unicode=True, sort_keys=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("check", help="check every KOSIS catalog entry against getMeta")
+    add = sub.add_parser("add", help="print a catalog entry skeleton for a table")
+    add.add_argument("--tbl", required=True)
+    add.add_argument("--org", default="101")
+    args = parser.parse_args(argv)
+    from pipelines.definitions import defs
+
+    with resolved_resources(defs) as res:
+        if res.kosis.offline:
+            print("FAILED: no KOSIS_API_KEY in the environment: these tools ask the live service")
+            return EXIT_CANNOT_START
+        try:
+            if args.command == "check":
+                code, lines = kosis_check(res.kosis)
+                print("\n".join(lines))
+                return code
+            print(kosis_add(res.kosis, args.org, args.tbl), end="")
+            return 0
+        except KosisError as exc:
+            print(f"FAILED: {exc}")
+            return EXIT_CANNOT_START
+
+
+if __name__ == "__main__":
+    sys.exit(main())
