@@ -15,7 +15,9 @@ import pandas as pd
 import yaml
 
 from assets.common import OWNERS, check_result, ddl_columns, table_metadata
+from assets.kosis import CATALOG_KEY
 from schemas.indicators import INDICATORS, PAPER_CLAIMS, IndicatorSpec
+from schemas.kosis import KosisTable, load_catalog
 from schemas.validation import validate_structure
 from warehouse.io import SQL_DIR, WAREHOUSE_POOL, WarehouseResource, replace_table, transaction
 
@@ -30,12 +32,19 @@ AUTOMATION = (
 
 
 def upstream_keys(tables: tuple[str, ...]) -> list[dg.AssetKey]:
+    """Assets of the tables an indicator reads. KOSIS tables come from the catalog instead (`used_by`), so
+    a catalog with other entries (a new base year, a test's) wires itself."""
     keys = []
     for table in tables:
         schema, name = table.split(".")
-        if name != "*":
+        if name != "*" and schema != "kosis":
             keys.append(dg.AssetKey([schema, name]))
     return keys
+
+
+def kosis_keys_for(indicator: str, tables: tuple[KosisTable, ...]) -> list[dg.AssetKey]:
+    used = [dg.AssetKey(["kosis", t.id]) for t in tables if indicator in t.used_by]
+    return [CATALOG_KEY, *used] if used else []
 
 
 def _write_indicator(con, spec: IndicatorSpec, frame: pd.DataFrame, source_used: str) -> int:
@@ -81,13 +90,13 @@ def _validate_and_write(context: dg.AssetExecutionContext, warehouse: WarehouseR
     yield result
 
 
-def build_indicator_asset(spec: IndicatorSpec) -> dg.AssetsDefinition:
+def build_indicator_asset(spec: IndicatorSpec, tables: tuple[KosisTable, ...] = ()) -> dg.AssetsDefinition:
     key = dg.AssetKey(["indicators", spec.name])
     sql_path = INDICATOR_SQL_DIR / f"{spec.name}.sql"
 
     @dg.asset(
         key=key,
-        deps=upstream_keys(spec.sources),
+        deps=[*upstream_keys(spec.sources), *kosis_keys_for(spec.name, tables)],
         group_name="indicators",
         kinds={"duckdb", "sql"},
         owners=OWNERS,
@@ -154,4 +163,9 @@ def paper_claims(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     yield from _validate_and_write(context, warehouse, PAPER_CLAIMS, frame, "warehouse/sql/claims.yaml")
 
 
-INDICATOR_ASSETS: list[dg.AssetsDefinition] = [build_indicator_asset(s) for s in INDICATORS] + [paper_claims]
+def build_indicator_assets(tables: tuple[KosisTable, ...]) -> list[dg.AssetsDefinition]:
+    """Every indicator, wired to the KOSIS tables of a catalog that feed it, and the claims."""
+    return [build_indicator_asset(s, tables) for s in INDICATORS] + [paper_claims]
+
+
+INDICATOR_ASSETS: list[dg.AssetsDefinition] = build_indicator_assets(load_catalog())

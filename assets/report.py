@@ -511,6 +511,9 @@ def indicator_section(row, table: pd.DataFrame | None, regions: dict[str, str], 
         parts += [chart_html(c, first_chart_index + i) for i, c in enumerate(charts)]
     elif table is not None and not table.empty:
         parts.append('<p class="note">No chart is defined for this indicator yet (assets/report.py CHARTS).</p>')
+    elif table is not None:
+        parts.append('<p class="note">No data yet: the tables this indicator reads hold no rows (KOSIS tables load '
+                     'with a KOSIS_API_KEY, or from KOSIS-format files dropped in warehouse/data/inbox/).</p>')
     parts.append(f"<h3>Table <code>{esc(row.table_name)}</code></h3>")
     parts.append(render_table(_with_region_names(table, regions) if table is not None else None,
                               row_class=_daegu_rows(table)))

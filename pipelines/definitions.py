@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 
 from assets.file_tables import FILE_TABLE_ASSETS
-from assets.indicators import INDICATOR_ASSETS
+from assets.indicators import build_indicator_assets
 from assets.kosis import build_kosis_assets
 from assets.publish import published_warehouse
 from assets.report import indicators_report
@@ -15,12 +15,13 @@ from pipelines.jobs import ALL_JOBS
 from pipelines.resources import KosisResource, resources_from_env
 from pipelines.schedules import monthly_refresh
 from pipelines.sensors import automation_sensor, build_kosis_sensor
-from schemas.kosis import CATALOG_PATH
+from schemas.kosis import CATALOG_PATH, load_catalog
 
 
 def build_assets(kosis_catalog: Path | str = CATALOG_PATH) -> list[dg.AssetsDefinition]:
     """Every asset; the KOSIS ones come from a catalog file (tests pass their own)."""
-    return [*FILE_TABLE_ASSETS, *build_kosis_assets(kosis_catalog), *INDICATOR_ASSETS, published_warehouse,
+    return [*FILE_TABLE_ASSETS, *build_kosis_assets(kosis_catalog),
+            *build_indicator_assets(load_catalog(kosis_catalog)), published_warehouse,
             indicators_report]
 
 

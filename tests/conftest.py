@@ -81,6 +81,7 @@ def grdp_catalog(roles: dict[str, str], first_period: str = "2010") -> str:
     """A catalog with one live GRDP table whose C2 codes map to sectors as `roles` says."""
     table = {"id": "grdp_by_activity", "org_id": "101", "tbl_id": "DT_1C81", "tbl_nm": "GRDP", "prd_se": "Y",
              "first_period": first_period, "obj_levels": ["ALL", "ALL"], "itm_id": "ALL", "unit": "million won",
+             "used_by": ["industrial_structure"],
              "verified": False,
              "code_roles": [{"itm_id": "T1", "level": "c2", "code": c, "role": r} for c, r in roles.items()]}
     return yaml.safe_dump({"tables": [table]}, allow_unicode=True)

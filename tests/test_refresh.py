@@ -193,19 +193,32 @@ def test_make_refresh_offline_says_when_nothing_is_new_and_loads_an_inbox_file(t
     assert "Nothing new" in proc.stdout
     assert snapshot(db) == before
 
-    # A KOSIS-format file dropped in the inbox: Daegu 2011 in the bundled table's form.
-    bundled = json.loads((SOURCES_DIR / "kosis" / "bundled" / "grdp_by_activity.json").read_text(encoding="utf-8"))
-    shares = {"TOTAL": "100.0", "PRIMARY": "0.4", "SECONDARY": "20.1", "TERTIARY": "79.5"}
-    records = [{**r, "PRD_DE": "2011", "DT": shares[r["C2"]], "LST_CHN_DE": "20120901"}
-               for r in bundled if r["PRD_DE"] == "2010"]
-    (tmp_path / "data" / "inbox").mkdir()
+    # A KOSIS file a user downloaded, dropped in the inbox: Daegu 2011 of DT_1C81 in the service's shape.
+    dt = {("Z10", "총부가가치(기초가격)"): "1,000", ("A", "농림어업"): "4", ("B", "광업"): "10", ("C", "제조업"): "191",
+          ("S", "서비스업"): "795"}
+    records = [kosis_record("DT_1C81", "22", "대구광역시", [(code, name)], "T1", "명목", "백만원", "2011", value,
+                            "2012-09-01") for (code, name), value in dt.items()]
+    (tmp_path / "data" / "inbox").mkdir(exist_ok=True)
     (tmp_path / "data" / "inbox" / "grdp_2011.json").write_text(json.dumps(records, ensure_ascii=False))
     proc = _cli("pipelines.refresh", tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "grdp_by_activity (101/DT_1C81): new periods [2011]" in proc.stdout
-    assert query(published_path(db), "SELECT share_pct, change_pp FROM indicators.industrial_structure "
-                                     "WHERE year = 2011 AND sector = 'tertiary'") == [(79.5, -0.4)]
+    assert "grdp_by_activity_earlier_base (KOSIS 101/DT_1C81): new periods [2011]" in proc.stdout
+    # 2010 comes from the paper's Table 1, 2011 from KOSIS: the change is computed and flagged as a break.
+    assert query(published_path(db), "SELECT share_pct, change_pp, series_break, source_table FROM "
+                                     "indicators.industrial_structure WHERE year = 2011 AND sector = 'tertiary'") == [
+        (79.5, -0.4, True, "grdp_by_activity_earlier_base")]
     assert query(db, "SELECT origin FROM kosis.snapshots WHERE request = 'inbox:grdp_2011.json'") == [("inbox",)]
+
+
+def kosis_record(tbl_id: str, c1: str, c1_nm: str, levels: list[tuple[str, str]], itm_id: str, itm_nm: str,
+                 unit: str, prd_de: str, dt: str, lst_chn_de: str) -> dict[str, str]:
+    """One getList record with the service's keys in the service's order."""
+    record = {"C1_OBJ_NM": "시도별", **{f"C{i + 2}_OBJ_NM": "분류" for i in range(len(levels))}, "DT": dt, "C1": c1,
+              **{f"C{i + 2}": code for i, (code, _) in enumerate(levels)}, "PRD_SE": "A", "UNIT_NM_ENG": unit,
+              "ITM_ID": itm_id, "TBL_ID": tbl_id, "ITM_NM": itm_nm, "TBL_NM": "downloaded from KOSIS",
+              "PRD_DE": prd_de, "LST_CHN_DE": lst_chn_de, "C1_NM": c1_nm,
+              **{f"C{i + 2}_NM": name for i, (_, name) in enumerate(levels)}, "UNIT_NM": unit, "ORG_ID": "101"}
+    return record
 
 
 def test_offline_the_sensor_watches_the_inbox(tmp_path: Path) -> None:
@@ -216,11 +229,14 @@ def test_offline_the_sensor_watches_the_inbox(tmp_path: Path) -> None:
     with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as instance:
         assert run_pipeline(instance, definitions=defs).success
         assert isinstance(sensor_result(defs, instance), dg.SkipReason)
-        bundled = json.loads((SOURCES_DIR / "kosis" / "bundled" / "manufacturing_by_size.json").read_text("utf-8"))
-        dropped = [{**r, "PRD_DE": "2012", "LST_CHN_DE": "20130601"} for r in bundled]
+        sizes = [("00", "계"), ("01", "1-4명"), ("06", "100-299명"), ("07", "300-499명")]
+        dropped = [kosis_record("DT_1K52B03", "22", "대구광역시", [("C", "제조업"), size], itm, itm_nm, unit, "2012",
+                                str(100 + i), "2013-06-01")
+                   for i, size in enumerate(sizes) for itm, itm_nm, unit in (("T1", "사업체수", "개"),
+                                                                             ("T2", "종사자수", "명"))]
         (tmp_path / "data" / "inbox").mkdir()
         (tmp_path / "data" / "inbox" / "sme_2012.json").write_text(json.dumps(dropped, ensure_ascii=False))
         result = sensor_result(defs, instance)
         assert [(r.asset_selection, r.partition_key) for r in result.run_requests] == [
-            ([dg.AssetKey(["kosis", "manufacturing_by_size"])], "2012")]
+            ([dg.AssetKey(["kosis", "manufacturing_by_size_2006"])], "2012")]
         assert result.dynamic_partitions_requests[0].partition_keys == ["2012"]

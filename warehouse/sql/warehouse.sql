@@ -267,6 +267,10 @@ COMMENT ON COLUMN kosis.snapshots.n_records IS 'Number of data records in the bo
 COMMENT ON COLUMN kosis.snapshots.path IS 'Archive path of the body (warehouse/data/raw/<sha[:2]>/<sha256>.json)';
 COMMENT ON COLUMN kosis.snapshots.origin IS 'live (fetched from KOSIS), bundled (shipped offline file) or inbox (dropped in warehouse/data/inbox/)';
 COMMENT ON COLUMN kosis.snapshots.kosis_code IS 'NULL for data; the KOSIS err code when KOSIS answered with one (30 = no data)';
+COMMENT ON COLUMN kosis.snapshots.masked IS 'How many times the API key (in any encoding) was masked in the body before archiving (then the sha256 is of the masked body)';
+COMMENT ON COLUMN kosis.snapshots.n_loaded IS 'Records merged (new, revised or unchanged): n_records = n_loaded + n_quarantined + n_skipped';
+COMMENT ON COLUMN kosis.snapshots.n_quarantined IS 'Records sent to quality.quarantine with a reason';
+COMMENT ON COLUMN kosis.snapshots.n_skipped IS 'Offline replays only: records of years another file or run provides';
 
 COMMENT ON TABLE kosis.observations IS 'One row per KOSIS cell per vintage: a revised value closes the old row (valid_to) and adds a new one.';
 COMMENT ON COLUMN kosis.observations.cell_key IS 'org|tbl|itm|c1..c8|prd_se|prd_de: one cell of one period';

@@ -6,14 +6,14 @@
 -- secondary where a table has no tertiary code (the paper's "service business": every other activity).
 -- A change of source table between two observed years is flagged (series_break), never spliced silently.
 WITH cells AS (
-    SELECT catalog_id, priority, region_code, year, origin,
+    SELECT catalog_id, priority, region_code, year, max(origin) AS origin,
            max(value) FILTER (WHERE role = 'total') AS total,
            max(value) FILTER (WHERE role = 'primary') AS primary_value,
            max(value) FILTER (WHERE role = 'secondary') AS secondary_value,
            max(value) FILTER (WHERE role = 'tertiary') AS tertiary_value
     FROM kosis.role_values
     WHERE series = 'grdp_by_activity'
-    GROUP BY catalog_id, priority, region_code, year, origin
+    GROUP BY catalog_id, priority, region_code, year
 ),
 by_table AS (
     SELECT catalog_id, priority, region_code, year, origin AS source, sector,
