@@ -21,7 +21,7 @@ import yaml
 from assets.kosis import periods_from_meta
 from pipelines.kosis_client import KosisError
 from pipelines.refresh import EXIT_CANNOT_START, resolved_resources
-from schemas.kosis import KosisTable
+from schemas.kosis import ROLE_LEVELS, KosisTable
 
 SIDO_STATISTICAL = {"00", "11", "21", "22", "23", "24", "25", "26", "29", "31", "32", "33", "34", "35", "36", "37",
                     "38", "39"}
@@ -69,9 +69,12 @@ def fetch_meta(client, org_id: str, tbl_id: str, table: KosisTable | None = None
     return TableMeta(name, items, [by_sn[sn] for sn in order], [sn_names[sn] for sn in order], periods)
 
 
-def check_entry(table: KosisTable, meta: TableMeta) -> list[str]:
-    """Every way the catalog entry disagrees with the service's metadata."""
+def check_entry(table: KosisTable, meta: TableMeta, notes: list[str] | None = None) -> list[str]:
+    """Every way the catalog entry disagrees with the service's metadata. Requested codes that the current
+    metadata lacks while others of the same level exist are notes, not mismatches: a fixed code list spans
+    code changes (Gangwon 42 until 2022, 51 from 2023)."""
     problems = []
+    notes = notes if notes is not None else []
     if table.itm_id.upper() != "ALL":
         for code in table.itm_id.strip("+").split("+"):
             if code not in meta.items:
@@ -80,9 +83,13 @@ def check_entry(table: KosisTable, meta: TableMeta) -> list[str]:
         problems.append(f"obj_levels has {len(table.obj_levels)} levels, the table has {len(meta.levels)}")
     for i, selection in enumerate(table.obj_levels[: len(meta.levels)]):
         if selection.upper() != "ALL":
-            missing = [c for c in selection.strip("+").split("+") if c not in meta.levels[i]]
-            if missing:
-                problems.append(f"objL{i + 1} codes {', '.join(missing)} do not exist at level c{i + 1}")
+            wanted = selection.strip("+").split("+")
+            missing = [c for c in wanted if c not in meta.levels[i]]
+            if len(missing) == len(wanted):
+                problems.append(f"objL{i + 1}: none of the codes {', '.join(missing)} exists at level c{i + 1}")
+            elif missing:
+                notes.append(f"objL{i + 1} codes {', '.join(missing)} are not in the current metadata (codes of "
+                             f"other years?); the others are")
     for role in table.roles:
         conditions = [r for r in table.code_roles if r.role == role]
         for level in dict.fromkeys(r.level for r in conditions):
@@ -92,6 +99,10 @@ def check_entry(table: KosisTable, meta: TableMeta) -> list[str]:
             if not found:
                 wanted = ", ".join(f"{r.code} ({r.match_by})" for r in accepted)
                 problems.append(f"role {role}: nothing at {level} matches {wanted}")
+            elif len(found) < len(accepted):  # alternatives (older spellings) or a part of a sum gone: look
+                absent = ", ".join(r.code for r in accepted if r not in found)
+                notes.append(f"role {role}: {absent} not found at {level} (an alternative spelling, or a part "
+                             f"of the sum missing?)")
     if meta.periods and not [y for y in meta.periods if y >= int(table.first_period[:4])]:
         problems.append(f"no period from first_period {table.first_period} on (the service has "
                         f"{meta.periods[0]}-{meta.periods[-1]})")
@@ -116,7 +127,8 @@ def describe(table: KosisTable, meta: TableMeta) -> list[str]:
         lines.append(f"  c{i + 1} {name}: {len(level)} codes ({sample}{', ...' if len(level) > 8 else ''})")
     for role in table.roles:
         matched = []
-        for r in (r for r in table.code_roles if r.role == role):
+        conditions = sorted((r for r in table.code_roles if r.role == role), key=lambda r: ROLE_LEVELS.index(r.level))
+        for r in conditions:
             known = meta.codes_at(r.level)
             if r.match_by == "code" and r.code in known:
                 matched.append(f"{r.level} {r.code} {known[r.code]}")
@@ -141,10 +153,11 @@ def kosis_check(kosis) -> tuple[int, list[str]]:
                 failed += 1
                 lines.append(f"MISMATCH {head}: the service does not describe this table: {exc}")
                 continue
-            problems = check_entry(table, meta)
+            notes: list[str] = []
+            problems = check_entry(table, meta, notes)
             failed += bool(problems)
             lines.append(f"{'MISMATCH' if problems else 'OK'} {head}")
-            lines += [f"  ! {p}" for p in problems] + describe(table, meta)
+            lines += [f"  ! {p}" for p in problems] + [f"  note: {n}" for n in notes] + describe(table, meta)
     lines.append(f"{len(tables) - failed} of {len(tables)} catalog entries match the service"
                  + ("" if not failed else f"; {failed} do not (fix the catalog before trusting it)"))
     return (1 if failed else 0), lines

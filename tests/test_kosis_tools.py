@@ -22,6 +22,7 @@ def test_kosis_check_confirms_every_catalog_entry_and_names_the_codes(tmp_path) 
     assert "role secondary: itm N 명목; c2 G03 광업; c2 G05 제조업" in out  # names resolved to the service's codes
     assert "role firms_sme: itm T1 사업체수; c2 C 제조업; c3 01 1-4명" in out
     assert "periods: 2015-2023 (9)" in out  # the real range, printed for the user
+    assert "note: objL1 codes 29, 30" in out  # codes of the fixed list the service does not offer (here)
     assert "cells of a full load: 972" in out  # DT_1C91: 2 items x 6 regions x 9 activities x 9 years
     assert out.strip().endswith("5 of 5 catalog entries match the service")
     assert_key_nowhere(tmp_path, proc.stdout, proc.stderr)
@@ -30,12 +31,15 @@ def test_kosis_check_confirms_every_catalog_entry_and_names_the_codes(tmp_path) 
 def test_kosis_check_fails_on_a_table_item_or_code_the_service_does_not_have(tmp_path) -> None:
     tables = live_tables()
     grdp = tables[0]
-    grdp.levels[1] = [(c, n) for c, n in grdp.levels[1] if n != "광업"]  # an activity renamed away
+    grdp.levels[1] = [(c, n) for c, n in grdp.levels[1] if n != "광업"]  # a part of the secondary sector gone
+    grdp.items = [("N", "명목(당해년가격)", "백만원"), ("R", "실질", "백만원")]  # the item renamed: roles find nothing
     del tables[3]  # DT_1K52B03 gone
     with KosisServer(tables, api_key=KEY) as server:
         proc = make("kosis-check", tmp_path, base_url=server.base_url)
-    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.returncode != 0, proc.stdout + proc.stderr  # the tool exits 1; make reports any failure as 2
     assert "MISMATCH grdp_by_activity_2020 (101/DT_1C91)" in proc.stdout
+    assert "! role total: nothing at itm matches 명목 (name)" in proc.stdout
+    assert "note: role secondary: 광업 not found at c2" in proc.stdout
     assert "MISMATCH manufacturing_by_size_2006 (101/DT_1K52B03): the service does not describe this table" in (
         proc.stdout)
     assert "OK population_by_sido (101/DT_1B040A3)" in proc.stdout
