@@ -6,7 +6,7 @@ PYTHON ?= python3
 DAGSTER_HOME ?= $(CURDIR)/dagster_home
 export DAGSTER_HOME
 
-.PHONY: install run test ui daemon refresh bench lint clean clean-all dagster-home browser inbox kosis-check kosis-add
+.PHONY: install run test ui daemon refresh bench lint clean clean-all dagster-home browser inbox kosis-check kosis-add export
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ run: install dagster-home inbox
 # One refresh cycle, synchronously: new or revised KOSIS periods only, then indicators and publication.
 refresh: install dagster-home inbox
 	$(PY) -m pipelines.refresh $(if $(ALL),--all)
+
+# Every table of the published copy as CSV and Parquet, under warehouse/data/exports/.
+export: install
+	$(PY) -m pipelines.export
 
 # For a user with a key: check every catalog entry against getMeta; start an entry for a new table.
 kosis-check: install

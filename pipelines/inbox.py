@@ -36,8 +36,11 @@ What may be dropped
   i.e. a JSON array of records such as
     {{"ORG_ID": "101", "TBL_ID": "DT_1C81", "C1": "22", "C2": "A", "ITM_ID": "T1", "PRD_SE": "A",
      "PRD_DE": "2012", "DT": "1234", "UNIT_NM": "...", "LST_CHN_DE": "20130601", ...}}
-  Only records of a table listed in assets/sources/kosis/catalog.yaml (same ORG_ID and TBL_ID) are read;
-  records of other tables, and files that are not *.json (like this README), are ignored. A year with a newer
+  Only records of a KOSIS table listed in assets/sources/kosis/catalog.yaml (same ORG_ID and TBL_ID) are
+  read; files that are not *.json (like this README) are ignored. A *.json file that cannot be read as
+  getList records (not JSON, truncated, an error body) or that holds no record of a catalogued table is
+  moved to rejected/ beside a <name>.reason.txt saying why, and named on the console by make refresh and in
+  the sensor's log; it never blocks other files. A year with a newer
   LST_CHN_DE than the warehouse has is loaded as a revision; for each year, the newest file (by
   modification time) wins. The files are copied into the raw archive (warehouse/data/raw/) when loaded.
   Rows that fail validation go to quality.quarantine; the rest load.
@@ -61,6 +64,42 @@ def ensure_inbox(working: Path | str | None = None) -> Path:
     if not readme.exists() or readme.read_text(encoding="utf-8") != text:
         readme.write_text(text, encoding="utf-8")
     return inbox
+
+
+REJECTED_DIR = "rejected"
+
+
+def screen_inbox(inbox: Path, tables) -> list[tuple[str, str]]:
+    """Moves every *.json file of the inbox that cannot be loaded to inbox/rejected/ with a reason file, so a
+    bad file is reported once by name and never blocks a refresh (a poison pill). Returns (file, reason)."""
+    from pipelines.kosis_client import KosisError, classify_body  # a parse, the client's own
+
+    if not inbox.is_dir():
+        return []
+    catalogued = {(t.org_id, t.tbl_id) for t in tables if t.is_kosis}
+    rejected = []
+    for path in sorted(inbox.glob("*.json")):
+        try:
+            records, code, err_msg = classify_body(path.read_bytes())
+            if code is not None:
+                reason = f"a KOSIS error body (err {code}: {err_msg}), not data"
+            elif not records:
+                reason = "no records (an empty array)"
+            else:
+                found = {(str(r.get("ORG_ID", "")), str(r.get("TBL_ID", ""))) for r in records if isinstance(r, dict)}
+                reason = "" if found & catalogued else (
+                    f"its records belong to no catalogued KOSIS table ({', '.join(sorted('/'.join(f) for f in found))}"
+                    f"; catalogued: {', '.join(sorted('/'.join(c) for c in catalogued))})")
+        except (ValueError, KosisError, OSError) as exc:
+            reason = f"not readable as KOSIS getList JSON: {exc}"
+        if reason:
+            target = inbox / REJECTED_DIR
+            target.mkdir(exist_ok=True)
+            moved = target / path.name
+            path.replace(moved)
+            (target / f"{path.name}.reason.txt").write_text(reason + "\n", encoding="utf-8")
+            rejected.append((path.name, reason))
+    return rejected
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import dagster as dg
 import duckdb
 
 from assets.kosis import KOSIS_YEARS
+from pipelines.inbox import REJECTED_DIR, screen_inbox
 from pipelines.kosis_client import KosisError
 from pipelines.planner import TablePlan, gather, plan
 from schemas.kosis import KosisTable
@@ -120,6 +121,9 @@ def run_refresh(instance: dg.DagsterInstance, defs: dg.Definitions, *, reread_al
         tables = kosis.catalog()
         mode = "offline: bundled files and warehouse/data/inbox/" if kosis.offline else f"live: {kosis.base_url}"
         lines = [f"Refresh ({mode})"]
+        rejected = screen_inbox(inbox_dir(warehouse), tables) if kosis.offline else []
+        lines += [f"  REJECTED inbox file {name}: {reason} (moved to {inbox_dir(warehouse) / REJECTED_DIR})"
+                  for name, reason in rejected]
         try:
             plans = plan_refresh(tables, kosis, source_files.root, warehouse, reread_all=reread_all)
         except (KosisError, WarehouseLockedError) as exc:
@@ -132,9 +136,14 @@ def run_refresh(instance: dg.DagsterInstance, defs: dg.Definitions, *, reread_al
                          f"{p.new_years or 'none'}, revised periods {p.revised_years or 'none'}"
                          + (f" ({p.reason})" if p.revised_years and p.reason else ""))
         todo = [p for p in plans if p.years]
-        if not todo:
+        behind = published_is_behind(warehouse.path, warehouse.published)
+        if not todo and not behind:
             lines.append("Nothing new: every available period is loaded and unrevised; the warehouse was not touched.")
             return 0, lines
+        if not todo:  # an earlier refresh loaded KOSIS cells but failed before publishing: go forward
+            lines.append("Nothing new to load, but the published copy is older than the last KOSIS load (an earlier "
+                         "derive or publish failed): deriving and publishing again.")
+            return derive_and_publish(instance, defs, warehouse, lines)
 
         register_years(instance, [y for p in todo for y in p.years])
         job = defs.resolve_implicit_global_asset_job_def()
@@ -157,19 +166,57 @@ def run_refresh(instance: dg.DagsterInstance, defs: dg.Definitions, *, reread_al
         lines += [f"  {table_id} {year}: {new} new, {revised} revised" for table_id, year, new, revised in changes]
         if not changes:
             lines.append("  none: every cell re-read has the value already held")
+        lines += quarantined_since(warehouse.path, started)
 
-        derive = defs.resolve_job_def("derive_and_publish")
-        result = derive.execute_in_process(instance=instance, run_config=quiet_logs(), raise_on_error=False)
-        rebuilt = sorted(e.asset_key.to_user_string() for e in result.get_asset_materialization_events())
-        failed = [f"{e.asset_key.to_user_string()}:{e.check_name} ({e.severity.value})"
-                  for e in result.get_asset_check_evaluations() if not e.passed]
-        lines.append(f"Rebuilt: {', '.join(rebuilt) or 'nothing'}")
-        lines.append(f"Checks failed: {', '.join(failed) or 'none'}")
-        if not result.success:
-            lines.append(f"FAILED deriving: {failure_cause(result)}; the published copy is unchanged.")
-            return EXIT_FAILED, lines
-        lines.append(f"Published: {warehouse.published}")
-        return 0, lines
+        return derive_and_publish(instance, defs, warehouse, lines)
+
+
+def quarantined_since(db_path: Path, since: datetime) -> list[str]:
+    """Rows this refresh kept out of the warehouse, per source, with one reason: a load with quarantined rows
+    is not a clean load, and an indicator that lacks those cells says less than it seems."""
+    con = connect_with_retry(db_path, read_only=True, timeout_s=5)
+    try:
+        rows = con.execute("SELECT source, count(*), any_value(reason) FROM quality.quarantine "
+                           "WHERE quarantined_at >= ? GROUP BY source ORDER BY source", [since]).fetchall()
+    finally:
+        con.close()
+    return [f"QUARANTINED {n} rows of {source} (kept out; see quality.quarantine), e.g. {reason}"
+            for source, n, reason in rows]
+
+
+def published_is_behind(working: Path, published: Path) -> bool:
+    """Whether the working warehouse holds KOSIS vintages loaded after the published copy was written."""
+    if not working.exists():
+        return False
+    if not published.exists():
+        return True
+    con = connect_with_retry(working, read_only=True, timeout_s=5)
+    try:
+        last_load = con.execute("SELECT max(valid_from) FROM kosis.observations").fetchone()[0]
+    except duckdb.Error:
+        return False
+    finally:
+        con.close()
+    return last_load is not None and last_load > datetime.fromtimestamp(published.stat().st_mtime, UTC).replace(
+        tzinfo=None)
+
+
+def derive_and_publish(instance: dg.DagsterInstance, defs: dg.Definitions, warehouse, lines: list[str]
+                       ) -> tuple[int, list[str]]:
+    derive = defs.resolve_job_def("derive_and_publish")
+    result = derive.execute_in_process(instance=instance, run_config=quiet_logs(), raise_on_error=False)
+    rebuilt = sorted(e.asset_key.to_user_string() for e in result.get_asset_materialization_events())
+    failed = [f"{e.asset_key.to_user_string()}:{e.check_name} ({e.severity.value})"
+              for e in result.get_asset_check_evaluations() if not e.passed]
+    lines.append(f"Rebuilt: {', '.join(rebuilt) or 'nothing'}")
+    lines.append(f"Checks failed: {', '.join(failed) or 'none'}")
+    if not result.success:
+        lines.append(f"FAILED deriving: {failure_cause(result)}; the published copy is unchanged.")
+        return EXIT_FAILED, lines
+    lines.append(f"Published: {warehouse.published}")
+    return 0, lines
+
+
 
 
 def quiet_logs() -> dict:

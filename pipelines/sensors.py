@@ -5,10 +5,14 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.kosis import KOSIS_YEARS
-from pipelines.inbox import KOSIS_SENSOR_INTERVAL_S
-from pipelines.refresh import plan_refresh
+from pipelines.inbox import KOSIS_SENSOR_INTERVAL_S, screen_inbox
+from pipelines.refresh import inbox_dir, plan_refresh
 from pipelines.resources import KosisResource
 from warehouse.io import SourceFiles, WarehouseLockedError, WarehouseResource
+
+
+class RejectedInboxFiles(Exception):
+    """Files of the inbox that could not be loaded: the sensor tick fails so the UI shows them by name."""
 
 
 def build_kosis_sensor(kosis_keys: list[dg.AssetKey]) -> dg.SensorDefinition:
@@ -24,10 +28,17 @@ def build_kosis_sensor(kosis_keys: list[dg.AssetKey]) -> dg.SensorDefinition:
     )
     def kosis_new_periods(context: dg.SensorEvaluationContext, kosis: KosisResource, warehouse: WarehouseResource,
                           source_files: SourceFiles):
+        tables = kosis.catalog()
+        rejected = screen_inbox(inbox_dir(warehouse), tables) if kosis.offline else []
+        for name, reason in rejected:
+            context.log.warning(f"inbox file {name} moved to inbox/rejected/: {reason}")
         try:  # a run holding the working warehouse: look again at the next tick rather than wait
-            plans = plan_refresh(kosis.catalog(), kosis, source_files.root, warehouse, lock_timeout_s=5)
+            plans = plan_refresh(tables, kosis, source_files.root, warehouse, lock_timeout_s=5)
         except WarehouseLockedError as exc:
             return dg.SkipReason(f"the working warehouse is busy; will look again: {exc}")
+        if rejected and not any(p.years for p in plans):  # nothing else to do: a failed tick names the files
+            raise RejectedInboxFiles("; ".join(f"{name}: {reason}" for name, reason in rejected)
+                                     + " (moved to warehouse/data/inbox/rejected/)")
         known = set(context.instance.get_dynamic_partitions(KOSIS_YEARS.name))
         wanted = sorted({y for p in plans for y in p.years})
         new_keys = [str(y) for y in wanted if str(y) not in known]

@@ -1,0 +1,126 @@
+"""Failures a user meets, through the README's commands as a user runs them (`make` in a subprocess with
+WAREHOUSE_PATH and DAGSTER_HOME of their own): a locked warehouse, a bad cell in a shipped file, bad inbox
+files; and `make export`."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import query
+from tests.test_live_cli import PROJECT, make
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """An offline `make run`, once; tests copy its data and Dagster home."""
+    root = tmp_path_factory.mktemp("built")
+    proc = make("run", root, key=None)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return root
+
+
+@pytest.fixture
+def user(built: Path, tmp_path: Path) -> Path:
+    shutil.copytree(built / "data", tmp_path / "data")
+    shutil.copytree(built / "home", tmp_path / "home")
+    return tmp_path
+
+
+def test_a_locked_warehouse_is_waited_for_once_then_the_holder_is_named(user: Path) -> None:
+    db = user / "data" / "warehouse.duckdb"
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, time; con = duckdb.connect({str(db)!r}); "
+                               "print('open', flush=True); time.sleep(120)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        for target in ("refresh", "run"):
+            started = time.monotonic()
+            proc = make(target, user, key=None)  # WAREHOUSE_LOCK_TIMEOUT_S=10 (tests.test_live_cli.make)
+            elapsed = time.monotonic() - started
+            assert proc.returncode != 0
+            lines = proc.stdout.strip().splitlines()
+            assert elapsed < 10 + 15, (target, elapsed)
+            assert f"waiting for the lock held by PID {holder.pid}" in proc.stdout, proc.stdout
+            assert lines[-1].startswith("FAILED") and f"PID {holder.pid}" in lines[-1], lines[-1]
+            assert "close that session" in lines[-1] and "published.duckdb" in lines[-1]
+            assert proc.stdout.count("waiting for the lock") == 1  # one wait per command, not per step
+            assert "Traceback" not in proc.stdout + proc.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_bad_and_foreign_inbox_files_are_named_and_moved_aside_never_blocking(user: Path) -> None:
+    inbox = user / "data" / "inbox"
+    (inbox / "truncated.json").write_text('[{"ORG_ID": "101", "TBL_ID": "DT_1C81", "DT": "1', encoding="utf-8")
+    (inbox / "foreign.json").write_text(json.dumps([{"ORG_ID": "101", "TBL_ID": "DT_9Z99", "C1": "22",
+                                                     "ITM_ID": "T1", "PRD_SE": "A", "PRD_DE": "2012", "DT": "1"}]),
+                                        encoding="utf-8")
+    proc = make("refresh", user, key=None)
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # the rest of the refresh goes on
+    assert "REJECTED inbox file truncated.json: not readable as KOSIS getList JSON" in proc.stdout
+    assert "REJECTED inbox file foreign.json: its records belong to no catalogued KOSIS table (101/DT_9Z99" in (
+        proc.stdout)
+    rejected = inbox / "rejected"
+    assert sorted(p.name for p in rejected.iterdir()) == ["foreign.json", "foreign.json.reason.txt",
+                                                          "truncated.json", "truncated.json.reason.txt"]
+    assert not (inbox / "truncated.json").exists()
+    again = make("refresh", user, key=None)  # moved aside: never reported or tried again
+    assert again.returncode == 0 and "REJECTED" not in again.stdout and "Nothing new" in again.stdout
+
+
+def test_make_export_writes_every_published_table_as_csv_and_parquet(user: Path) -> None:
+    proc = make("export", user, key=None)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = user / "data" / "exports"
+    published = user / "data" / "published.duckdb"
+    names = [r[0] for r in query(published, "SELECT schema_name || '.' || table_name FROM duckdb_tables() "
+                                            "WHERE schema_name IN ('reference', 'paper', 'kosis', 'indicators', "
+                                            "'quality')")]
+    assert len(names) > 20
+    con = duckdb.connect()
+    for name in names:
+        n = query(published, f"SELECT count(*) FROM {name}")[0][0]
+        assert con.execute(f"SELECT count(*) FROM read_parquet('{out / (name + '.parquet')}')").fetchone()[0] == n
+        assert con.execute(f"SELECT count(*) FROM read_csv('{out / (name + '.csv')}')").fetchone()[0] == n or n == 0
+    n_sme = query(published, "SELECT count(*) FROM indicators.sme_concentration")[0][0]
+    assert f"indicators.sme_concentration\t{n_sme} rows" in (out / "MANIFEST.txt").read_text()
+
+
+def test_a_bad_cell_in_a_shipped_file_is_named_with_file_line_column_and_value(tmp_path: Path) -> None:
+    """`make run` in a clone whose Table 2 has a letter in a number (8O.9 for 80.9)."""
+    repo = tmp_path / "repo"
+    files = subprocess.run(["git", "ls-files"], cwd=PROJECT, capture_output=True, text=True, check=True).stdout
+    for rel in files.split():
+        if (PROJECT / rel).is_file():
+            (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(PROJECT / rel, repo / rel)
+    os.symlink(PROJECT / ".venv", repo / ".venv")
+    csv = repo / "assets" / "sources" / "paper" / "table_2_sme_share_manufacturing.csv"
+    lines = csv.read_text(encoding="utf-8").splitlines()
+    line_no = next(i for i, line in enumerate(lines, start=1) if line.startswith("22,"))  # Daegu's row
+    column = lines[0].split(",").index("sme_worker_pct")
+    cells = lines[line_no - 1].split(",")
+    cells[column] = cells[column].replace("0", "O", 1) if "0" in cells[column] else cells[column] + "x"
+    bad = cells[column]
+    lines[line_no - 1] = ",".join(cells)
+    csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KOSIS_", "WAREHOUSE_", "DAGSTER_"))}
+    env.update(WAREHOUSE_PATH=str(tmp_path / "data" / "warehouse.duckdb"), DAGSTER_HOME=str(tmp_path / "home"))
+    proc = subprocess.run(["make", "-s", "run"], cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    out = proc.stdout.strip().splitlines()
+    assert out[0].startswith("FAILED") and out[-1].startswith("FAILED")
+    where = f"table_2_sme_share_manufacturing.csv line {line_no}, column sme_worker_pct, value '{bad}'"
+    assert where in out[0], out[0]
+    assert "Nothing was published" in proc.stdout and "Paper claims" not in proc.stdout  # no old summary as new
+    reasons = query(tmp_path / "data" / "warehouse.duckdb", "SELECT reason FROM quality.quarantine")
+    assert any(where in r[0] for r in reasons), reasons
