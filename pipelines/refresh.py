@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,6 +46,27 @@ def resolved_resources(defs: dg.Definitions) -> Iterator[SimpleNamespace]:
     """The code location's resources with every `dg.EnvVar` resolved, as Dagster resolves them for a run."""
     with dg.build_resources(defs.resources) as built:
         yield SimpleNamespace(**{k: getattr(built, k) for k in defs.resources})
+
+
+def cli_tags() -> dict[str, str]:
+    """Tags of every run this process starts, so a later command can tell a run whose process died."""
+    return {"cli/pid": str(os.getpid()), "cli/host": socket.gethostname()}
+
+
+def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Marks as failed the runs a `make run`/`make refresh` on this machine started and never finished because
+    its process was killed: left STARTED, they would hold the run queue (one run at a time) forever. Runs the
+    daemon launches are watched by Dagster's run monitoring (pipelines/dagster.yaml)."""
+    failed = []
+    runs = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED,
+                                                             dg.DagsterRunStatus.STARTING],
+                                                   tags={"cli/host": socket.gethostname()}))
+    for run in runs:
+        pid = int(run.tags.get("cli/pid", "0") or 0)
+        if pid and pid != os.getpid() and not Path(f"/proc/{pid}").exists():
+            instance.report_run_failed(run, f"its process (PID {pid}) ended without finishing the run")
+            failed.append(run.run_id)
+    return failed
 
 
 def inbox_dir(warehouse: WarehouseResource) -> Path:
@@ -155,7 +177,7 @@ def run_refresh(instance: dg.DagsterInstance, defs: dg.Definitions, *, reread_al
             for first, last in partition_ranges(keys, {str(y) for y in p.years}):
                 result = job.execute_in_process(
                     instance=instance, asset_selection=[key], run_config=quiet_logs(), raise_on_error=False,
-                    tags={RANGE_START: first, RANGE_END: last} if first != last else None,
+                    tags={**cli_tags(), **({RANGE_START: first, RANGE_END: last} if first != last else {})},
                     partition_key=first if first == last else None)
                 if not result.success:
                     lines.append(f"FAILED loading {p.table.id} {first}-{last}: {failure_cause(result)}")
@@ -204,7 +226,8 @@ def published_is_behind(working: Path, published: Path) -> bool:
 def derive_and_publish(instance: dg.DagsterInstance, defs: dg.Definitions, warehouse, lines: list[str]
                        ) -> tuple[int, list[str]]:
     derive = defs.resolve_job_def("derive_and_publish")
-    result = derive.execute_in_process(instance=instance, run_config=quiet_logs(), raise_on_error=False)
+    result = derive.execute_in_process(instance=instance, run_config=quiet_logs(), raise_on_error=False,
+                                       tags=cli_tags())
     rebuilt = sorted(e.asset_key.to_user_string() for e in result.get_asset_materialization_events())
     failed = [f"{e.asset_key.to_user_string()}:{e.check_name} ({e.severity.value})"
               for e in result.get_asset_check_evaluations() if not e.passed]
@@ -245,7 +268,11 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         wait_for_writer_lock(warehouse_path(), default_warehouse().lock_timeout_s)
-        code, lines = run_refresh(dg.DagsterInstance.get(), defs, reread_all=args.all)
+        instance = dg.DagsterInstance.get()
+        orphans = fail_orphaned_runs(instance)
+        code, lines = run_refresh(instance, defs, reread_all=args.all)
+        if orphans:
+            lines.insert(1, f"  marked {len(orphans)} run(s) left STARTED by a killed command as failed")
     except WarehouseLockedError as exc:
         code, lines = EXIT_CANNOT_START, [f"FAILED before anything was written: {exc}"]
     except duckdb.Error as exc:  # the warehouse itself could not be read

@@ -20,6 +20,8 @@ from pipelines.kosis_client import KosisError
 from pipelines.refresh import (
     EXIT_CANNOT_START,
     EXIT_FAILED,
+    cli_tags,
+    fail_orphaned_runs,
     failure_cause,
     prepare_full_run,
     quiet_logs,
@@ -47,7 +49,8 @@ def run_pipeline(instance: dg.DagsterInstance | None = None, job_name: str = "re
     definitions = definitions or defs
     with resolved_resources(definitions) as res:  # EnvVars resolved as Dagster resolves them for the run
         tags = prepare_full_run(instance, res.kosis.catalog(), res.kosis, res.source_files.root, res.warehouse)
-    return definitions.resolve_job_def(job_name).execute_in_process(instance=instance, tags=tags,
+    fail_orphaned_runs(instance)
+    return definitions.resolve_job_def(job_name).execute_in_process(instance=instance, tags={**tags, **cli_tags()},
                                                                     run_config=quiet_logs(), raise_on_error=False)
 
 

@@ -124,3 +124,30 @@ def test_a_bad_cell_in_a_shipped_file_is_named_with_file_line_column_and_value(t
     assert "Nothing was published" in proc.stdout and "Paper claims" not in proc.stdout  # no old summary as new
     reasons = query(tmp_path / "data" / "warehouse.duckdb", "SELECT reason FROM quality.quarantine")
     assert any(where in r[0] for r in reasons), reasons
+
+
+def test_a_run_left_started_by_a_killed_command_is_failed_by_the_next_command(user: Path) -> None:
+    import signal
+
+    import dagster as dg
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KOSIS_", "WAREHOUSE_", "DAGSTER_"))}
+    env.update(WAREHOUSE_PATH=str(user / "data" / "warehouse.duckdb"), DAGSTER_HOME=str(user / "home"))
+    victim = subprocess.Popen([str(PROJECT / ".venv" / "bin" / "python"), "-m", "pipelines.run"], cwd=PROJECT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    started = None
+    with dg.DagsterInstance.from_config(str(user / "home")) as instance:
+        deadline = time.monotonic() + 120
+        while started is None and time.monotonic() < deadline and victim.poll() is None:
+            runs = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
+            started = runs[0].run_id if runs else None
+            time.sleep(0.1)
+        assert started, "the run never started"
+        victim.send_signal(signal.SIGKILL)
+        victim.wait()
+        assert instance.get_run_by_id(started).status == dg.DagsterRunStatus.STARTED  # wedged, as it was
+    proc = make("refresh", user, key=None)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "marked 1 run(s) left STARTED by a killed command as failed" in proc.stdout
+    with dg.DagsterInstance.from_config(str(user / "home")) as instance:
+        assert instance.get_run_by_id(started).status == dg.DagsterRunStatus.FAILURE
