@@ -195,7 +195,7 @@ def dagster_ui(tmp_path: Path) -> Iterator[str]:
 
 
 def test_dagster_ui_shows_the_indicator_assets(browser, artifacts: Path, dagster_ui: str) -> None:
-    context = browser.new_context(viewport={"width": 1800, "height": 1700})
+    context = browser.new_context(viewport={"width": 1800, "height": 2100})
     # The UI's one-time "Join the Dagster community" dialog would cover the graph.
     context.add_init_script("try { localStorage.setItem('communityNux', '\"1\"'); } catch (e) {}")
     page = context.new_page()
@@ -204,12 +204,14 @@ def test_dagster_ui_shows_the_indicator_assets(browser, artifacts: Path, dagster
     try:
         page.goto(f"{dagster_ui}/locations/pipelines.definitions:defs/asset-groups/indicators", timeout=60_000)
         page.get_by_text("paper_claims", exact=True).first.wait_for(state="visible", timeout=60_000)
-        # zoom out one step (ctrl + wheel) so that the whole group fits, asset cards still readable
-        page.mouse.move(1000, 800)
+        # zoom out (ctrl + wheel) so that the whole group (seven indicators, their KOSIS and paper inputs)
+        # fits, asset cards still readable
+        page.mouse.move(1000, 1000)
         page.keyboard.down("Control")
         page.mouse.wheel(0, 150)
         page.keyboard.up("Control")
         page.wait_for_timeout(800)
+        page.screenshot(path=str(artifacts / "dagster-asset-graph.png"))
         viewport = page.viewport_size
         missing = []
         for name in INDICATOR_NAMES:
