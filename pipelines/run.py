@@ -97,6 +97,7 @@ def summary(db_path: Path, run_id: str | None = None) -> str:
         con.close()
     lines.append(f"Working warehouse: {warehouse_path()}")
     lines.append(f"Published copy (query this one): {db_path}")
+    lines.append(f"KOSIS inbox (drop getList-format JSON here, see its README.txt): {db_path.parent / 'inbox'}")
     report = db_path.parent / "reports" / "index.html"
     if report.exists():
         lines.append(f"Report (opens offline in a browser): {report}")
