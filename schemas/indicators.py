@@ -37,6 +37,12 @@ def src(description: str = "Where the numbers come from") -> Column:
     return Column("source", "VARCHAR", description)
 
 
+def region_names() -> tuple[Column, Column]:
+    """Beside every region code, its names (reference.regions), so a reader needs no join."""
+    return (Column("region_name", "VARCHAR", "Region name in English (reference.regions.name_en)"),
+            Column("region_name_ko", "VARCHAR", "Region name in Korean (reference.regions.name_ko)"))
+
+
 def source_table() -> Column:
     return Column("source_table", "VARCHAR", "The catalogued table (kosis.tables.id) or paper table the row came from")
 
@@ -62,7 +68,8 @@ INDICATORS: tuple[IndicatorSpec, ...] = (
         description="Industrial structure by GRDP: primary, secondary and tertiary shares by region and year.",
         key=("region_code", "year", "sector"),
         columns=(
-            region_code(), year(), Column("sector", "VARCHAR", "primary | secondary | tertiary", allowed=SECTORS),
+            region_code(), *region_names(), year(),
+            Column("sector", "VARCHAR", "primary | secondary | tertiary", allowed=SECTORS),
             share("share_pct", "Sector share of GRDP"),
             Column("change_pp", "DOUBLE", "Change since the previous observed year, percentage points (NULL "
                    "for the first)", nullable=True, min=-100, max=100),
@@ -88,7 +95,7 @@ INDICATORS: tuple[IndicatorSpec, ...] = (
         "the country and ranks.",
         key=("region_code", "year"),
         columns=(
-            region_code(), year(),
+            region_code(), *region_names(), year(),
             Column("region_type", "VARCHAR", "country | metropolitan | province"),
             share("sme_firm_pct", "SMEs among manufacturing firms"),
             share("sme_worker_pct", "SME workers among manufacturing employment"),
@@ -112,7 +119,7 @@ INDICATORS: tuple[IndicatorSpec, ...] = (
         description="Resident population by region and year, with ranks among cities and among all regions.",
         key=("region_code", "year"),
         columns=(
-            region_code(), year(),
+            region_code(), *region_names(), year(),
             Column("region_type", "VARCHAR", "country | metropolitan | province"),
             Column("population", "BIGINT", "Resident registration population, persons", min=0),
             Column("city_rank", "BIGINT", "Rank among metropolitan cities incl. Seoul (NULL for provinces)",
@@ -132,7 +139,7 @@ INDICATORS: tuple[IndicatorSpec, ...] = (
         description="Dependence of each region's science and technology budget on central government funds.",
         key=("region_code", "year"),
         columns=(
-            region_code(), year(),
+            region_code(), *region_names(), year(),
             Column("total_budget_mkrw", "BIGINT", "Total S&T budget, million won", min=0),
             Column("national_fund_mkrw", "BIGINT", "National fund, million won", min=0),
             Column("regional_fund_mkrw", "BIGINT", "Regional fund, million won", min=0),

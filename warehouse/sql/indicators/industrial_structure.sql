@@ -43,6 +43,8 @@ shares AS (
 )
 SELECT
     region_code,
+    g.name_en AS region_name,
+    g.name_ko AS region_name_ko,
     year,
     sector,
     share_pct,
@@ -52,5 +54,6 @@ SELECT
     catalog_id AS source_table,
     source
 FROM shares
+JOIN reference.regions g USING (region_code)
 WINDOW w AS (PARTITION BY region_code, sector ORDER BY year)
 ORDER BY region_code, year, sector

@@ -8,6 +8,8 @@ WITH preferred AS (
 )
 SELECT
     p.region_code,
+    g.name_en AS region_name,
+    g.name_ko AS region_name_ko,
     p.year,
     g.region_type,
     CAST(round(p.value) AS BIGINT) AS population,

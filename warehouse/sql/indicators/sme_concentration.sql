@@ -33,6 +33,8 @@ country AS (
 )
 SELECT
     s.region_code,
+    g.name_en AS region_name,
+    g.name_ko AS region_name_ko,
     s.year,
     g.region_type,
     s.sme_firm_pct,

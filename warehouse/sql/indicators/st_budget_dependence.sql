@@ -2,6 +2,8 @@
 -- from the printed amounts (the printed ratio is kept beside it for comparison).
 SELECT
     region_code,
+    g.name_en AS region_name,
+    g.name_ko AS region_name_ko,
     year,
     total_budget_mkrw,
     national_fund_mkrw,
@@ -16,4 +18,5 @@ SELECT
     finance_independence_pct,
     'paper Table 6' AS source
 FROM paper.st_budget_2011
+JOIN reference.regions g USING (region_code)
 ORDER BY region_code

@@ -1,0 +1,21 @@
+"""Every indicator keyed by region carries the region's names beside its code, as reference.regions has them."""
+
+from __future__ import annotations
+
+from schemas.indicators import INDICATORS
+from tests.conftest import query
+
+
+def test_region_keyed_indicators_carry_english_and_korean_names(baseline) -> None:
+    keyed = [s.name for s in INDICATORS if "region_code" in s.key]
+    assert set(keyed) >= {"industrial_structure", "sme_concentration", "st_budget_dependence", "population"}
+    for name in keyed:
+        columns = [r[0] for r in query(baseline, "SELECT column_name FROM duckdb_columns() WHERE schema_name = "
+                                                 "'indicators' AND table_name = ? ORDER BY column_index", [name])]
+        assert columns[:3] == ["region_code", "region_name", "region_name_ko"], name
+        mismatched = query(baseline, f"SELECT count(*) FROM indicators.{name} i JOIN reference.regions g "
+                                     "USING (region_code) WHERE i.region_name IS DISTINCT FROM g.name_en "
+                                     "OR i.region_name_ko IS DISTINCT FROM g.name_ko")
+        assert mismatched == [(0,)], name
+    assert query(baseline, "SELECT DISTINCT region_name, region_name_ko FROM indicators.sme_concentration "
+                           "WHERE region_code = '22'") == [("Daegu", "대구광역시")]
