@@ -198,12 +198,16 @@ def quarantined_since(db_path: Path, since: datetime) -> list[str]:
     is not a clean load, and an indicator that lacks those cells says less than it seems."""
     con = connect_with_retry(db_path, read_only=True, timeout_s=5)
     try:
-        rows = con.execute("SELECT source, count(*), any_value(reason) FROM quality.quarantine "
-                           "WHERE quarantined_at >= ? GROUP BY source ORDER BY source", [since]).fetchall()
+        rows = con.execute("""
+            SELECT q.source, count(*), any_value(q.reason), any_value(t.used_by)
+            FROM quality.quarantine q
+            LEFT JOIN kosis.tables t ON q.source = 'kosis:' || t.org_id || '/' || t.tbl_id
+            WHERE q.quarantined_at >= ? GROUP BY q.source ORDER BY q.source""", [since]).fetchall()
     finally:
         con.close()
     return [f"QUARANTINED {n} rows of {source} (kept out; see quality.quarantine), e.g. {reason}"
-            for source, n, reason in rows]
+            + (f"; indicators {used_by} lack those cells" if used_by else "")
+            for source, n, reason, used_by in rows]
 
 
 def published_is_behind(working: Path, published: Path) -> bool:

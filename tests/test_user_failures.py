@@ -151,3 +151,20 @@ def test_a_run_left_started_by_a_killed_command_is_failed_by_the_next_command(us
     assert "marked 1 run(s) left STARTED by a killed command as failed" in proc.stdout
     with dg.DagsterInstance.from_config(str(user / "home")) as instance:
         assert instance.get_run_by_id(started).status == dg.DagsterRunStatus.FAILURE
+
+
+def test_an_inbox_file_with_a_bad_cell_loads_the_rest_and_says_what_was_kept_out(user: Path) -> None:
+    from tests.test_refresh import kosis_record
+
+    dt = {("Z10", "총부가가치(기초가격)"): "1,000", ("A", "농림어업"): "4", ("B", "광업"): "1O", ("C", "제조업"): "191",
+          ("S", "서비스업"): "795"}  # 1O: a letter O for a zero
+    records = [kosis_record("DT_1C81", "22", "대구광역시", [(code, name)], "T1", "명목", "백만원", "2011", value,
+                            "2012-09-01") for (code, name), value in dt.items()]
+    (user / "data" / "inbox" / "grdp_2011.json").write_text(json.dumps(records, ensure_ascii=False))
+    proc = make("refresh", user, key=None)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("QUARANTINED"))
+    assert line.startswith("QUARANTINED 1 rows of kosis:101/DT_1C81") and "industrial_structure" in line, line
+    reason = query(user / "data" / "warehouse.duckdb", "SELECT reason, payload->>'value_raw' FROM quality.quarantine "
+                                                      "WHERE source = 'kosis:101/DT_1C81'")
+    assert reason[0][1] == "1O"
