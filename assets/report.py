@@ -657,9 +657,10 @@ def chart_rd_orientation(df: pd.DataFrame, regions: dict[str, str], unit: str) -
     title = "Research- vs firm-oriented R&D"
     fig.update_yaxes(range=[0, _axis_max([v for c in columns for v in rows[c]])])
     _layout(fig, title=title, height=420, x_title="The paper's table, year",
-            y_title="Share of Daegu's R&D programs (Table 8) or of national R&D investment (Table 9), %")
+            y_title="Share of R&D programs or investment, %")
     return [Chart("rd_orientation", "bars", title, fig,
-                  "Table 8: Daegu's programs by managing body; Table 9: national R&D investment by research body.",
+                  "Table 8: % of Daegu's R&D programs by managing body; Table 9: % of national R&D investment by "
+                  "research body.",
                   rows=rows)]
 
 
@@ -741,11 +742,11 @@ code { background: #f0f3f6; padding: 1px 4px; border-radius: 3px; font-size: 13p
 figure.chart-figure { margin: 12px 0; } figcaption { color: var(--muted); font-size: 13px; }
 .chart { width: 100%; min-height: 200px; }
 .table-wrap { overflow-x: auto; max-width: 100%; margin: 8px 0 4px; border: 1px solid var(--line); }
-table.data { border-collapse: collapse; font-size: 13px; width: max-content; min-width: 100%; }
+table.data { border-collapse: collapse; font-size: 13px; width: 100%; }
 table.data th, table.data td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left;
                                vertical-align: top; }
 table.data th { background: #f0f3f6; position: sticky; top: 0; }
-table.data td.long { min-width: 16em; max-width: 40em; }
+table.data td.long { min-width: 16em; }
 table.data td.issue { background: #fff3cd; }
 table.data td.issue::after { content: " " attr(data-issue); color: #842029; font-weight: 600; }
 table.data td.issue-note { color: #842029; font-weight: 600; }
@@ -761,6 +762,7 @@ tr.daegu td { background: var(--daegu); font-weight: 600; }
 .badge, td.verdict, td.check { font-weight: 600; }
 .small { font-size: 12px; color: var(--muted); }
 table.claims-table td:nth-child(1) { width: 11em; }
+table.claims-table td.verdict { min-width: 10em; }
 .badge { display: inline-block; padding: 2px 10px; border-radius: 12px; margin: 2px 6px 2px 0; font-size: 13px; }
 .verdict-supported { background: #d8f3dc; color: #1b5e20; }
 .verdict-partly-supported { background: #fff3cd; color: #7a5a00; }
