@@ -511,3 +511,59 @@ def test_wide_tables_scroll_rather_than_lose_columns(built) -> None:
     tables = re.findall(r'(.{0,120})<table class="data', text)
     assert tables and all('<div class="table-wrap"' in before for before in tables)
     assert re.search(r"\.table-wrap \{[^}]*overflow-x: auto", text)
+
+
+LIVE = "KOSIS table 101/DT_1B040A3, live, current vintage (LST_CHN_DE 2024-12-20)"
+LIVE_GRDP = "KOSIS table 101/DT_1C91, 2020 base, live, current vintage (LST_CHN_DE 2024-12-20)"
+
+
+def test_rows_from_kosis_are_said_as_the_warehouse_says_them(built) -> None:
+    """A warehouse holding KOSIS rows beside the paper's (as a live run does): each chart names both sources
+    as recorded, the paper's rows stay the paper's, and a claim read from KOSIS rows is not called paper-only."""
+    import pandas as pd
+
+    from assets.report import read_report_data, render_report
+
+    db, _ = built
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        data = read_report_data(con)
+    finally:
+        con.close()
+    structure = data.tables["industrial_structure"]
+    live_years = structure["year"] >= 2005
+    data.tables["industrial_structure"] = structure.assign(
+        source=structure["source"].where(~live_years, LIVE_GRDP),
+        source_table=structure["source_table"].where(~live_years, "grdp_by_activity_2020"))
+    budget = data.tables["st_budget_dependence"]
+    data.tables["st_budget_dependence"] = budget.assign(
+        source=budget["source"].where(budget["region_code"] != "38", LIVE))  # no issue of the paper's touches it
+    data.tables["population"] = pd.DataFrame({
+        "region_code": ["00", "22", "11", "00", "22", "11"], "year": [2010, 2010, 2010, 2011, 2011, 2011],
+        "region_type": ["country", "metropolitan", "metropolitan"] * 2,
+        "population": [50515666, 2511676, 10575447, 50734284, 2507271, 10528774],
+        "city_rank": [None, 4, 1, None, 4, 1], "region_rank": [None, 6, 1, None, 6, 1],
+        "source_table": ["population_by_sido"] * 6, "source": [LIVE] * 6})
+    text, n_charts = render_report(data)
+    page = Page()
+    page.feed(text)
+    lines = source_lines(text)
+    assert lines["chart-industrial_structure-lines"] == f"the paper's Table 1 (as printed), in KOSIS form; {LIVE_GRDP}."
+    assert lines["chart-population-lines"] == lines["chart-population-ranked"] == f"{LIVE}."
+    assert n_charts == len(page.charts) and {c["indicator"] for c in page.charts} >= {"population"}
+    # populations: no decimals, separators; Korean names on the chart
+    header, *rows = page.tables["population"]
+    assert sorted(r[header.index("population")] for r in rows)[0] == "10,528,774"
+    data_, layout = plot_of(text, "population", "ranked")
+    assert [html.unescape(y) for y in data_[0]["y"]] == ["Seoul 서울특별시", "Daegu 대구광역시"]
+    assert data_[0]["text"] == ["10,528,774", "2,507,271"]
+    assert html.unescape(layout["xaxis"]["title"]["text"]) == "Resident population, persons"
+    # Gyeongnam's row now comes from KOSIS: the paper's Table 6 issues do not touch it
+    header, *rows = page.tables["st_budget_dependence"]
+    (gyeongnam,) = [r for r in rows if r[header.index("region_code")] == "38"]
+    assert gyeongnam[0] == ""
+    assert lines["table-st_budget_dependence"] == f"the paper's Table 6 (as printed); {LIVE}."
+    # claims on industrial_structure, now partly KOSIS, are not called paper-only unless the observed text says so
+    marked = set(re.findall(r'<tr data-claim-id="([^"]+)" data-paper-only="true">', text))
+    assert {"C02", "C03", "C04"}.isdisjoint(marked) and {"C13", "C14", "C15"}.isdisjoint(marked)
+    assert {"C01", "C05", "C08", "C10", "C16"} <= marked
