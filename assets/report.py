@@ -12,6 +12,7 @@ import html
 import math
 import os
 import re
+import textwrap
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -291,10 +292,6 @@ class IssueFlags:
     rows: dict[int, list[int]] = field(default_factory=dict)
     cells: dict[tuple[int, str], list[int]] = field(default_factory=dict)
 
-    def row_text(self, position: int) -> str:
-        """The footnotes touching a row, as hover text ('' when none)."""
-        return "<br>".join(f"{ISSUE_MARK}{n} {self.notes[n - 1]}" for n in self.rows.get(position, []))
-
 
 def _issue_rows(df: pd.DataFrame, source_table: str) -> list[int]:
     """Positions of the rows drawn from the source an issue names ('Table 6': the paper's Table 6)."""
@@ -463,6 +460,11 @@ def _marked(label: str, issue: str) -> str:
     return f"{label} {ISSUE_MARK}" if issue else label
 
 
+def _unit(column: str, indicator: str = "") -> str:
+    m = measure(column, indicator)
+    return m.unit if m else ""
+
+
 def _hover_issue(issue: str) -> str:
     return f"<br>{issue}" if issue else ""
 
@@ -505,7 +507,8 @@ def _ranked_bars(df: pd.DataFrame, regions: dict[str, str], *, indicator: str, v
         text=[fmt(v, value) for v in bars[value]], textposition="outside", cliponaxis=False,
         customdata=[[esc(c), fmt(v, value), _hover_issue(i)]
                     for c, v, i in zip(bars["region_code"], bars[value], issues, strict=True)],
-        hovertemplate="%{y} (%{customdata[0]}): %{customdata[1]}%{customdata[2]}<extra></extra>"))
+        hovertemplate=f"%{{y}} (%{{customdata[0]}}): %{{customdata[1]}} {esc(_unit(value, indicator))}"
+                      "%{customdata[2]}<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(range=[0, _axis_max([*bars[value], *country[value]])])
     if len(country):
@@ -560,7 +563,8 @@ def _region_lines(df: pd.DataFrame, regions: dict[str, str], *, indicator: str, 
             marker={"symbol": ["x" if i else "circle" for i in issues]},
             visible=True if region in (DAEGU, COUNTRY) else "legendonly",
             customdata=[[fmt(v, value), _hover_issue(i)] for v, i in zip(rows[value], issues, strict=True)],
-            hovertemplate=f"{esc(name)} %{{x}}: %{{customdata[0]}}%{{customdata[1]}}<extra></extra>"))
+            hovertemplate=f"{esc(name)} %{{x}}: %{{customdata[0]}} {esc(_unit(value, indicator))}"
+                          "%{customdata[1]}<extra></extra>"))
     _layout(fig, title=title, height=420, x_title="Year", y_title=measure_title(value, indicator))
     return Chart(indicator, "lines", title, fig,
                  f"One line per region; {_label(regions, DAEGU)} highlighted in red; other regions are in the "
@@ -680,7 +684,7 @@ def chart_land_price_gap(df: pd.DataFrame, regions: dict[str, str], unit: str) -
               for p, r in zip(rows[value], ratio, strict=True)],
         customdata=[[fmt(p, value), _hover_issue(i)] for p, i in zip(rows[value], issues, strict=True)],
         textposition="outside", cliponaxis=False,
-        hovertemplate="%{y}: %{customdata[0]}%{customdata[1]}<extra></extra>"))
+        hovertemplate=f"%{{y}}: %{{customdata[0]}} {esc(_unit(value))}%{{customdata[1]}}<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
     if "peripheral_mean_price" in rows and rows["peripheral_mean_price"].notna().any():
         mean = float(rows["peripheral_mean_price"].dropna().iloc[0])
@@ -948,6 +952,12 @@ def quality_section(data: ReportData) -> str:
     return "\n".join(parts)
 
 
+def _hover_notes(flags: IssueFlags, position: int, width: int = 90) -> str:
+    """The source issues touching a row as hover text: escaped, wrapped for a hover label."""
+    return "<br>".join("<br>".join(esc(line) for line in textwrap.wrap(f"{ISSUE_MARK}{n} {flags.notes[n - 1]}", width))
+                       for n in flags.rows.get(position, []))
+
+
 def build_sections(data: ReportData) -> tuple[list[Section], list[Chart]]:
     sections: list[Section] = []
     charts: list[Chart] = []
@@ -960,9 +970,7 @@ def build_sections(data: ReportData) -> tuple[list[Section], list[Chart]]:
         if builder and table is not None and len(table):
             table = table.reset_index(drop=True)
             flags = issue_flags(table, data.source_issues, data.regions)
-            drawn = table.assign(**{ISSUE_COLUMN: ["<br>".join(esc(f"{ISSUE_MARK}{n} {flags.notes[n - 1]}")
-                                                               for n in flags.rows.get(i, []))
-                                                   for i in range(len(table))]})
+            drawn = table.assign(**{ISSUE_COLUMN: [_hover_notes(flags, i) for i in range(len(table))]})
             made = builder(drawn, data.regions, str(row.unit))
         sections.append(Section(row.indicator, made))
         charts += made

@@ -457,7 +457,7 @@ def test_values_touched_by_a_source_issue_are_flagged_where_drawn(built) -> None
         data, _ = plot_of(text, "st_budget_dependence", kind)
         (i,) = [i for i, y in enumerate(data[0]["y"]) if "Gyeongnam" in y]
         assert data[0]["y"][i].endswith("†")
-        assert html.escape(issue[0]) in data[0]["customdata"][i][-1]
+        assert html.escape(issue[0]) in data[0]["customdata"][i][-1].replace("<br>", " ")
         (j,) = [j for j, y in enumerate(data[0]["y"]) if "Seoul" in y]
         assert data[0]["customdata"][j][-1] == "" and "†" not in data[0]["y"][j]
     assert "marks values touched by a recorded source issue" in section
