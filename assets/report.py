@@ -3,9 +3,11 @@
 Everything on the page is read from the warehouse when the asset runs: the sections come from
 `indicators.catalog` (with each table's unit, formula and sources), the numbers from the indicator
 tables, region names from `reference.regions`, the verdicts from `indicators.paper_claims` and the
-data-quality section from `quality.*`. The page inlines Plotly's JavaScript once, so it opens with no
-network. It is written to `<warehouse dir>/reports/index.html` through a temporary file and a rename,
-so a reader never sees half a page.
+data-quality section from `quality.*`. Each chart and table says where its rows come from ("Source:", in words,
+from the rows' `source`/`source_table`), values touched by a recorded source issue are marked (†), regions are
+named in English and Korean, and each table's rows can be downloaded as CSV from a `data:` link. The page inlines
+Plotly's JavaScript once, so it opens with no network. It is written to `<warehouse dir>/reports/index.html`
+through a temporary file and a rename, so a reader never sees half a page.
 """
 
 import html
@@ -817,7 +819,7 @@ def _meta(row, table: pd.DataFrame | None) -> str:
              f"({f'{len(table)} rows' if table is not None else 'missing from the warehouse'})</dd>",
              f"<dt>unit</dt><dd>{esc(row.unit)}</dd>",
              f"<dt>formula</dt><dd>{esc(row.formula)}</dd>",
-             f"<dt>sources</dt><dd>{esc(row.sources)}</dd>"]
+             f"<dt>tables read</dt><dd>{esc(row.sources)}</dd>"]
     source_used = getattr(row, "source_used", None)
     if not _missing(source_used):
         parts.append(f"<dt>data used</dt><dd>{esc(source_used)}</dd>")
