@@ -923,6 +923,17 @@ def _check_class(result: object) -> str:
     return "check check-failed-error" if "ERROR" in str(result) else "check check-failed-warn"
 
 
+def _issues_with_regions(issues: pd.DataFrame, regions: dict[str, str]) -> pd.DataFrame:
+    """The source issues with the region a row key names ('region_code=38': 'Gyeongnam 경상남도')."""
+    if issues.empty or "row_key" not in issues or not regions:
+        return issues
+    names = [_label(regions, key.partition("=")[2]) if str(key).startswith("region_code=") else None
+             for key in issues["row_key"]]
+    out = issues.copy()
+    out.insert(list(issues.columns).index("column_name") + 1, "region", names)
+    return out
+
+
 def quality_section(data: ReportData) -> str:
     checks = data.checks
     n_failed = int((~checks["passed"].astype(bool)).sum()) if len(checks) else 0
@@ -930,7 +941,8 @@ def quality_section(data: ReportData) -> str:
              f"<h3>Inconsistencies in the sources as published (<code>quality.source_issues</code>, "
              f"{len(data.source_issues)} rows)</h3>",
              "<p>Recorded, not corrected: the warehouse keeps the published values.</p>",
-             render_table(data.source_issues, css_class="data source-issues", csv_name="quality.source_issues.csv"),
+             render_table(_issues_with_regions(data.source_issues, data.regions), css_class="data source-issues",
+                          csv=data.source_issues, csv_name="quality.source_issues.csv"),
              f"<h3>Quarantined rows (<code>quality.quarantine</code>, {data.quarantine_total} rows"
              f"{f'; the latest {len(data.quarantine)} shown' if data.quarantine_total > len(data.quarantine) else ''})"
              "</h3>",

@@ -431,6 +431,9 @@ def test_regions_are_named_in_english_and_korean(built) -> None:
     data, _ = plot_of(text, "st_budget_dependence", "stacked")
     assert "<b>Daegu 대구광역시" in data[0]["y"][[i for i, y in enumerate(data[0]["y"]) if "Daegu" in y][0]]
     assert "Daegu 대구광역시" in html.unescape(plot_of(text, "industrial_structure", "lines")[1]["title"]["text"])
+    # the data-quality section names the region a source issue's row key gives
+    assert ["Table 6", "region_code=38", "total_budget_mkrw", "Gyeongnam 경상남도"] in [
+        r[:4] for r in page.tables["data-quality"]]
 
 
 def test_values_touched_by_a_source_issue_are_flagged_where_drawn(built) -> None:
