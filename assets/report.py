@@ -3,14 +3,19 @@
 Everything on the page is read from the warehouse when the asset runs: the sections come from
 `indicators.catalog` (with each table's unit, formula and sources), the numbers from the indicator
 tables, region names from `reference.regions`, the verdicts from `indicators.paper_claims` and the
-data-quality section from `quality.*`. The page inlines Plotly's JavaScript once, so it opens with no
-network. It is written to `<warehouse dir>/reports/index.html` through a temporary file and a rename,
-so a reader never sees half a page.
+data-quality section from `quality.*`. Each chart and table says where its rows come from ("Source:", in words,
+from the rows' `source`/`source_table`), values touched by a recorded source issue are marked (†), regions are
+named in English and Korean, and each table's rows can be downloaded as CSV from a `data:` link. The page inlines
+Plotly's JavaScript once, so it opens with no network. It is written to `<warehouse dir>/reports/index.html`
+through a temporary file and a rename, so a reader never sees half a page.
 """
 
 import html
 import math
 import os
+import re
+import textwrap
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,7 +51,7 @@ PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 class ReportData:
     catalog: pd.DataFrame
     tables: dict[str, pd.DataFrame | None]  # indicator -> its table (None: listed in the catalog, missing)
-    regions: dict[str, str]  # region_code -> name_en
+    regions: dict[str, str]  # region_code -> its label, English and Korean ("Daegu 대구광역시")
     claims: pd.DataFrame
     source_issues: pd.DataFrame
     quarantine: pd.DataFrame
@@ -73,7 +78,8 @@ def read_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
     for row in catalog.itertuples(index=False):
         tables[row.indicator] = (con.execute(f"SELECT * FROM {_quoted(row.table_name)}").df()
                                  if _table_exists(con, row.table_name) else None)
-    regions = dict(con.execute("SELECT region_code, name_en FROM reference.regions").fetchall()) \
+    regions = {code: region_label(name_en, name_ko) for code, name_en, name_ko in
+               con.execute("SELECT region_code, name_en, name_ko FROM reference.regions").fetchall()} \
         if _table_exists(con, "reference.regions") else {}
     claims = tables.get("paper_claims")
     if claims is None:
@@ -109,10 +115,98 @@ def _missing(value: object) -> bool:
         return False
 
 
-def fmt(value: object) -> str:
-    """A cell as text: integers >= 10,000 with separators, other numbers to at most two decimals."""
+def region_label(name_en: object, name_ko: object) -> str:
+    """A region as a reader names it: the English name, then the Korean one ("Daegu 대구광역시")."""
+    parts = [str(n).strip() for n in (name_en, name_ko) if not _missing(n) and str(n).strip()]
+    return " ".join(dict.fromkeys(parts))
+
+
+@dataclass(frozen=True)
+class Measure:
+    label: str  # in words
+    unit: str
+    decimals: int
+
+    @property
+    def title(self) -> str:
+        """An axis title: the measure in words with its unit."""
+        return f"{self.label}, {self.unit}" if self.unit else self.label
+
+
+# One precision per measure, in the tables and the charts alike; a column not listed here takes its precision
+# from its suffix (MEASURE_SUFFIXES), else numbers are shown to at most two decimals.
+MEASURES: dict[str, Measure] = {
+    "share_pct": Measure("Sector share of GRDP", "%", 1),
+    "change_pp": Measure("Change from the previous observed year", "percentage points", 1),
+    "sme_firm_pct": Measure("SME establishments", "% of manufacturing establishments", 1),
+    "sme_worker_pct": Measure("SME workers", "% of manufacturing employment", 1),
+    "firm_gap_to_country_pp": Measure("SME establishment share minus the country's", "percentage points", 1),
+    "worker_gap_to_country_pp": Measure("SME worker share minus the country's", "percentage points", 1),
+    "worker_rank": Measure("Rank by SME worker share", "", 0),
+    "firm_rank": Measure("Rank by SME establishment share", "", 0),
+    "population": Measure("Resident population", "persons", 0),
+    "city_rank": Measure("Rank among the metropolitan cities by population", "", 0),
+    "region_rank": Measure("Rank among all regions by population", "", 0),
+    "total_budget_mkrw": Measure("Total S&T budget", "million won", 0),
+    "national_fund_mkrw": Measure("National fund", "million won", 0),
+    "regional_fund_mkrw": Measure("Regional fund", "million won", 0),
+    "other_fund_mkrw": Measure("Other funds", "million won", 0),
+    "national_share_pct": Measure("National fund", "% of the region's S&T budget", 1),
+    "regional_share_pct": Measure("Regional fund", "% of the region's S&T budget", 1),
+    "other_share_pct": Measure("Other funds", "% of the region's S&T budget", 1),
+    "regional_ratio_pct_printed": Measure("Regional fund as printed", "% of the region's S&T budget", 1),
+    "finance_independence_pct": Measure("Financial independence of the region", "%", 1),
+    "total_programs": Measure("S&T programs", "programs", 0),
+    "national_programs": Measure("National S&T programs", "programs", 0),
+    "regional_programs": Measure("Regional S&T programs", "programs", 0),
+    "national_pct_printed": Measure("National programs as printed", "% of Daegu's S&T programs", 1),
+    "research_oriented_pct": Measure("Research-oriented (universities, public research institutes)", "%", 1),
+    "firm_oriented_pct": Measure("Firm-oriented (firms incl. SMEs and large firms)", "%", 1),
+    "intermediary_pct": Measure("Intermediary (firm support organizations)", "%", 1),
+    "other_pct": Measure("Other bodies", "%", 1),
+    "unclassified_bodies": Measure("Unclassified bodies", "bodies", 0),
+    "price_krw_thousand_per_3_3m2": Measure("Sale price", "1,000 KRW per 3.3 m²", 0),
+    "ratio_to_peripheral_mean": Measure("Price relative to the peripheral complexes' mean", "ratio", 2),
+    "peripheral_mean_price": Measure("Mean price of the peripheral complexes", "1,000 KRW per 3.3 m²", 0),
+    "distance_km": Measure("Distance", "km", 1),
+}
+# The same column name meaning something else in another indicator.
+MEASURE_OVERRIDES: dict[tuple[str, str], Measure] = {
+    ("st_program_mix", "national_share_pct"): Measure("National programs", "% of Daegu's S&T programs", 1),
+    ("st_program_mix", "regional_share_pct"): Measure("Regional programs", "% of Daegu's S&T programs", 1),
+    ("st_program_mix", "change_pp"): Measure("Change of the national share from the previous observed year",
+                                             "percentage points", 1),
+    ("industrial_structure", "change_pp"): Measure("Change of the sector share from the previous observed year",
+                                                   "percentage points", 1),
+}
+MEASURE_SUFFIXES = (("_pct", 1), ("_pp", 1), ("_mkrw", 0), ("_rank", 0), ("_km", 1))
+
+
+def measure(column: str, indicator: str = "") -> Measure | None:
+    return MEASURE_OVERRIDES.get((indicator, column)) or MEASURES.get(column)
+
+
+def decimals_of(column: str | None) -> int | None:
+    """The precision of a column's numbers (None: no fixed precision)."""
+    if not column:
+        return None
+    if column in MEASURES:
+        return MEASURES[column].decimals
+    return next((d for suffix, d in MEASURE_SUFFIXES if column.endswith(suffix)), None)
+
+
+def fmt(value: object, column: str | None = None) -> str:
+    """A cell as text: integers >= 10,000 with separators, other numbers to at most two decimals; a number of
+    a known measure (`column`) to that measure's fixed precision (e.g. shares to one decimal)."""
     if _missing(value):
         return ""
+    decimals = decimals_of(column)
+    if decimals is not None and not isinstance(value, bool | np.bool_) and isinstance(value, int | float | np.number):
+        number = float(value)
+        if math.isinf(number):
+            return str(number)
+        text = f"{number:,.{decimals}f}" if abs(number) >= 10_000 else f"{number:.{decimals}f}"
+        return text[1:] if text.startswith("-") and float(text.replace(",", "")) == 0 else text
     if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
     if isinstance(value, int) or (hasattr(value, "dtype") and getattr(value.dtype, "kind", "") in "iu"):
@@ -135,13 +229,151 @@ def axis_title(unit: str) -> str:
     return unit.split(";")[0].strip()
 
 
+def measure_title(column: str, indicator: str = "", unit: str = "") -> str:
+    """An axis title in words with its unit (e.g. 'SME workers, % of manufacturing employment')."""
+    m = measure(column, indicator)
+    return m.title if m else f"{column.replace('_', ' ')}{f', {unit}' if unit else ''}"
+
+
+# --- where the numbers come from ------------------------------------------------------------------------
+
+PAPER_TABLE = re.compile(r"\bTable (\d+)\b(?!\.\d)")
+
+
+def source_words(source: object, source_table: object = None) -> str:
+    """Where a row's numbers come from, in words. A source that names KOSIS, or already says "the paper's",
+    is said as the warehouse says it; a paper table named tersely ('paper Table 5', or a description ending
+    '(Table 8)') becomes "the paper's Table 5 (as printed)". Nothing is added that the warehouse does not say:
+    no vintage, no 'fetched'."""
+    text = "" if _missing(source) else " ".join(str(source).split())
+    table = "" if _missing(source_table) else " ".join(str(source_table).split())
+    if not text:
+        return table
+    if "KOSIS" in text or "the paper's" in text.lower().replace("’", "'"):
+        return text
+    match = PAPER_TABLE.search(text) or PAPER_TABLE.search(table)
+    if match is None:
+        return text
+    printed = f"the paper's Table {match.group(1)} (as printed)"
+    rest = re.sub(r"^\s*paper\s*$", "", re.sub(rf"\(?\s*\bTable {match.group(1)}\b\s*\)?", "", text)).strip(" ,;:-")
+    return f"{printed}: {rest}" if rest else printed
+
+
+def row_sources(df: pd.DataFrame | None) -> list[str]:
+    """The distinct sources of a table's rows, in words, in order of first appearance."""
+    if df is None or df.empty or not ({"source", "source_table"} & set(df.columns)):
+        return []
+    sources = df["source"] if "source" in df else [None] * len(df)
+    tables = df["source_table"] if "source_table" in df else [None] * len(df)
+    return list(dict.fromkeys(w for w in (source_words(s, t) for s, t in zip(sources, tables, strict=True)) if w))
+
+
+def is_paper_source(words: str) -> bool:
+    return "the paper's" in words and "KOSIS table" not in words
+
+
+def source_line(df: pd.DataFrame | None, what: str) -> str:
+    """'Source: ...' under a chart or table: the distinct sources of the rows it draws, in words."""
+    sources = row_sources(df)
+    if not sources:
+        return ""
+    return (f'<p class="source" data-source-for="{esc(what)}"><b>Source:</b> '
+            f'{"; ".join(esc(s) for s in sources)}.</p>')
+
+
+# --- values touched by a recorded source issue (quality.source_issues) -----------------------------------
+
+ISSUE_MARK = "†"
+
+
+@dataclass
+class IssueFlags:
+    """The source issues that touch a table's rows: footnotes numbered from 1, the rows (by position) and the
+    cells (position, column) each touches."""
+    notes: list[str] = field(default_factory=list)
+    rows: dict[int, list[int]] = field(default_factory=dict)
+    cells: dict[tuple[int, str], list[int]] = field(default_factory=dict)
+
+
+def _issue_rows(df: pd.DataFrame, source_table: str) -> list[int]:
+    """Positions of the rows drawn from the source an issue names ('Table 6': the paper's Table 6)."""
+    words = [source_words(s, t) for s, t in zip(df["source"] if "source" in df else [None] * len(df),
+                                               df["source_table"] if "source_table" in df else [None] * len(df),
+                                               strict=True)]
+    if PAPER_TABLE.fullmatch(source_table.strip()):
+        pattern = re.compile(rf"the paper's {re.escape(source_table.strip())}\b(?!\.\d)")
+        return [i for i, w in enumerate(words) if pattern.search(w)]
+    raw = df["source_table"].astype(str).tolist() if "source_table" in df else []
+    return [i for i, t in enumerate(raw) if t == source_table]
+
+
+def _issue_note(issue: dict, where: str) -> str:
+    numbers = [f"{name} {fmt(issue.get(key), issue.get('column_name'))}"
+               for key, name in (("published", "printed"), ("recomputed", "recomputed"))
+               if not _missing(issue.get(key))]
+    table = str(issue.get("source_table") or "")
+    source = f"the paper's {table}" if PAPER_TABLE.fullmatch(table) else table
+    column = "" if _missing(issue.get("column_name")) else f", {issue['column_name']}"
+    figures = f" ({', '.join(numbers)})" if numbers else ""
+    return f"{source} ({where}{column}): {fmt(issue.get('description'))}{figures}"
+
+
+def issue_flags(df: pd.DataFrame | None, issues: pd.DataFrame, regions: dict[str, str]) -> IssueFlags:
+    flags = IssueFlags()
+    if df is None or df.empty or issues is None or issues.empty:
+        return flags
+    df = df.reset_index(drop=True)
+    for issue in issues.astype(object).to_dict("records"):
+        candidates = _issue_rows(df, str(issue.get("source_table") or ""))
+        key = str(issue.get("row_key") or "")
+        if "=" in key:
+            column, _, value = key.partition("=")
+            if column not in df:
+                continue
+            touched = [i for i in candidates if str(df.at[i, column]) == value]
+            where = _label(regions, value) if column == "region_code" else value
+        elif key == "(table)":
+            touched, where = candidates, "every row"
+        else:  # '(header)' and the like: a label as printed, no value touched
+            continue
+        if not touched:
+            continue
+        flags.notes.append(_issue_note(issue, where))
+        number = len(flags.notes)
+        name = issue.get("column_name")
+        cell = next((c for c in (name, f"{name}_printed") if not _missing(name) and c in df), None)
+        for i in touched:
+            flags.rows.setdefault(i, []).append(number)
+            if cell:
+                flags.cells.setdefault((i, cell), []).append(number)
+    return flags
+
+
+def csv_href(df: pd.DataFrame) -> str:
+    """The rows as a CSV `data:` URL: the download stays inside the page, offline."""
+    return "data:text/csv;charset=utf-8," + urllib.parse.quote(df.to_csv(index=False, lineterminator="\n"), safe="")
+
+
+def download_link(df: pd.DataFrame | None, filename: str, what: str = "the table's rows") -> str:
+    if df is None:
+        return ""
+    return (f'<p class="download"><a class="csv-download" download="{esc(filename)}" href="{esc(csv_href(df))}">'
+            f"Download {esc(what)} as CSV</a> <span class=\"small\">({len(df)} rows, {esc(filename)})</span></p>")
+
+
 def render_table(df: pd.DataFrame | None, *, row_class: Callable[[pd.Series], str] | None = None,
                  cell_class: dict[str, Callable[[object], str]] | None = None, css_class: str = "data",
-                 long_columns: tuple[str, ...] = ()) -> str:
+                 long_columns: tuple[str, ...] = (), indicator: str = "", flags: IssueFlags | None = None,
+                 csv: pd.DataFrame | None = None, csv_name: str = "") -> str:
+    """A table of `df` (numbers to their measure's precision, a header's title says the measure in words);
+    `flags`: the cells touched by a source issue get a footnote mark, explained under the table; `csv`: the
+    rows offered for download (default: `df`)."""
     if df is None:
         return '<p class="missing">The table is listed in the catalog but missing from the warehouse.</p>'
     if df.empty:
         return '<p class="empty">No rows.</p>'
+    download = download_link(df if csv is None else csv, csv_name) if csv_name else ""
+    df = df.reset_index(drop=True)
     constant = ""
     if len(df) > 1:  # a long text that is the same in every row is said once, above the table
         same = [c for c in df.columns if df[c].dtype == object and df[c].nunique(dropna=False) == 1
@@ -149,30 +381,49 @@ def render_table(df: pd.DataFrame | None, *, row_class: Callable[[pd.Series], st
         constant = "".join(f'<p class="constant">Every row: <code>{esc(c)}</code> = {esc(fmt(df[c].iloc[0]))}</p>'
                            for c in same)
         df = df.drop(columns=same)
-    head = "".join(f"<th>{esc(c)}</th>" for c in df.columns)
+    flags = flags if flags and flags.notes else None
+    head = "".join(f'<th title="{esc(measure_title(c, indicator))}">{esc(c)}</th>' if measure(c, indicator)
+                   else f"<th>{esc(c)}</th>" for c in df.columns)
+    if flags:
+        head = '<th title="source issues: see the notes under the table">note</th>' + head
     numeric = {c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])}
     body = []
-    for _, row in df.astype(object).iterrows():  # object: no per-row upcasting of ints to floats
+    for position, (_, row) in enumerate(df.astype(object).iterrows()):  # object: no per-row upcasting
         cells = []
+        if flags:
+            marks = ", ".join(f"{ISSUE_MARK}{n}" for n in flags.rows.get(position, []))
+            cells.append(f'<td class="issue-note short">{esc(marks)}</td>')
         for col in df.columns:
             value = row[col]
             classes = ["num"] if col in numeric else []
             if cell_class and col in cell_class:
                 classes.append(cell_class[col](value))
-            text = esc(fmt(value))
+            text = esc(fmt(value, col if col in numeric else None))
             if col not in numeric and len(text) > 40:
                 classes.append("long")
             elif col not in numeric and len(text) <= 24:
                 classes.append("short")
             if col in long_columns and len(text) > 160:
                 text = f"<details><summary>{esc(fmt(value)[:120])}…</summary><pre>{text}</pre></details>"
+            notes = flags.cells.get((position, col), []) if flags else []
+            attrs = ""
+            if notes:  # the mark is drawn by CSS (td.issue::after), so the cell's text stays the value
+                classes.append("issue")
+                attrs = (f' data-issue="{esc(", ".join(f"{ISSUE_MARK}{n}" for n in notes))}"'
+                         f' title="{esc(" | ".join(flags.notes[n - 1] for n in notes))}"')
             cls = f' class="{" ".join(c for c in classes if c)}"' if any(classes) else ""
-            cells.append(f"<td{cls}>{text}</td>")
+            cells.append(f"<td{cls}{attrs}>{text}</td>")
         rcls = row_class(row) if row_class else ""
         attr = f' class="{esc(rcls)}"' if rcls else ""
         body.append(f"<tr{attr}>{''.join(cells)}</tr>")
-    return (f'{constant}<div class="table-wrap"><table class="{css_class}"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table></div>')
+    footnotes = ""
+    if flags:
+        footnotes = ('<ol class="issue-notes" title="Recorded in quality.source_issues; the published values are '
+                     'kept">' + "".join(f'<li value="{n}">{ISSUE_MARK}{n} {esc(note)}</li>'
+                                       for n, note in enumerate(flags.notes, start=1)) + "</ol>")
+    return (f'{constant}<div class="table-wrap" tabindex="0" role="region" aria-label="scrollable table">'
+            f'<table class="{css_class}"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div>{footnotes}{download}')
 
 
 # --- charts ---------------------------------------------------------------------------------------------
@@ -184,6 +435,7 @@ class Chart:
     title: str
     figure: go.Figure
     caption: str = ""
+    rows: pd.DataFrame | None = None  # the rows drawn: their sources make the chart's "Source:" line
 
 
 @dataclass
@@ -193,15 +445,38 @@ class Section:
     note: str = ""
 
 
+ISSUE_COLUMN = "_issue"  # set by build_sections: the hover text of the source issues touching a row ('' if none)
+
+
 def _label(regions: dict[str, str], code: object) -> str:
     return regions.get(str(code), str(code))
+
+
+def _issues(rows: pd.DataFrame) -> list[str]:
+    return [str(v) if not _missing(v) else "" for v in rows[ISSUE_COLUMN]] if ISSUE_COLUMN in rows \
+        else [""] * len(rows)
+
+
+def _marked(label: str, issue: str) -> str:
+    """A label with the source-issue mark when the row is touched by one."""
+    return f"{label} {ISSUE_MARK}" if issue else label
+
+
+def _unit(column: str, indicator: str = "") -> str:
+    m = measure(column, indicator)
+    return m.unit if m else ""
+
+
+def _hover_issue(issue: str) -> str:
+    return f"<br>{issue}" if issue else ""
 
 
 def _layout(fig: go.Figure, *, title: str, height: int, x_title: str = "", y_title: str = "",
             legend: bool = True) -> go.Figure:
     fig.update_layout(template="plotly_white", title={"text": esc(title), "x": 0, "font": {"size": 15}},
                       height=height, margin={"l": 10, "r": 20, "t": 50, "b": 40}, showlegend=legend,
-                      legend={"orientation": "h", "y": -0.15}, font={"family": "system-ui, sans-serif"})
+                      legend={"orientation": "h", "y": -0.15},
+                      font={"family": 'system-ui, "Noto Sans KR", sans-serif'})
     fig.update_xaxes(title_text=esc(x_title), automargin=True)
     fig.update_yaxes(title_text=esc(y_title), automargin=True)
     return fig
@@ -220,32 +495,36 @@ def _axis_max(values) -> float:
     return max(numbers, default=1.0) * 1.18 or 1.0
 
 
-def _ranked_bars(df: pd.DataFrame, regions: dict[str, str], *, indicator: str, value: str, title: str,
-                 unit: str) -> Chart:
+def _ranked_bars(df: pd.DataFrame, regions: dict[str, str], *, indicator: str, value: str, title: str) -> Chart:
     """Horizontal bars of the regions (country row excluded) ranked by `value`, Daegu highlighted,
     the country's value as a dashed reference line."""
     latest, year = _latest_year(df.dropna(subset=[value]))
     country = latest[latest["region_code"] == COUNTRY]
     bars = latest[latest["region_code"] != COUNTRY].sort_values([value, "region_code"], ascending=[False, True])
-    labels = [esc(_label(regions, c)) for c in bars["region_code"]]
+    issues = _issues(bars)
+    labels = [esc(_marked(_label(regions, c), i)) for c, i in zip(bars["region_code"], issues, strict=True)]
     colors = [HIGHLIGHT if c == DAEGU else BASE for c in bars["region_code"]]
     fig = go.Figure(go.Bar(
-        x=bars[value].tolist(), y=labels, orientation="h", marker_color=colors, name=value,
-        text=[fmt(v) for v in bars[value]], textposition="outside", cliponaxis=False,
-        customdata=[esc(c) for c in bars["region_code"]],
-        hovertemplate="%{y} (%{customdata}): %{x:.2f}<extra></extra>"))
+        x=bars[value].tolist(), y=labels, orientation="h", marker_color=colors, name=esc(measure_title(value)),
+        text=[fmt(v, value) for v in bars[value]], textposition="outside", cliponaxis=False,
+        customdata=[[esc(c), fmt(v, value), _hover_issue(i)]
+                    for c, v, i in zip(bars["region_code"], bars[value], issues, strict=True)],
+        hovertemplate=f"%{{y}} (%{{customdata[0]}}): %{{customdata[1]}} {esc(_unit(value, indicator))}"
+                      "%{customdata[2]}<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(range=[0, _axis_max([*bars[value], *country[value]])])
     if len(country):
         reference = float(country[value].iloc[0])
         fig.add_vline(x=reference, line_dash="dash", line_color="#555",
-                      annotation_text=esc(f"{_label(regions, COUNTRY)} {fmt(reference)}"),
+                      annotation_text=esc(f"{_label(regions, COUNTRY)} {fmt(reference, value)}"),
                       annotation_position="top")
     full_title = f"{title}{f', {year}' if year else ''}"
-    _layout(fig, title=full_title, height=120 + 26 * max(len(bars), 3), x_title=unit, legend=False)
+    _layout(fig, title=full_title, height=120 + 26 * max(len(bars), 3), x_title=measure_title(value, indicator),
+            legend=False)
+    m = measure(value, indicator)
     return Chart(indicator, "ranked", full_title, fig,
-                 f"Regions ranked by {value}; {_label(regions, DAEGU)} ({DAEGU}) highlighted in red; dashed line: "
-                 f"{_label(regions, COUNTRY)}.")
+                 f"Regions ranked by {m.label if m else value}; {_label(regions, DAEGU)} ({DAEGU}) highlighted in "
+                 f"red; dashed line: {_label(regions, COUNTRY)}.", rows=latest)
 
 
 def chart_industrial_structure(df: pd.DataFrame, regions: dict[str, str], unit: str) -> list[Chart]:
@@ -256,43 +535,50 @@ def chart_industrial_structure(df: pd.DataFrame, regions: dict[str, str], unit: 
     has_daegu = (df["region_code"] == DAEGU).any()
     for (region, sector), rows in df.sort_values("year").groupby(["region_code", "sector"], sort=True):
         name = f"{_label(regions, region)} · {sector}" if multi_region else str(sector)
+        issues = _issues(rows)
         fig.add_trace(go.Scatter(
             x=rows["year"].tolist(), y=rows["share_pct"].tolist(), mode="lines+markers", name=esc(name),
             line={"color": color[sector], "dash": "solid" if region == DAEGU or not has_daegu else "dot"},
+            marker={"symbol": ["x" if i else "circle" for i in issues]},
             visible=True if region == DAEGU or not has_daegu else "legendonly",
-            hovertemplate=f"{esc(name)} %{{x}}: %{{y:.1f}}<extra></extra>"))
+            customdata=[[fmt(v, "share_pct"), _hover_issue(i)] for v, i in zip(rows["share_pct"], issues,
+                                                                               strict=True)],
+            hovertemplate=f"{esc(name)} %{{x}}: %{{customdata[0]}}%%{{customdata[1]}}<extra></extra>"))
     regions_shown = ", ".join(_label(regions, r) for r in sorted(df["region_code"].unique()))
     title = f"Sector shares of GRDP over the years ({regions_shown})"
-    _layout(fig, title=title, height=420, x_title="year", y_title=axis_title(unit))
+    _layout(fig, title=title, height=420, x_title="Year", y_title=measure_title("share_pct", "industrial_structure"))
     return [Chart("industrial_structure", "lines", title, fig,
                   "One line per sector" + (f"; regions other than {_label(regions, DAEGU)} are in the legend "
-                                           "(click to show)" if multi_region else "") + ".")]
+                                           "(click to show)" if multi_region else "") + ".", rows=df)]
 
 
-def _region_lines(df: pd.DataFrame, regions: dict[str, str], *, indicator: str, value: str, title: str,
-                  y_title: str) -> Chart:
+def _region_lines(df: pd.DataFrame, regions: dict[str, str], *, indicator: str, value: str, title: str) -> Chart:
     """One line per region over the years; Daegu shown and highlighted, the others in the legend."""
     fig = go.Figure()
-    for region, rows in df.dropna(subset=[value]).sort_values("year").groupby("region_code", sort=True):
+    drawn = df.dropna(subset=[value])
+    for region, rows in drawn.sort_values("year").groupby("region_code", sort=True):
         name = _label(regions, region)
+        issues = _issues(rows)
         fig.add_trace(go.Scatter(
             x=rows["year"].tolist(), y=rows[value].tolist(), mode="lines+markers", name=esc(name),
             line={"color": HIGHLIGHT if region == DAEGU else BASE, "width": 3 if region == DAEGU else 1.5},
+            marker={"symbol": ["x" if i else "circle" for i in issues]},
             visible=True if region in (DAEGU, COUNTRY) else "legendonly",
-            hovertemplate=f"{esc(name)} %{{x}}: %{{y:,.1f}}<extra></extra>"))
-    _layout(fig, title=title, height=420, x_title="year", y_title=y_title)
+            customdata=[[fmt(v, value), _hover_issue(i)] for v, i in zip(rows[value], issues, strict=True)],
+            hovertemplate=f"{esc(name)} %{{x}}: %{{customdata[0]}} {esc(_unit(value, indicator))}"
+                          "%{customdata[1]}<extra></extra>"))
+    _layout(fig, title=title, height=420, x_title="Year", y_title=measure_title(value, indicator))
     return Chart(indicator, "lines", title, fig,
                  f"One line per region; {_label(regions, DAEGU)} highlighted in red; other regions are in the "
-                 "legend (click to show).")
+                 "legend (click to show).", rows=drawn)
 
 
 def chart_sme_concentration(df: pd.DataFrame, regions: dict[str, str], unit: str) -> list[Chart]:
     charts = [_ranked_bars(df, regions, indicator="sme_concentration", value="sme_worker_pct",
-                           title="SME workers among manufacturing employment by region", unit="sme_worker_pct (%)")]
+                           title="SME workers among manufacturing employment by region")]
     if df["year"].nunique() > 1:
         charts.append(_region_lines(df, regions, indicator="sme_concentration", value="sme_worker_pct",
-                                    title="SME workers among manufacturing employment over the years",
-                                    y_title="% of manufacturing employment in SMEs (< 300 employees)"))
+                                    title="SME workers among manufacturing employment over the years"))
     return charts
 
 
@@ -300,19 +586,20 @@ def chart_population(df: pd.DataFrame, regions: dict[str, str], unit: str) -> li
     if df.empty:
         return []
     return [_region_lines(df, regions, indicator="population", value="population",
-                          title="Resident population over the years", y_title="persons"),
+                          title="Resident population over the years"),
             _ranked_bars(df, regions, indicator="population", value="population",
-                         title="Resident population by region", unit="persons")]
+                         title="Resident population by region")]
 
 
 def chart_st_budget_dependence(df: pd.DataFrame, regions: dict[str, str], unit: str) -> list[Chart]:
     ranked = _ranked_bars(df, regions, indicator="st_budget_dependence", value="national_share_pct",
-                          title="National fund share of the regional S&T budget", unit="national_share_pct (%)")
+                          title="National fund share of the regional S&T budget")
     latest, year = _latest_year(df)
     order = latest.sort_values(["national_share_pct", "region_code"], ascending=[False, True])
     order = pd.concat([order[order["region_code"] == COUNTRY], order[order["region_code"] != COUNTRY]])
-    labels = [f"<b>{esc(_label(regions, c))}</b>" if c == DAEGU else esc(_label(regions, c))
-              for c in order["region_code"]]
+    issues = _issues(order)
+    labels = [f"<b>{esc(_marked(_label(regions, c), i))}</b>" if c == DAEGU else esc(_marked(_label(regions, c), i))
+              for c, i in zip(order["region_code"], issues, strict=True)]
     fig = go.Figure()
     parts = [("national_share_pct", "national", "#1f77b4"), ("regional_share_pct", "regional", "#2ca02c"),
              ("other_share_pct", "other", "#bbbbbb")]
@@ -323,70 +610,94 @@ def chart_st_budget_dependence(df: pd.DataFrame, regions: dict[str, str], unit: 
             x=order[column].tolist(), y=labels, orientation="h", name=name,
             marker={"color": colour, "line": {"color": [HIGHLIGHT if c == DAEGU else "rgba(0,0,0,0)"
                                                         for c in order["region_code"]], "width": 2}},
-            hovertemplate=f"%{{y}} {name}: %{{x:.1f}}%<extra></extra>"))
+            customdata=[[fmt(v, column), _hover_issue(i)] for v, i in zip(order[column], issues, strict=True)],
+            hovertemplate=f"%{{y}} {name}: %{{customdata[0]}}%%{{customdata[1]}}<extra></extra>"))
     fig.update_layout(barmode="stack")
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(range=[0, 100])
     title = f"Composition of the S&T budget: national / regional / other{f', {year}' if year else ''}"
-    _layout(fig, title=title, height=160 + 26 * max(len(order), 3), x_title="% of the region's S&T budget")
+    _layout(fig, title=title, height=160 + 26 * max(len(order), 3),
+            x_title="Share of the region's S&T budget, % (national, regional, other funds)")
     stacked = Chart("st_budget_dependence", "stacked", title, fig,
-                    f"Shares recomputed from amounts; {_label(regions, DAEGU)} in bold with a red outline.")
+                    f"Shares recomputed from amounts; {_label(regions, DAEGU)} in bold with a red outline.",
+                    rows=order)
     return [ranked, stacked]
 
 
 def chart_st_program_mix(df: pd.DataFrame, regions: dict[str, str], unit: str) -> list[Chart]:
     rows = df.sort_values("year")
+    value = "national_share_pct"
+    issues = _issues(rows)
     fig = go.Figure(go.Scatter(
-        x=rows["year"].tolist(), y=rows["national_share_pct"].tolist(), mode="lines+markers+text",
-        name="national_share_pct",
-        text=[fmt(v) for v in rows["national_share_pct"]], textposition="top center",
-        line={"color": SERIES_COLORS[0]}, hovertemplate="%{x}: %{y:.2f}%<extra></extra>"))
+        x=rows["year"].tolist(), y=rows[value].tolist(), mode="lines+markers+text",
+        name=esc(measure_title(value, "st_program_mix")),
+        text=[_marked(fmt(v, value), i) for v, i in zip(rows[value], issues, strict=True)],
+        textposition="top center", line={"color": SERIES_COLORS[0]},
+        customdata=[[fmt(v, value), _hover_issue(i)] for v, i in zip(rows[value], issues, strict=True)],
+        hovertemplate="%{x}: %{customdata[0]}%%{customdata[1]}<extra></extra>"))
     fig.update_yaxes(range=[0, 100])
     fig.update_xaxes(tickmode="array", tickvals=rows["year"].tolist())
     title = "National programs' share of Daegu's S&T programs"
-    _layout(fig, title=title, height=380, x_title="year", y_title="national_share_pct (%)", legend=False)
-    return [Chart("st_program_mix", "lines", title, fig, "Recomputed from the program counts.")]
+    _layout(fig, title=title, height=380, x_title="Year", y_title=measure_title(value, "st_program_mix"),
+            legend=False)
+    return [Chart("st_program_mix", "lines", title, fig, "Recomputed from the program counts.", rows=rows)]
 
 
 def chart_rd_orientation(df: pd.DataFrame, regions: dict[str, str], unit: str) -> list[Chart]:
     rows = df.sort_values(["source", "year"])
-    labels = [esc(f"{t} {y}") for t, y in zip(rows.get("source_table", rows["source"]), rows["year"], strict=True)]
+    issues = _issues(rows)
+    tables = rows["source_table"] if "source_table" in rows else rows["source"]
+    labels = [esc(_marked(f"{t}, {y}", i)) for t, y, i in zip(tables, rows["year"], issues, strict=True)]
     fig = go.Figure()
     columns = [c for c in ("research_oriented_pct", "firm_oriented_pct", "intermediary_pct", "other_pct") if c in rows]
     for i, column in enumerate(columns):
-        fig.add_trace(go.Bar(x=labels, y=rows[column].tolist(), name=column, marker_color=SERIES_COLORS[i],
-                             text=[fmt(v) for v in rows[column]], textposition="outside", cliponaxis=False,
-                             customdata=[esc(v) for v in rows["source"]],
-                             hovertemplate=f"%{{customdata}}<br>{column}: %{{y:.1f}}<extra></extra>"))
+        label = measure(column).label if measure(column) else column
+        fig.add_trace(go.Bar(
+            x=labels, y=rows[column].tolist(), name=esc(label), marker_color=SERIES_COLORS[i],
+            text=[fmt(v, column) for v in rows[column]], textposition="outside", cliponaxis=False,
+            customdata=[[esc(source_words(s, t)), fmt(v, column), _hover_issue(n)]
+                        for s, t, v, n in zip(rows["source"], tables, rows[column], issues, strict=True)],
+            hovertemplate=f"%{{customdata[0]}}<br>{esc(label)}: %{{customdata[1]}}%%{{customdata[2]}}"
+                          "<extra></extra>"))
     fig.update_layout(barmode="group")
     title = "Research- vs firm-oriented R&D"
     fig.update_yaxes(range=[0, _axis_max([v for c in columns for v in rows[c]])])
-    _layout(fig, title=title, height=420, y_title="%")
+    _layout(fig, title=title, height=420, x_title="The paper's table, year",
+            y_title="Share of R&D programs or investment, %")
     return [Chart("rd_orientation", "bars", title, fig,
-                  "Table 8: Daegu's programs by managing body; Table 9: national R&D investment by research body.")]
+                  "Table 8: % of Daegu's R&D programs by managing body; Table 9: % of national R&D investment by "
+                  "research body.",
+                  rows=rows)]
 
 
 def chart_land_price_gap(df: pd.DataFrame, regions: dict[str, str], unit: str) -> list[Chart]:
-    rows = df.sort_values(["price_krw_thousand_per_3_3m2", "complex"], ascending=[False, True])
+    value = "price_krw_thousand_per_3_3m2"
+    rows = df.sort_values([value, "complex"], ascending=[False, True])
     in_daegu = rows["in_daegu"].fillna(False).astype(bool) if "in_daegu" in rows else rows["city"] == "Daegu"
-    labels = [f"{c} ({city})" for c, city in zip(rows["complex"], rows["city"], strict=True)]
+    by_name = {v.split(" ")[0]: v for v in regions.values()}  # a city that is a region: its Korean name too
+    issues = _issues(rows)
+    labels = [_marked(f"{c} ({by_name.get(str(city), city)})", i)
+              for c, city, i in zip(rows["complex"], rows["city"], issues, strict=True)]
     ratio = rows["ratio_to_peripheral_mean"] if "ratio_to_peripheral_mean" in rows else [None] * len(rows)
     fig = go.Figure(go.Bar(
-        x=rows["price_krw_thousand_per_3_3m2"].tolist(), y=[esc(label) for label in labels], orientation="h",
-        marker_color=[HIGHLIGHT if d else BASE for d in in_daegu], name="price",
-        text=[f"{fmt(p)} (×{fmt(r)})" if not _missing(r) else fmt(p)
-              for p, r in zip(rows["price_krw_thousand_per_3_3m2"], ratio, strict=True)],
-        textposition="outside", cliponaxis=False, hovertemplate="%{y}: %{x}<extra></extra>"))
+        x=rows[value].tolist(), y=[esc(label) for label in labels], orientation="h",
+        marker_color=[HIGHLIGHT if d else BASE for d in in_daegu], name=esc(measure_title(value)),
+        text=[f"{fmt(p, value)} (×{fmt(r, 'ratio_to_peripheral_mean')})" if not _missing(r) else fmt(p, value)
+              for p, r in zip(rows[value], ratio, strict=True)],
+        customdata=[[fmt(p, value), _hover_issue(i)] for p, i in zip(rows[value], issues, strict=True)],
+        textposition="outside", cliponaxis=False,
+        hovertemplate=f"%{{y}}: %{{customdata[0]}} {esc(_unit(value))}%{{customdata[1]}}<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
     if "peripheral_mean_price" in rows and rows["peripheral_mean_price"].notna().any():
         mean = float(rows["peripheral_mean_price"].dropna().iloc[0])
         fig.add_vline(x=mean, line_dash="dash", line_color="#555",
-                      annotation_text=esc(f"peripheral mean {fmt(mean)}"), annotation_position="top")
-    fig.update_xaxes(range=[0, _axis_max(rows["price_krw_thousand_per_3_3m2"])])
+                      annotation_text=esc(f"peripheral mean {fmt(mean, 'peripheral_mean_price')}"),
+                      annotation_position="top")
+    fig.update_xaxes(range=[0, _axis_max(rows[value])])
     title = "Sale prices of new industrial complexes"
-    _layout(fig, title=title, height=140 + 30 * max(len(rows), 3), x_title=axis_title(unit), legend=False)
+    _layout(fig, title=title, height=140 + 30 * max(len(rows), 3), x_title=measure_title(value), legend=False)
     return [Chart("land_price_gap", "bars", title, fig,
-                  "Daegu complexes in red; labels: price (ratio to the mean of the peripheral complexes).")]
+                  "Daegu complexes in red; labels: price (ratio to the mean of the peripheral complexes).", rows=rows)]
 
 
 CHARTS: dict[str, Callable[[pd.DataFrame, dict[str, str], str], list[Chart]]] = {
@@ -404,9 +715,14 @@ def chart_html(chart: Chart, index: int) -> str:
     div_id = f"plot-{chart.indicator}-{chart.kind}-{index}"
     plot = pio.to_html(chart.figure, full_html=False, include_plotlyjs=False, div_id=div_id, config=PLOTLY_CONFIG,
                        default_width="100%", default_height=f"{chart.figure.layout.height or 420}px")
-    return (f'<figure class="chart-figure"><div class="chart" id="chart-{esc(chart.indicator)}-{esc(chart.kind)}" '
+    chart_id = f"chart-{chart.indicator}-{chart.kind}"
+    flagged = chart.rows is not None and any(_issues(chart.rows))
+    issue_note = (f' <span class="issue-legend">{ISSUE_MARK} marks values touched by a recorded source issue: '
+                  "hover for it; the notes under the table and the data-quality section say more.</span>"
+                  if flagged else "")
+    return (f'<figure class="chart-figure"><div class="chart" id="{esc(chart_id)}" '
             f'data-indicator="{esc(chart.indicator)}" data-chart="{esc(chart.kind)}">{plot}</div>'
-            f"<figcaption>{esc(chart.caption)}</figcaption></figure>")
+            f"<figcaption>{esc(chart.caption)}{issue_note}{source_line(chart.rows, chart_id)}</figcaption></figure>")
 
 
 # --- the page -------------------------------------------------------------------------------------------
@@ -431,12 +747,20 @@ dl.meta dt { color: var(--muted); } dl.meta dd { margin: 0; }
 code { background: #f0f3f6; padding: 1px 4px; border-radius: 3px; font-size: 13px; }
 figure.chart-figure { margin: 12px 0; } figcaption { color: var(--muted); font-size: 13px; }
 .chart { width: 100%; min-height: 200px; }
-.table-wrap { overflow-x: auto; margin: 8px 0 4px; }
+.table-wrap { overflow-x: auto; max-width: 100%; margin: 8px 0 4px; border: 1px solid var(--line); }
 table.data { border-collapse: collapse; font-size: 13px; width: 100%; }
 table.data th, table.data td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left;
                                vertical-align: top; }
 table.data th { background: #f0f3f6; position: sticky; top: 0; }
 table.data td.long { min-width: 16em; }
+table.data td.issue { background: #fff3cd; }
+table.data td.issue::after { content: " " attr(data-issue); color: #842029; font-weight: 600; }
+table.data td.issue-note { color: #842029; font-weight: 600; }
+ol.issue-notes { font-size: 12px; color: var(--muted); margin: 4px 0; padding-left: 18px; list-style: none; }
+p.source { font-size: 13px; color: var(--ink); margin: 4px 0; }
+p.download { font-size: 13px; margin: 4px 0 10px; }
+.paper-only { font-size: 12px; font-weight: 400; font-style: italic; }
+.issue-legend { color: #842029; }
 table.data td.short { white-space: nowrap; }
 p.constant { font-size: 13px; color: var(--muted); margin: 4px 0; }
 table.data td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -444,6 +768,7 @@ tr.daegu td { background: var(--daegu); font-weight: 600; }
 .badge, td.verdict, td.check { font-weight: 600; }
 .small { font-size: 12px; color: var(--muted); }
 table.claims-table td:nth-child(1) { width: 11em; }
+table.claims-table td.verdict { min-width: 10em; }
 .badge { display: inline-block; padding: 2px 10px; border-radius: 12px; margin: 2px 6px 2px 0; font-size: 13px; }
 .verdict-supported { background: #d8f3dc; color: #1b5e20; }
 .verdict-partly-supported { background: #fff3cd; color: #7a5a00; }
@@ -494,7 +819,7 @@ def _meta(row, table: pd.DataFrame | None) -> str:
              f"({f'{len(table)} rows' if table is not None else 'missing from the warehouse'})</dd>",
              f"<dt>unit</dt><dd>{esc(row.unit)}</dd>",
              f"<dt>formula</dt><dd>{esc(row.formula)}</dd>",
-             f"<dt>sources</dt><dd>{esc(row.sources)}</dd>"]
+             f"<dt>tables read</dt><dd>{esc(row.sources)}</dd>"]
     source_used = getattr(row, "source_used", None)
     if not _missing(source_used):
         parts.append(f"<dt>data used</dt><dd>{esc(source_used)}</dd>")
@@ -503,7 +828,7 @@ def _meta(row, table: pd.DataFrame | None) -> str:
 
 
 def indicator_section(row, table: pd.DataFrame | None, regions: dict[str, str], charts: list[Chart],
-                      first_chart_index: int) -> str:
+                      first_chart_index: int, source_issues: pd.DataFrame | None = None) -> str:
     name = str(row.indicator)
     parts = [f'<section class="indicator" id="{esc(_slug(name))}" data-indicator="{esc(name)}">',
              f"<h2>{esc(name)}</h2>", f"<p>{esc(row.description)}</p>", _meta(row, table)]
@@ -515,14 +840,39 @@ def indicator_section(row, table: pd.DataFrame | None, regions: dict[str, str], 
         parts.append('<p class="note">No data yet: the tables this indicator reads hold no rows (KOSIS tables load '
                      'with a KOSIS_API_KEY, or from KOSIS-format files dropped in warehouse/data/inbox/).</p>')
     parts.append(f"<h3>Table <code>{esc(row.table_name)}</code></h3>")
+    flags = issue_flags(table, source_issues, regions) if source_issues is not None else None
     parts.append(render_table(_with_region_names(table, regions) if table is not None else None,
-                              row_class=_daegu_rows(table)))
+                              row_class=_daegu_rows(table), indicator=name, flags=flags, csv=table,
+                              csv_name=f"{row.table_name}.csv"))
+    parts.append(source_line(table, f"table-{name}"))
     parts.append("</section>")
     return "\n".join(parts)
 
 
 def _verdict_class(verdict: object) -> str:
     return f"verdict verdict-{_slug(str(verdict))}"
+
+
+def paper_only_claims(data: ReportData) -> set[str]:
+    """The claims checked only against the paper's own tables: the observed text cites the paper's table as
+    its source, or every table of evidence (reference tables aside) is the paper's: a `paper.*` table, or an
+    indicator table whose rows all come from the paper."""
+    tables = {str(r.table_name): data.tables.get(r.indicator) for r in data.catalog.itertuples(index=False)}
+
+    def from_paper(name: str) -> bool:
+        if name.startswith("paper."):
+            return True
+        sources = row_sources(tables.get(name))
+        return bool(sources) and all(is_paper_source(s) for s in sources)
+
+    found = set()
+    for claim in data.claims.astype(object).to_dict("records"):
+        observed = "" if _missing(claim.get("observed")) else str(claim["observed"])
+        evidence = [t.strip() for t in str(claim.get("evidence_tables") or "").split(",") if t.strip()]
+        evidence = [t for t in evidence if not t.startswith("reference.")]
+        if "the paper's Table" in observed or (evidence and all(from_paper(t) for t in evidence)):
+            found.add(str(claim["claim_id"]))
+    return found
 
 
 def claims_section(data: ReportData, catalog_row) -> str:
@@ -539,20 +889,29 @@ def claims_section(data: ReportData, catalog_row) -> str:
         parts += ['<p class="empty">No claims evaluated.</p>', "</section>"]
         return "\n".join(parts)
     rows = []
+    paper_only = paper_only_claims(data)
     for claim in claims.astype(object).to_dict("records"):
         evidence = esc(fmt(claim.get("evidence_tables")))
+        checked = ('<br><span class="paper-only">checked against the paper\'s own figures</span>'
+                   if claim["claim_id"] in paper_only else "")
+        paper_attr = ' data-paper-only="true"' if checked else ""
         if not _missing(claim.get("query")):
             evidence += f"<details><summary>query</summary><pre>{esc(claim['query'])}</pre></details>"
         rows.append(
-            f'<tr data-claim-id="{esc(claim["claim_id"])}"><td><b>{esc(claim["claim_id"])}</b><br>'
+            f'<tr data-claim-id="{esc(claim["claim_id"])}"{paper_attr}><td><b>{esc(claim["claim_id"])}</b><br>'
             f'<span class="small">{esc(fmt(claim.get("section")))}</span></td>'
             f'<td class="long">{esc(fmt(claim.get("claim_text")))}</td>'
             f'<td class="long">{esc(fmt(claim.get("observed")))}</td>'
-            f'<td class="{_verdict_class(claim.get("verdict"))}">{esc(fmt(claim.get("verdict")))}</td>'
+            f'<td class="{_verdict_class(claim.get("verdict"))}">{esc(fmt(claim.get("verdict")))}{checked}</td>'
             f'<td class="small">{evidence}</td></tr>')
     parts.append('<div class="table-wrap"><table class="data claims-table"><thead><tr><th>claim</th>'
                  "<th>the paper says</th><th>the warehouse shows</th><th>verdict</th><th>evidence</th></tr></thead>"
                  f"<tbody>{''.join(rows)}</tbody></table></div>")
+    if paper_only:
+        parts.append(f'<p class="note">{len(paper_only)} of {len(claims)} claims were checked against the paper\'s '
+                     "own figures only (the paper's tables as printed, not KOSIS): they show the paper is consistent "
+                     "with itself, not that KOSIS confirms it.</p>")
+    parts.append(download_link(data.claims, "indicators.paper_claims.csv", "the claims"))
     parts.append("</section>")
     return "\n".join(parts)
 
@@ -564,6 +923,17 @@ def _check_class(result: object) -> str:
     return "check check-failed-error" if "ERROR" in str(result) else "check check-failed-warn"
 
 
+def _issues_with_regions(issues: pd.DataFrame, regions: dict[str, str]) -> pd.DataFrame:
+    """The source issues with the region a row key names ('region_code=38': 'Gyeongnam 경상남도')."""
+    if issues.empty or "row_key" not in issues or not regions:
+        return issues
+    names = [_label(regions, key.partition("=")[2]) if str(key).startswith("region_code=") else None
+             for key in issues["row_key"]]
+    out = issues.copy()
+    out.insert(list(issues.columns).index("column_name") + 1, "region", names)
+    return out
+
+
 def quality_section(data: ReportData) -> str:
     checks = data.checks
     n_failed = int((~checks["passed"].astype(bool)).sum()) if len(checks) else 0
@@ -571,11 +941,13 @@ def quality_section(data: ReportData) -> str:
              f"<h3>Inconsistencies in the sources as published (<code>quality.source_issues</code>, "
              f"{len(data.source_issues)} rows)</h3>",
              "<p>Recorded, not corrected: the warehouse keeps the published values.</p>",
-             render_table(data.source_issues, css_class="data source-issues"),
+             render_table(_issues_with_regions(data.source_issues, data.regions), css_class="data source-issues",
+                          csv=data.source_issues, csv_name="quality.source_issues.csv"),
              f"<h3>Quarantined rows (<code>quality.quarantine</code>, {data.quarantine_total} rows"
              f"{f'; the latest {len(data.quarantine)} shown' if data.quarantine_total > len(data.quarantine) else ''})"
              "</h3>",
-             render_table(data.quarantine, css_class="data quarantine", long_columns=("payload",)),
+             render_table(data.quarantine, css_class="data quarantine", long_columns=("payload",),
+                          csv_name="quality.quarantine.csv"),
              f"<h3>Latest checks (<code>quality.check_results</code>, latest evaluation per asset and check: "
              f"{len(checks)} checks, {n_failed} not passed)</h3>"]
     if len(checks):
@@ -586,11 +958,18 @@ def quality_section(data: ReportData) -> str:
             run=[str(r)[:8] for r in checks["run_id"]])
         shown = shown[["asset", "check_name", "severity", "result", "n_failures", "evaluated_at", "run", "details"]]
         parts.append(render_table(shown, css_class="data checks", long_columns=("details",),
-                                  cell_class={"result": _check_class}))
+                                  cell_class={"result": _check_class}, csv=checks,
+                                  csv_name="quality.check_results.csv"))
     else:
         parts.append('<p class="empty">No check results recorded.</p>')
     parts.append("</section>")
     return "\n".join(parts)
+
+
+def _hover_notes(flags: IssueFlags, position: int, width: int = 90) -> str:
+    """The source issues touching a row as hover text: escaped, wrapped for a hover label."""
+    return "<br>".join("<br>".join(esc(line) for line in textwrap.wrap(f"{ISSUE_MARK}{n} {flags.notes[n - 1]}", width))
+                       for n in flags.rows.get(position, []))
 
 
 def build_sections(data: ReportData) -> tuple[list[Section], list[Chart]]:
@@ -601,7 +980,12 @@ def build_sections(data: ReportData) -> tuple[list[Section], list[Chart]]:
             continue
         table = data.tables.get(row.indicator)
         builder = CHARTS.get(row.indicator)
-        made = builder(table, data.regions, str(row.unit)) if builder and table is not None and len(table) else []
+        made = []
+        if builder and table is not None and len(table):
+            table = table.reset_index(drop=True)
+            flags = issue_flags(table, data.source_issues, data.regions)
+            drawn = table.assign(**{ISSUE_COLUMN: [_hover_notes(flags, i) for i in range(len(table))]})
+            made = builder(drawn, data.regions, str(row.unit))
         sections.append(Section(row.indicator, made))
         charts += made
     return sections, charts
@@ -616,7 +1000,7 @@ def render_report(data: ReportData, generated_at: datetime | None = None) -> tup
     index = 0
     for section in sections:
         body.append(indicator_section(rows[section.indicator], data.tables.get(section.indicator), data.regions,
-                                      section.charts, index))
+                                      section.charts, index, data.source_issues))
         index += len(section.charts)
     body.append(claims_section(data, rows.get(PAPER_CLAIMS.name)))
     body.append(quality_section(data))

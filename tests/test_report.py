@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import html
+import io
 import json
 import re
+import urllib.parse
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -189,7 +191,9 @@ def test_each_table_beneath_a_chart_shows_the_warehouse_rows(built) -> None:
             if column not in header:  # said once above the table when it is the same long text in every row
                 continue
             shown = sorted(r[header.index(column)] for r in rows)
-            assert shown == sorted(" ".join(fmt(v).split()) for v in frame.astype(object)[column]), (name, column)
+            numeric = frame[column].dtype.kind in "iuf"  # numbers to their measure's precision
+            assert shown == sorted(" ".join(fmt(v, column if numeric else None).split())
+                                   for v in frame.astype(object)[column]), (name, column)
 
 
 def test_every_claim_with_its_colour_coded_verdict(built) -> None:
@@ -279,3 +283,290 @@ def test_text_from_the_warehouse_is_escaped(built, tmp_path: Path) -> None:
     assert page.external == []
     assert any(r[1:3] == ["assets/sources/paper/evil.csv", "sources/evil"] for r in page.tables["data-quality"])
     assert "quality.quarantine, 1 rows" in " ".join(text.split()).replace("<code>", "").replace("</code>", "")
+
+
+# --- provenance a reader can trust: sources, units, Korean names, source issues, downloads ------------------
+
+SOURCE_LINE = re.compile(r'<p class="source" data-source-for="([^"]+)"><b>Source:</b> (.*?)</p>', re.S)
+CSV_LINK = re.compile(r'<a class="csv-download" download="([^"]+)" href="([^"]+)">')
+PLOT = re.compile(r'Plotly\.newPlot\(\s*"(plot-[^"]+)",\s*')
+
+
+def source_lines(text: str) -> dict[str, str]:
+    return {what: html.unescape(" ".join(line.split())) for what, line in SOURCE_LINE.findall(text)}
+
+
+def plots(text: str) -> dict[str, tuple[list, dict]]:
+    """Each chart's Plotly data and layout, by its div id."""
+    decoder = json.JSONDecoder()
+    found = {}
+    for match in PLOT.finditer(text):
+        data, end = decoder.raw_decode(text, match.end())
+        layout, _ = decoder.raw_decode(text, text.index("{", end))
+        found[match.group(1)] = (data, layout)
+    return found
+
+
+def plot_of(text: str, indicator: str, kind: str) -> tuple[list, dict]:
+    (found,) = [v for k, v in plots(text).items() if k.startswith(f"plot-{indicator}-{kind}-")]
+    return found
+
+
+def table_frame(db: Path, table_name: str):
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(f"SELECT * FROM {table_name}").df()
+    finally:
+        con.close()
+
+
+def test_every_chart_and_table_says_where_its_numbers_come_from(built) -> None:
+    db, _ = built
+    text, page = parse(report_of(db))
+    lines = source_lines(text)
+    for chart in page.charts:  # every chart, and every table with rows, has its "Source:" line
+        assert chart["id"] in lines, chart
+    for name, table_name, *_ in catalog(db):
+        if name != "paper_claims" and rows_in(db, table_name):
+            assert f"table-{name}" in lines, name
+    for line in lines.values():
+        assert "fetched" not in line.lower() and "LST_CHN_DE" not in line and "vintage" not in line, line
+        assert not re.search(r"\d{4}-\d{2}-\d{2}", line), line  # no made-up vintage date
+    # offline every row is the paper's: said so, never as KOSIS's
+    for what in ("chart-industrial_structure-lines", "table-industrial_structure"):
+        assert lines[what] == "the paper's Table 1 (as printed), in KOSIS form.", lines[what]
+    for what, line in lines.items():
+        assert "KOSIS table" not in line, (what, line)
+        assert "the paper's Table" in line, (what, line)
+    assert lines["table-sme_concentration"] == "the paper's Table 2 (as printed), in KOSIS form."
+    assert lines["table-land_price_gap"] == "the paper's Table 5 (as printed)."
+    assert lines["chart-st_budget_dependence-stacked"] == "the paper's Table 6 (as printed)."
+    assert lines["table-rd_orientation"] == ("the paper's Table 8 (as printed): Daegu R&D programs by managing body; "
+                                             "the paper's Table 9 (as printed): National R&D investment by research "
+                                             "body.")
+    # the line follows the warehouse: each table's distinct sources name its tables
+    for name, table_name, *_ in catalog(db):
+        if name == "paper_claims" or not rows_in(db, table_name):
+            continue
+        frame = table_frame(db, table_name)
+        for source in frame["source"].unique():
+            (number,) = re.findall(r"Table (\d+)", source) or re.findall(
+                r"Table (\d+)", str(frame.loc[frame["source"] == source, "source_table"].iloc[0]))
+            assert f"the paper's Table {number} (as printed)" in lines[f"table-{name}"], (name, source)
+
+
+def test_source_words_keep_what_the_warehouse_says() -> None:
+    from assets.report import source_words
+    live = "KOSIS table 101/DT_1C91, 2020 base, live, current vintage (LST_CHN_DE 2024-12-20)"
+    assert source_words(live, "kosis.grdp_by_activity_2020") == live
+    assert source_words("the paper's Table 1 (as printed), in KOSIS form", "paper_table_1_kosis_form") == \
+        "the paper's Table 1 (as printed), in KOSIS form"
+    assert source_words("paper Table 5") == "the paper's Table 5 (as printed)"
+    assert source_words("National R&D investment by research body (Table 9)", "Table 9") == \
+        "the paper's Table 9 (as printed): National R&D investment by research body"
+    for words in map(source_words, ("paper Table 5", "paper Table 10")):
+        assert "KOSIS" not in words and "fetched" not in words and "vintage" not in words
+
+
+def test_claims_checked_only_against_the_paper_say_so(built) -> None:
+    db, _ = built
+    text, _ = parse(report_of(db))
+    claims = query(db, "SELECT claim_id, evidence_tables, observed FROM indicators.paper_claims")
+    rows = {c: (attrs, body) for c, attrs, body in
+            re.findall(r'<tr data-claim-id="([^"]+)"([^>]*)>(.*?)</tr>', text, re.S)}
+    must = {c for c, evidence, observed in claims
+            if all(t.strip().startswith("paper.") for t in evidence.split(","))
+            or "the paper's Table" in (observed or "")}
+    assert must >= {"C01", "C05", "C08", "C09", "C17"}
+    for claim_id in must:
+        attrs, body = rows[claim_id]
+        assert 'data-paper-only="true"' in attrs, claim_id
+        (verdict_cell,) = re.findall(r'<td class="verdict[^"]*">(.*?)</td>', body, re.S)
+        assert "checked against the paper's own figures" in html.unescape(verdict_cell), claim_id
+    # offline the indicators hold only the paper's rows: every evaluable claim was checked against the paper
+    assert {c for c, (attrs, _) in rows.items() if "data-paper-only" in attrs} == {c for c, *_ in claims} - {"C20"}
+
+
+def test_axis_titles_are_words_with_units_and_numbers_have_one_precision_per_measure(built) -> None:
+    db, _ = built
+    text, page = parse(report_of(db))
+    titles = []
+    for _, layout in plots(text).values():
+        for axis in ("xaxis", "yaxis"):
+            title = html.unescape(layout.get(axis, {}).get("title", {}).get("text", ""))
+            titles.append(title)
+            assert "_" not in title, title  # no column names
+    assert "SME workers, % of manufacturing employment" in titles
+    assert "National fund, % of the region's S&T budget" in titles
+    assert "Sector share of GRDP, %" in titles
+    assert "Sale price, 1,000 KRW per 3.3 m²" in titles
+    # shares to one decimal, in the table and on the chart alike
+    header, *rows = page.tables["sme_concentration"]
+    for column in ("sme_firm_pct", "sme_worker_pct", "worker_gap_to_country_pp"):
+        assert all(re.fullmatch(r"-?\d+\.\d", r[header.index(column)]) for r in rows), column
+    data, _ = plot_of(text, "sme_concentration", "ranked")
+    assert all(re.fullmatch(r"\d+\.\d", t) for t in data[0]["text"]), data[0]["text"]
+    assert all(re.fullmatch(r"\d+\.\d", c[1]) for c in data[0]["customdata"])
+    # amounts: no decimals, thousands separators from 10,000
+    header, *rows = page.tables["st_budget_dependence"]
+    budgets = [r[header.index("total_budget_mkrw")] for r in rows]
+    assert "3,982,380" in budgets and all(re.fullmatch(r"\d{1,4}|\d{1,3}(,\d{3})+", b) for b in budgets)
+    assert all(re.fullmatch(r"\d+\.\d", r[header.index("national_share_pct")]) for r in rows)
+
+
+def test_regions_are_named_in_english_and_korean(built) -> None:
+    db, _ = built
+    text, page = parse(report_of(db))
+    names = {code: f"{en} {ko}" for code, en, ko in query(db, "SELECT region_code, name_en, name_ko "
+                                                              "FROM reference.regions")}
+    assert names["22"] == "Daegu 대구광역시"
+    for indicator in ("sme_concentration", "st_budget_dependence", "industrial_structure"):
+        header, *rows = page.tables[indicator]
+        for row in rows:
+            assert row[header.index("region")] == names[row[header.index("region_code")]], (indicator, row)
+    data, layout = plot_of(text, "sme_concentration", "ranked")
+    labels = [html.unescape(y) for y in data[0]["y"]]
+    assert "Daegu 대구광역시" in labels and all(any(ko in label for ko in [n.split(" ", 1)[1] for n in
+                                                                          names.values()]) for label in labels)
+    data, _ = plot_of(text, "st_budget_dependence", "stacked")
+    assert "<b>Daegu 대구광역시" in data[0]["y"][[i for i, y in enumerate(data[0]["y"]) if "Daegu" in y][0]]
+    assert "Daegu 대구광역시" in html.unescape(plot_of(text, "industrial_structure", "lines")[1]["title"]["text"])
+    # the data-quality section names the region a source issue's row key gives
+    assert ["Table 6", "region_code=38", "total_budget_mkrw", "Gyeongnam 경상남도"] in [
+        r[:4] for r in page.tables["data-quality"]]
+
+
+def test_values_touched_by_a_source_issue_are_flagged_where_drawn(built) -> None:
+    db, _ = built
+    text, page = parse(report_of(db))
+    (issue,) = query(db, "SELECT description FROM quality.source_issues WHERE source_table = 'Table 6' "
+                         "AND row_key = 'region_code=38' AND column_name = 'total_budget_mkrw'")
+    # the table: a note on Gyeongnam's row, the cell marked, the footnote under the table
+    header, *rows = page.tables["st_budget_dependence"]
+    assert header[0] == "note"
+    (gyeongnam,) = [r for r in rows if r[header.index("region_code")] == "38"]
+    assert gyeongnam[0].startswith("†")
+    assert gyeongnam[header.index("total_budget_mkrw")] == "166,170"  # the value itself as published
+    (cell,) = re.findall(r'<td class="num issue" data-issue="([^"]+)" title="([^"]*)">166,170</td>', text)
+    assert cell[0].startswith("†") and html.escape(issue[0]) in cell[1]
+    section = text[text.index('data-indicator="st_budget_dependence"'):text.index('data-indicator="st_program_mix"')]
+    assert re.search(r'<ol class="issue-notes".*Gyeongnam 경상남도, total_budget_mkrw', section, re.S)
+    assert html.escape(issue[0]) in section
+    # an unflagged row stays unflagged
+    (seoul,) = [r for r in rows if r[header.index("region_code")] == "11"]
+    assert seoul[0] == ""
+    # the charts: Gyeongnam's label carries the mark, its hover the issue
+    for kind in ("ranked", "stacked"):
+        data, _ = plot_of(text, "st_budget_dependence", kind)
+        (i,) = [i for i, y in enumerate(data[0]["y"]) if "Gyeongnam" in y]
+        assert data[0]["y"][i].endswith("†")
+        assert html.escape(issue[0]) in data[0]["customdata"][i][-1].replace("<br>", " ")
+        (j,) = [j for j, y in enumerate(data[0]["y"]) if "Seoul" in y]
+        assert data[0]["customdata"][j][-1] == "" and "†" not in data[0]["y"][j]
+    assert "marks values touched by a recorded source issue" in section
+    # Table 5's misprinted city: the complex's label on the chart
+    data, _ = plot_of(text, "land_price_gap", "bars")
+    assert [y for y in data[0]["y"] if "†" in y] == ["High-tech Components &amp; Materials District (Yeongchen) †"]
+
+
+def _same(cell: str, value: object) -> bool:
+    if value is None or (isinstance(value, float) and value != value) or str(value) in ("<NA>", "NaT", "nan"):
+        return cell == ""
+    if isinstance(value, bool):
+        return cell == str(value)
+    if isinstance(value, int | float):
+        return float(cell) == float(value)
+    return cell == str(value)
+
+
+def test_each_table_downloads_as_csv_inside_the_page(built) -> None:
+    db, _ = built
+    text, page = parse(report_of(db))
+    links = dict(CSV_LINK.findall(text))
+    assert page.external == []
+    for name, table_name, *_ in catalog(db):
+        if not rows_in(db, table_name):
+            continue
+        href = html.unescape(links[f"{table_name}.csv"])
+        assert href.startswith("data:text/csv;charset=utf-8,")
+        rows = list(csv.reader(io.StringIO(urllib.parse.unquote(href.split(",", 1)[1]), newline="")))
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            cursor = con.execute(f"SELECT * FROM {table_name}")
+            columns = [d[0] for d in cursor.description]
+            expected = cursor.fetchall()
+        finally:
+            con.close()
+        header, *body = rows
+        assert header == columns, name
+        assert len(body) == len(expected), name
+        unmatched = list(body)  # every warehouse row, once, whatever the order
+        for want in expected:
+            match = next((r for r in unmatched if all(_same(c, v) for c, v in zip(r, want, strict=True))), None)
+            assert match is not None, (name, want)
+            unmatched.remove(match)
+    assert {"quality.source_issues.csv", "indicators.paper_claims.csv"} <= set(links)
+
+
+def test_wide_tables_scroll_rather_than_lose_columns(built) -> None:
+    db, _ = built
+    text, _ = parse(report_of(db))
+    tables = re.findall(r'(.{0,120})<table class="data', text)
+    assert tables and all('<div class="table-wrap"' in before for before in tables)
+    assert re.search(r"\.table-wrap \{[^}]*overflow-x: auto", text)
+
+
+LIVE = "KOSIS table 101/DT_1B040A3, live, current vintage (LST_CHN_DE 2024-12-20)"
+LIVE_GRDP = "KOSIS table 101/DT_1C91, 2020 base, live, current vintage (LST_CHN_DE 2024-12-20)"
+
+
+def test_rows_from_kosis_are_said_as_the_warehouse_says_them(built) -> None:
+    """A warehouse holding KOSIS rows beside the paper's (as a live run does): each chart names both sources
+    as recorded, the paper's rows stay the paper's, and a claim read from KOSIS rows is not called paper-only."""
+    import pandas as pd
+
+    from assets.report import read_report_data, render_report
+
+    db, _ = built
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        data = read_report_data(con)
+    finally:
+        con.close()
+    structure = data.tables["industrial_structure"]
+    live_years = structure["year"] >= 2005
+    data.tables["industrial_structure"] = structure.assign(
+        source=structure["source"].where(~live_years, LIVE_GRDP),
+        source_table=structure["source_table"].where(~live_years, "grdp_by_activity_2020"))
+    budget = data.tables["st_budget_dependence"]
+    data.tables["st_budget_dependence"] = budget.assign(
+        source=budget["source"].where(budget["region_code"] != "38", LIVE))  # no issue of the paper's touches it
+    data.tables["population"] = pd.DataFrame({
+        "region_code": ["00", "22", "11", "00", "22", "11"], "year": [2010, 2010, 2010, 2011, 2011, 2011],
+        "region_type": ["country", "metropolitan", "metropolitan"] * 2,
+        "population": [50515666, 2511676, 10575447, 50734284, 2507271, 10528774],
+        "city_rank": [None, 4, 1, None, 4, 1], "region_rank": [None, 6, 1, None, 6, 1],
+        "source_table": ["population_by_sido"] * 6, "source": [LIVE] * 6})
+    text, n_charts = render_report(data)
+    page = Page()
+    page.feed(text)
+    lines = source_lines(text)
+    assert lines["chart-industrial_structure-lines"] == f"the paper's Table 1 (as printed), in KOSIS form; {LIVE_GRDP}."
+    assert lines["chart-population-lines"] == lines["chart-population-ranked"] == f"{LIVE}."
+    assert n_charts == len(page.charts) and {c["indicator"] for c in page.charts} >= {"population"}
+    # populations: no decimals, separators; Korean names on the chart
+    header, *rows = page.tables["population"]
+    assert sorted(r[header.index("population")] for r in rows)[0] == "10,528,774"
+    data_, layout = plot_of(text, "population", "ranked")
+    assert [html.unescape(y) for y in data_[0]["y"]] == ["Seoul 서울특별시", "Daegu 대구광역시"]
+    assert data_[0]["text"] == ["10,528,774", "2,507,271"]
+    assert html.unescape(layout["xaxis"]["title"]["text"]) == "Resident population, persons"
+    # Gyeongnam's row now comes from KOSIS: the paper's Table 6 issues do not touch it
+    header, *rows = page.tables["st_budget_dependence"]
+    (gyeongnam,) = [r for r in rows if r[header.index("region_code")] == "38"]
+    assert gyeongnam[0] == ""
+    assert lines["table-st_budget_dependence"] == f"the paper's Table 6 (as printed); {LIVE}."
+    # claims on industrial_structure, now partly KOSIS, are not called paper-only unless the observed text says so
+    marked = set(re.findall(r'<tr data-claim-id="([^"]+)" data-paper-only="true">', text))
+    assert {"C02", "C03", "C04"}.isdisjoint(marked) and {"C13", "C14", "C15"}.isdisjoint(marked)
+    assert {"C01", "C05", "C08", "C10", "C16"} <= marked
