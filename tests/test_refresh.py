@@ -18,6 +18,7 @@ from pipelines.definitions import build_definitions
 from pipelines.refresh import RANGE_END, RANGE_START, run_refresh
 from pipelines.resources import KosisResource
 from pipelines.run import run_pipeline
+from pipelines.sensors import RejectedInboxFiles
 from schemas.registry import SOURCES_DIR
 from tests.conftest import grdp_catalog, query, snapshot
 from tests.kosis_server import KosisServer, KosisTable
@@ -229,12 +230,18 @@ def test_offline_the_sensor_watches_the_inbox(tmp_path: Path) -> None:
     with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as instance:
         assert run_pipeline(instance, definitions=defs).success
         assert isinstance(sensor_result(defs, instance), dg.SkipReason)
+        # A file that cannot be read: moved aside and named in a failed tick (the UI shows it), never retried.
+        (tmp_path / "data" / "inbox").mkdir()
+        (tmp_path / "data" / "inbox" / "broken.json").write_text('[{"ORG_ID": "101", "TBL_ID"', encoding="utf-8")
+        with pytest.raises(RejectedInboxFiles, match="broken.json: not readable as KOSIS getList JSON"):
+            sensor_result(defs, instance)
+        assert (tmp_path / "data" / "inbox" / "rejected" / "broken.json.reason.txt").exists()
+        assert isinstance(sensor_result(defs, instance), dg.SkipReason)
         sizes = [("00", "계"), ("01", "1-4명"), ("06", "100-299명"), ("07", "300-499명")]
         dropped = [kosis_record("DT_1K52B03", "22", "대구광역시", [("C", "제조업"), size], itm, itm_nm, unit, "2012",
                                 str(100 + i), "2013-06-01")
                    for i, size in enumerate(sizes) for itm, itm_nm, unit in (("T1", "사업체수", "개"),
                                                                              ("T2", "종사자수", "명"))]
-        (tmp_path / "data" / "inbox").mkdir()
         (tmp_path / "data" / "inbox" / "sme_2012.json").write_text(json.dumps(dropped, ensure_ascii=False))
         result = sensor_result(defs, instance)
         assert [(r.asset_selection, r.partition_key) for r in result.run_requests] == [
