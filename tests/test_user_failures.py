@@ -168,3 +168,36 @@ def test_an_inbox_file_with_a_bad_cell_loads_the_rest_and_says_what_was_kept_out
     reason = query(user / "data" / "warehouse.duckdb", "SELECT reason, payload->>'value_raw' FROM quality.quarantine "
                                                       "WHERE source = 'kosis:101/DT_1C81'")
     assert reason[0][1] == "1O"
+
+
+def test_a_dagster_run_waits_for_a_locked_warehouse_once_not_once_per_step(user: Path) -> None:
+    """Under the daemon or the UI, a run also checks the lock once, before any step, and fails naming the
+    holder: the steps do not each wait again."""
+    import dagster as dg
+
+    from pipelines.definitions import ALL_ASSETS
+    from pipelines.resources import KosisResource
+    from schemas.registry import SOURCES_DIR
+    from warehouse.io import SourceFiles, WarehouseResource
+
+    db = user / "data" / "warehouse.duckdb"
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, time; con = duckdb.connect({str(db)!r}); "
+                               "print('open', flush=True); time.sleep(120)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        started = time.monotonic()
+        result = dg.materialize(  # the eight indicator steps, as the automation sensor would launch them
+            ALL_ASSETS, selection=dg.AssetSelection.groups("indicators"), instance=dg.DagsterInstance.ephemeral(),
+            resources={"warehouse": WarehouseResource(database=str(db), lock_timeout_s=5),
+                       "source_files": SourceFiles(root=str(SOURCES_DIR)), "kosis": KosisResource()},
+            raise_on_error=False)
+        elapsed = time.monotonic() - started
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not result.success
+    assert elapsed < 5 + 15, elapsed  # one wait of 5 s, not 5 s for each of eight steps
+    errors = " ".join(e.event_specific_data.error.to_string() for e in result.all_events
+                      if getattr(e.event_specific_data, "error", None) is not None)
+    assert "RESOURCE_INIT_FAILURE" in {e.event_type_value for e in result.all_events}  # before any step ran
+    assert f"locked by PID {holder.pid}" in errors and "close that session" in errors

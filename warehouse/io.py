@@ -106,6 +106,10 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute((SQL_DIR / "warehouse.sql").read_text(encoding="utf-8"))
 
 
+# Working warehouses this process already waited for in vain (see WarehouseResource.get_connection).
+_GAVE_UP: set[str] = set()
+
+
 class WarehouseResource(DuckDBResource):
     """The working warehouse. Writers are serialized by DuckDB's file lock (and by the run queue);
     a lock held elsewhere is waited for `lock_timeout_s`, then the step fails naming the file."""
@@ -121,10 +125,28 @@ class WarehouseResource(DuckDBResource):
     def published(self) -> Path:
         return published_path(self.database)
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Once per run, before any step: whether the working warehouse is locked, said at once with the holder
+        and waited for a bounded time (one wait per run, not one per step). Sensors and planning, which only
+        read, skip it."""
+        if context.dagster_run is None:
+            return
+        say = context.log.warning if context.log else print
+        try:
+            wait_for_writer_lock(self.path, self.lock_timeout_s, say=say)
+        except WarehouseLockedError:
+            _GAVE_UP.add(str(self.path))  # the steps of this run then fail at once instead of waiting again
+            raise
+
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = connect_with_retry(self.path, timeout_s=self.lock_timeout_s)
+        timeout = 0.0 if str(self.path) in _GAVE_UP else self.lock_timeout_s
+        try:
+            con = connect_with_retry(self.path, timeout_s=timeout)
+        except WarehouseLockedError:
+            _GAVE_UP.add(str(self.path))  # one wait per process: later steps do not wait the same lock again
+            raise
         try:
             con.execute(f"SET memory_limit = '{self.memory_limit}'")
             ensure_schema(con)
