@@ -216,6 +216,8 @@ WHERE id = ?
 """
 
 
+# KOSIS answers that concern the catalog entry itself (parameters, table), not this request's luck.
+CATALOG_ERRORS = ("20", "21")
 RECORD_UPDATE_SQL = """
 INSERT INTO kosis.period_updates (catalog_id, year, update_de, recorded_at) VALUES (?, ?, ?, ?)
 ON CONFLICT (catalog_id, year) DO UPDATE SET update_de = excluded.update_de, recorded_at = excluded.recorded_at
@@ -289,6 +291,7 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
         years = [y for y in requested if table_covers(table, y)]  # partitions are shared by every table
         now = datetime.now(UTC).replace(tzinfo=None)
         send_de: dict[int, str] = {}
+        rejected_entry = ""
         if not years:
             staged_files, period_range = [], f"none of {requested[0]}-{requested[-1]} (outside the table's periods)"
         elif kosis.offline or not table.is_kosis:
@@ -296,10 +299,19 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
                                           set(years))
             period_range = f"{years[0]}-{years[-1]} (offline replay)"
         else:
-            with kosis.client(on_body=lambda body, url: None) as client:
-                send_de = update_dates(table, client)  # asked before the data: a later update is seen next time
             start, end = period_bounds(table.prd_se, years)
-            fetched = fetch_live(table, kosis, raw_dir, start, end, context.log)
+            try:
+                with kosis.client(on_body=lambda body, url: None) as client:
+                    send_de = update_dates(table, client)  # asked before the data: a later update is seen next time
+                fetched = fetch_live(table, kosis, raw_dir, start, end, context.log)
+            except KosisError as exc:
+                if exc.code not in CATALOG_ERRORS:
+                    raise
+                # The service rejects the catalog entry itself (no such table, wrong levels or items): say so
+                # loudly in the check, load nothing, and let the other tables of the series feed indicators.
+                rejected_entry = f"the service rejected this catalog entry (run make kosis-check): {exc}"
+                context.log.warning(rejected_entry)
+                fetched = []
             staged_files = [(s, set(years)) for s in fetched]
             period_range = f"{start}-{end}"
         snapshots = [s for s, _ in staged_files]
@@ -347,9 +359,12 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
             "dagster/column_schema": OBSERVATION_COLUMNS,
         })
         yield check_result(context, warehouse, asset_key=key, check_name="observations_valid",
-                           severity=dg.AssetCheckSeverity.WARN, outcome=None, failures=outcome.summary(limit=50),
-                           n_failures=outcome.rejected.height,
-                           extra_metadata={"rows_quarantined": merged.quarantined})
+                           severity=dg.AssetCheckSeverity.WARN, outcome=None,
+                           failures=([{"catalog_entry": rejected_entry}] if rejected_entry else [])
+                           + outcome.summary(limit=50),
+                           n_failures=outcome.rejected.height + bool(rejected_entry),
+                           extra_metadata={"rows_quarantined": merged.quarantined,
+                                           "service_rejected_entry": rejected_entry})
 
     return _kosis_table
 

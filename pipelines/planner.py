@@ -15,7 +15,8 @@ from pathlib import Path
 
 import duckdb
 
-from assets.kosis import available_periods, normalize_date, table_covers
+from assets.kosis import CATALOG_ERRORS, available_periods, normalize_date, table_covers
+from pipelines.kosis_client import KosisError
 from schemas.kosis import KosisTable
 from warehouse.io import WarehouseResource, connect_with_retry
 
@@ -24,6 +25,7 @@ from warehouse.io import WarehouseResource, connect_with_retry
 class TableState:
     available: dict[int, str]  # year -> the source's date for it ('' if none): NCD SEND_DE live, LST_CHN_DE offline
     loaded: dict[int, str]  # year -> the date held for it, comparable with `available` ('' if none)
+    problem: str = ""  # the service rejected the catalog entry: nothing is planned for it
 
 
 @dataclass
@@ -33,6 +35,7 @@ class TablePlan:
     new_years: list[int] = field(default_factory=list)
     revised_years: list[int] = field(default_factory=list)
     reason: str = ""
+    problem: str = ""
 
     @property
     def years(self) -> list[int]:
@@ -55,7 +58,8 @@ def plan(tables: tuple[KosisTable, ...], states: dict[str, TableState], *, rerea
             revised = [y for y in held if normalize_date(covered[y])
                        and normalize_date(covered[y]) > normalize_date(state.loaded[y])]
             reason = "the source dates these periods after what the warehouse holds" if revised else ""
-        plans.append(TablePlan(table, covered, new_years=new, revised_years=revised, reason=reason))
+        plans.append(TablePlan(table, covered, new_years=new, revised_years=revised, reason=reason,
+                               problem=state.problem))
     return plans
 
 
@@ -91,5 +95,12 @@ def gather(tables: tuple[KosisTable, ...], kosis, source_root: str, warehouse: W
            inbox: Path, lock_timeout_s: float | None = None) -> dict[str, TableState]:
     timeout = warehouse.lock_timeout_s if lock_timeout_s is None else lock_timeout_s
     loaded = loaded_state(warehouse.path, tables, timeout, live=not kosis.offline)
-    return {t.id: TableState(available=available_periods(t, kosis, source_root, inbox), loaded=loaded[t.id])
-            for t in tables}
+    states = {}
+    for t in tables:
+        try:
+            states[t.id] = TableState(available=available_periods(t, kosis, source_root, inbox), loaded=loaded[t.id])
+        except KosisError as exc:  # one wrong catalog entry must not stop the others; a bad key still does
+            if exc.code not in CATALOG_ERRORS:
+                raise
+            states[t.id] = TableState(available={}, loaded=loaded[t.id], problem=str(exc))
+    return states

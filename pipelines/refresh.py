@@ -154,6 +154,10 @@ def run_refresh(instance: dg.DagsterInstance, defs: dg.Definitions, *, reread_al
             return EXIT_CANNOT_START, lines
         for p in plans:
             kind = "the paper's figures in KOSIS form, bundled" if not p.table.is_kosis else "KOSIS"
+            if p.problem:
+                lines.append(f"  SKIPPED {p.table.id} ({kind} {p.table.org_id}/{p.table.tbl_id}): the service rejected "
+                             f"this catalog entry; check it with make kosis-check: {p.problem}")
+                continue
             lines.append(f"  {p.table.id} ({kind} {p.table.org_id}/{p.table.tbl_id}): new periods "
                          f"{p.new_years or 'none'}, revised periods {p.revised_years or 'none'}"
                          + (f" ({p.reason})" if p.revised_years and p.reason else ""))
