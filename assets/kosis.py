@@ -354,12 +354,6 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
     return _kosis_table
 
 
-CODE_ROLES_DDL = """
-CREATE OR REPLACE TABLE kosis.code_roles (
-    catalog_id VARCHAR NOT NULL, role VARCHAR NOT NULL, itm_id VARCHAR NOT NULL, level VARCHAR NOT NULL,
-    code VARCHAR NOT NULL, match_by VARCHAR NOT NULL CHECK (match_by IN ('code', 'name'))
-)
-"""
 UPSERT_TABLE_SQL = """
 INSERT INTO kosis.tables (id, org_id, tbl_id, tbl_nm, prd_se, unit, verified, used_by, region_code_system,
                           bundled_provenance, source, series, priority, base_year, first_period, final_period,
@@ -403,7 +397,9 @@ def build_catalog_asset(catalog_path: Path | str, tables: tuple[KosisTable, ...]
             # Entries no longer catalogued stop feeding indicators; their observations stay as they are.
             con.execute(f"DELETE FROM kosis.tables WHERE id NOT IN ({', '.join('?' for _ in tables)})",
                         [t.id for t in tables])
-            con.execute(CODE_ROLES_DDL)  # rebuilt whole from the catalog (and so migrated) on every run
+            # Rewritten whole from the catalog on every run (its layout: warehouse/migrations.py), keeping the
+            # table and so its comments.
+            con.execute("DELETE FROM kosis.code_roles")
             roles = [(t.id, r.role, r.itm_id, r.level, r.code, r.match_by) for t in tables for r in t.code_roles]
             if roles:
                 con.executemany("INSERT INTO kosis.code_roles VALUES (?, ?, ?, ?, ?, ?)", roles)
