@@ -222,6 +222,11 @@ ON CONFLICT (catalog_id, year) DO UPDATE SET update_de = excluded.update_de, rec
 WHERE kosis.period_updates.update_de <> excluded.update_de
 """
 
+RECORD_READ_SQL = """
+INSERT INTO kosis.period_updates (catalog_id, year, update_de, recorded_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (catalog_id, year) DO NOTHING
+"""
+
 
 def table_covers(table: KosisTable, year: int) -> bool:
     """Whether a year lies within the catalogued periods of a table (a discontinued base ends)."""
@@ -326,8 +331,12 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
                     merged = merge(con, table, snapshots, outcome, run_id=context.run_id,
                                    asset=key.to_user_string(), now=now)
                     tbl_nm, current, preview = _after_merge(con, table, now)
-                    for year in (y for y in years if y in send_de):
-                        con.execute(RECORD_UPDATE_SQL, [table.id, year, send_de[year], now])
+                    if not kosis.offline and table.is_kosis:
+                        # Every year read is recorded, with the service's date or '' where it gives none, even if
+                        # no row of it loaded (all quarantined): the planner then treats it as read, not as new.
+                        for year in years:
+                            con.execute(RECORD_UPDATE_SQL if year in send_de else RECORD_READ_SQL,
+                                        [table.id, year, send_de.get(year, ""), now])
             except ConservationError as exc:
                 raise dg.Failure(f"KOSIS {table.org_id}/{table.tbl_id} ({period_range}): {exc}") from None
         yield dg.MaterializeResult(metadata={
