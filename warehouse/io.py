@@ -142,7 +142,8 @@ class WarehouseResource(DuckDBResource):
         con = connect_with_retry(self.path, timeout_s=self.lock_timeout_s)
         try:
             con.execute(f"SET memory_limit = '{self.memory_limit}'")
-            spill = spill_root(self.path) / str(os.getpid())
+            spill = spill_root(self.path) / str(os.getpid())  # DuckDB creates this one, not its parent
+            spill.parent.mkdir(exist_ok=True)
             con.execute("SET temp_directory = '" + str(spill).replace("'", "''") + "'")
             ensure_schema(con)
             yield con
