@@ -307,9 +307,16 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
             fetched = fetch_live(table, kosis, raw_dir, start, end, context.log)
             staged_files = [(s, set(years)) for s in fetched]
             period_range = f"{start}-{end}"
-        snapshots = [s for s, _ in staged_files]
-
         with warehouse.get_connection() as con:
+            # A body rolled back (make rollback) is never merged again: the same bytes would re-apply what was
+            # undone. A different body (the source corrected or re-dated it) loads as usual.
+            rolled_back = {r[0] for r in con.execute("SELECT snapshot_sha256 FROM kosis.rollbacks").fetchall()}
+            skipped = sorted({s.sha256 for s, _ in staged_files if s.sha256 in rolled_back})
+            if skipped:
+                context.log.warning(f"KOSIS {table.org_id}/{table.tbl_id}: not loading again the rolled-back "
+                                    f"snapshot(s) {', '.join(sha[:16] for sha in skipped)}")
+                staged_files = [(s, y) for s, y in staged_files if s.sha256 not in rolled_back]
+            snapshots = [s for s, _ in staged_files]
             staged = stage_snapshots(con, [], append=False)
             by_years: dict[frozenset[int], list[Snapshot]] = {}
             for snapshot, snapshot_years in staged_files:  # one DuckDB read per set of years, not per file
@@ -352,6 +359,7 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
             "cells_unchanged": merged.unchanged,
             "rows_quarantined": merged.quarantined,
             "rows_staged": staged,
+            "rolled_back_snapshots_skipped": ", ".join(sha[:16] for sha in skipped) or "none",
             "preview": dg.MetadataValue.md(markdown_table(preview)),
             "dagster/column_schema": OBSERVATION_COLUMNS,
         })

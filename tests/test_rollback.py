@@ -111,6 +111,11 @@ def test_make_rollback_restores_the_old_vintage_rebuilds_and_publishes(revised_o
             (sha, 1, 1, "wrong transcription")]
     assert query(db, "SELECT count(*) FROM kosis.snapshots") == n_snapshots  # nothing lost
 
+    # a full run (make run re-reads every year) does not merge the rolled-back body again
+    assert materialize(db, sources).success
+    assert query(db, DAEGU_2011) == [(89.9,)]
+    assert query(db, "SELECT count(*) FROM kosis.observations_current WHERE snapshot_sha256 = ?", [sha]) == [(0,)]
+
     # the bundled file still dates 2011 after what is current, but that version was read and rolled back
     from pipelines.resources import KosisResource
 
