@@ -229,7 +229,8 @@ def years_without_rows(db_path: Path, plans: list[TablePlan]) -> list[str]:
 
 
 def published_is_behind(working: Path, published: Path) -> bool:
-    """Whether the working warehouse holds KOSIS vintages loaded after the published copy was written."""
+    """Whether the working warehouse holds KOSIS vintages loaded (or rolled back) after the published copy was
+    written."""
     if not working.exists():
         return False
     if not published.exists():
@@ -237,6 +238,11 @@ def published_is_behind(working: Path, published: Path) -> bool:
     con = connect_with_retry(working, read_only=True, timeout_s=5)
     try:
         last_load = con.execute("SELECT max(valid_from) FROM kosis.observations").fetchone()[0]
+        try:  # a rollback (make rollback) whose rebuild failed is carried forward the same way
+            last_rollback = con.execute("SELECT max(rolled_back_at) FROM kosis.rollbacks").fetchone()[0]
+        except duckdb.Error:  # a warehouse of an earlier release, not yet migrated
+            last_rollback = None
+        last_load = max((t for t in (last_load, last_rollback) if t is not None), default=None)
     except duckdb.Error:
         return False
     finally:

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.refresh import published_is_behind
 from tests.conftest import materialize, query
 from tests.test_refresh import kosis_record
-from warehouse.io import WarehouseResource
+from warehouse.io import WarehouseResource, published_path
 from warehouse.rollback import rollback_snapshot
 
 POPULATION = dg.AssetKey(["indicators", "population"])
@@ -47,3 +48,5 @@ def test_an_indicator_emptied_by_a_rollback_is_an_error_and_nothing_is_written(b
     (details,) = query(db, "SELECT details FROM quality.check_results WHERE asset = 'indicators/population' "
                            "AND check_name = 'schema' AND NOT passed")[0]
     assert "previous build had 2" in details
+    # nothing was published; the next make refresh sees the rollback as not yet published and derives again
+    assert published_is_behind(db, published_path(db))
