@@ -99,13 +99,16 @@ def test_duckdb_spills_inside_the_warehouse_folder_and_dead_processes_spill_dirs
     from warehouse.io import remove_orphaned_spill_dirs, spill_root
 
     db = tmp_path / "w.duckdb"
-    wh = WarehouseResource(database=str(db), memory_limit="64MB")
+    wh = WarehouseResource(database=str(db), memory_limit="100MB")
+    own = tmp_path / ".duckdb_tmp" / str(os.getpid())
     with wh.get_connection() as con:
-        assert Path(con.execute("SELECT current_setting('temp_directory')").fetchone()[0]) == (
-            tmp_path / ".duckdb_tmp" / str(os.getpid()))
-        # beyond memory_limit, DuckDB spills there (and cleans up after itself)
-        assert con.execute("SELECT count(*) FROM (SELECT range AS i, md5(range::VARCHAR) AS h FROM range(3000000) "
-                           "ORDER BY h)").fetchone() == (3000000,)
+        assert Path(con.execute("SELECT current_setting('temp_directory')").fetchone()[0]) == own
+        # beyond memory_limit, DuckDB spills there
+        con.execute("CREATE TEMP TABLE big AS SELECT range AS i, md5(range::VARCHAR) AS h FROM range(3000000)")
+        assert con.execute("SELECT count(*) FROM (SELECT * FROM big ORDER BY h)").fetchone() == (3000000,)
+        assert any(own.glob("duckdb_temp_storage*"))
+        with wh.get_connection() as nested:  # a second connection of the process, after the spill: still fine
+            assert nested.execute("SELECT count(*) FROM kosis.observations").fetchone() == (0,)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     for pid in (dead.pid, os.getpid()):

@@ -143,8 +143,11 @@ class WarehouseResource(DuckDBResource):
         try:
             con.execute(f"SET memory_limit = '{self.memory_limit}'")
             spill = spill_root(self.path) / str(os.getpid())  # DuckDB creates this one, not its parent
-            spill.parent.mkdir(exist_ok=True)
-            con.execute("SET temp_directory = '" + str(spill).replace("'", "''") + "'")
+            # Connections of one process to one file share a DuckDB instance: set once (a set directory that
+            # has been spilled to cannot be set again, even to the same value).
+            if con.execute("SELECT current_setting('temp_directory')").fetchone()[0] != str(spill):
+                spill.parent.mkdir(exist_ok=True)
+                con.execute("SET temp_directory = '" + str(spill).replace("'", "''") + "'")
             ensure_schema(con)
             yield con
         finally:
