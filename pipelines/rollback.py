@@ -22,7 +22,13 @@ from pipelines.refresh import (
     fail_orphaned_runs,
     resolved_resources,
 )
-from warehouse.io import WarehouseLockedError, default_warehouse, wait_for_writer_lock, warehouse_path
+from warehouse.io import (
+    WarehouseLockedError,
+    default_warehouse,
+    remove_orphaned_spill_dirs,
+    wait_for_writer_lock,
+    warehouse_path,
+)
 from warehouse.rollback import SnapshotNotFoundError, resolve_snapshot, rollback_snapshot
 
 
@@ -57,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         wait_for_writer_lock(warehouse_path(), default_warehouse().lock_timeout_s)
+        remove_orphaned_spill_dirs(warehouse_path())
         instance = dg.DagsterInstance.get()
         fail_orphaned_runs(instance)
         code, lines = run_rollback(instance, defs, args.snapshot, args.reason)
