@@ -6,7 +6,7 @@ PYTHON ?= python3
 DAGSTER_HOME ?= $(CURDIR)/dagster_home
 export DAGSTER_HOME
 
-.PHONY: install run test ui daemon refresh bench lint clean clean-all dagster-home browser inbox kosis-check kosis-add export
+.PHONY: install run test ui daemon refresh bench lint clean clean-all dagster-home browser inbox kosis-check kosis-add export rollback
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ run: install dagster-home inbox
 # One refresh cycle, synchronously: new or revised KOSIS periods only, then indicators and publication.
 refresh: install dagster-home inbox
 	$(PY) -m pipelines.refresh $(if $(ALL),--all)
+
+# Undo a bad KOSIS load: close the snapshot's current vintages, make the ones it closed current again, rebuild
+# and publish. The snapshot and the raw archive are kept (see kosis.rollbacks).
+rollback: install dagster-home
+	@test -n "$(SNAPSHOT)" || (echo "usage: make rollback SNAPSHOT=<sha256 or unique prefix> [REASON='...']" && exit 2)
+	$(PY) -m pipelines.rollback --snapshot '$(SNAPSHOT)' $(if $(REASON),--reason '$(REASON)')
 
 # Every table of the published copy as CSV and Parquet, under warehouse/data/exports/.
 export: install

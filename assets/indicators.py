@@ -2,8 +2,9 @@
 
 Each indicator runs its SELECT (warehouse/sql/indicators/<name>.sql) against the warehouse, validates
 the result with the pandera schema generated from schemas/indicators.py (ERROR: a failure writes
-nothing and fails the step), then replaces the table and its row of indicators.catalog in one
-transaction. The paper's claims are evaluated the same way, one query per claim.
+nothing and fails the step; so does an empty result where the previous build had rows), then
+replaces the table and its row of indicators.catalog in one transaction. The paper's claims are
+evaluated the same way, one query per claim.
 """
 
 
@@ -70,9 +71,28 @@ def _record_disagreements(con, spec: IndicatorSpec) -> int:
     return len(rows)
 
 
+def _previous_rows(warehouse: WarehouseResource, spec: IndicatorSpec) -> int:
+    """Rows of the indicator's current table (0 if it has never been written or was empty)."""
+    with warehouse.get_connection() as con:
+        exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'indicators' "
+                             "AND table_name = ?", [spec.name]).fetchone()[0]
+        return con.execute(f"SELECT count(*) FROM indicators.{spec.name}").fetchone()[0] if exists else 0
+
+
 def _validate_and_write(context: dg.AssetExecutionContext, warehouse: WarehouseResource, spec: IndicatorSpec,
                         frame: pd.DataFrame, source_used: str):
     key = dg.AssetKey(["indicators", spec.name])
+    previous = _previous_rows(warehouse, spec) if frame.empty else 0
+    if previous:  # an indicator that had rows and comes out empty lost its inputs: an error, not a new state
+        message = (f"indicators.{spec.name} came out with 0 rows where its previous build had {previous}: its "
+                   f"inputs are missing (a KOSIS load rolled back or lost, a catalog or SQL change?); the table is "
+                   f"left as it was")
+        yield check_result(context, warehouse, asset_key=key, check_name="schema",
+                           severity=dg.AssetCheckSeverity.ERROR, outcome=None,
+                           failures=[{"column": "(table)", "check": "not empty when the previous build had rows",
+                                      "failure_case": f"0 rows (previously {previous})"}],
+                           description=message)
+        raise dg.Failure(message)
     outcome = validate_structure(spec.table, frame)
     result = check_result(context, warehouse, asset_key=key, check_name="schema",
                           severity=dg.AssetCheckSeverity.ERROR, outcome=outcome)

@@ -224,6 +224,11 @@ ON CONFLICT (catalog_id, year) DO UPDATE SET update_de = excluded.update_de, rec
 WHERE kosis.period_updates.update_de <> excluded.update_de
 """
 
+RECORD_READ_SQL = """
+INSERT INTO kosis.period_updates (catalog_id, year, update_de, recorded_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (catalog_id, year) DO NOTHING
+"""
+
 
 def table_covers(table: KosisTable, year: int) -> bool:
     """Whether a year lies within the catalogued periods of a table (a discontinued base ends)."""
@@ -314,9 +319,16 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
                 fetched = []
             staged_files = [(s, set(years)) for s in fetched]
             period_range = f"{start}-{end}"
-        snapshots = [s for s, _ in staged_files]
-
         with warehouse.get_connection() as con:
+            # A body rolled back (make rollback) is never merged again: the same bytes would re-apply what was
+            # undone. A different body (the source corrected or re-dated it) loads as usual.
+            rolled_back = {r[0] for r in con.execute("SELECT snapshot_sha256 FROM kosis.rollbacks").fetchall()}
+            skipped = sorted({s.sha256 for s, _ in staged_files if s.sha256 in rolled_back})
+            if skipped:
+                context.log.warning(f"KOSIS {table.org_id}/{table.tbl_id}: not loading again the rolled-back "
+                                    f"snapshot(s) {', '.join(sha[:16] for sha in skipped)}")
+                staged_files = [(s, y) for s, y in staged_files if s.sha256 not in rolled_back]
+            snapshots = [s for s, _ in staged_files]
             staged = stage_snapshots(con, [], append=False)
             by_years: dict[frozenset[int], list[Snapshot]] = {}
             for snapshot, snapshot_years in staged_files:  # one DuckDB read per set of years, not per file
@@ -338,8 +350,12 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
                     merged = merge(con, table, snapshots, outcome, run_id=context.run_id,
                                    asset=key.to_user_string(), now=now)
                     tbl_nm, current, preview = _after_merge(con, table, now)
-                    for year in (y for y in years if y in send_de):
-                        con.execute(RECORD_UPDATE_SQL, [table.id, year, send_de[year], now])
+                    if not kosis.offline and table.is_kosis:
+                        # Every year read is recorded, with the service's date or '' where it gives none, even if
+                        # no row of it loaded (all quarantined): the planner then treats it as read, not as new.
+                        for year in years:
+                            con.execute(RECORD_UPDATE_SQL if year in send_de else RECORD_READ_SQL,
+                                        [table.id, year, send_de.get(year, ""), now])
             except ConservationError as exc:
                 raise dg.Failure(f"KOSIS {table.org_id}/{table.tbl_id} ({period_range}): {exc}") from None
         yield dg.MaterializeResult(metadata={
@@ -355,6 +371,7 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
             "cells_unchanged": merged.unchanged,
             "rows_quarantined": merged.quarantined,
             "rows_staged": staged,
+            "rolled_back_snapshots_skipped": ", ".join(sha[:16] for sha in skipped) or "none",
             "preview": dg.MetadataValue.md(markdown_table(preview)),
             "dagster/column_schema": OBSERVATION_COLUMNS,
         })
@@ -369,12 +386,6 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
     return _kosis_table
 
 
-CODE_ROLES_DDL = """
-CREATE OR REPLACE TABLE kosis.code_roles (
-    catalog_id VARCHAR NOT NULL, role VARCHAR NOT NULL, itm_id VARCHAR NOT NULL, level VARCHAR NOT NULL,
-    code VARCHAR NOT NULL, match_by VARCHAR NOT NULL CHECK (match_by IN ('code', 'name'))
-)
-"""
 UPSERT_TABLE_SQL = """
 INSERT INTO kosis.tables (id, org_id, tbl_id, tbl_nm, prd_se, unit, verified, used_by, region_code_system,
                           bundled_provenance, source, series, priority, base_year, first_period, final_period,
@@ -418,7 +429,9 @@ def build_catalog_asset(catalog_path: Path | str, tables: tuple[KosisTable, ...]
             # Entries no longer catalogued stop feeding indicators; their observations stay as they are.
             con.execute(f"DELETE FROM kosis.tables WHERE id NOT IN ({', '.join('?' for _ in tables)})",
                         [t.id for t in tables])
-            con.execute(CODE_ROLES_DDL)  # rebuilt whole from the catalog (and so migrated) on every run
+            # Rewritten whole from the catalog on every run (its layout: warehouse/migrations.py), keeping the
+            # table and so its comments.
+            con.execute("DELETE FROM kosis.code_roles")
             roles = [(t.id, r.role, r.itm_id, r.level, r.code, r.match_by) for t in tables for r in t.code_roles]
             if roles:
                 con.executemany("INSERT INTO kosis.code_roles VALUES (?, ?, ?, ?, ?, ?)", roles)

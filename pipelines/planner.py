@@ -5,7 +5,8 @@
   last period) and getMeta NCD (SEND_DE per period, the date KOSIS last loaded it); offline, the bundled
   or inbox files and their LST_CHN_DE;
 - loaded: the years the working warehouse holds, each with the date to compare: live, the SEND_DE recorded
-  when the year was last read (kosis.period_updates); offline, the year's latest LST_CHN_DE.
+  when the year was last read (kosis.period_updates; a year recorded there was read even if every row of it
+  was quarantined); offline, the year's latest LST_CHN_DE. Rows of a rolled-back snapshot count as read.
 """
 
 from __future__ import annotations
@@ -73,15 +74,21 @@ def loaded_state(db_path: Path, tables: tuple[KosisTable, ...], timeout_s: float
         return loaded
     con = connect_with_retry(db_path, read_only=True, timeout_s=timeout_s)
     try:
+        # Rows of a rolled-back snapshot count as read: the source's version of that period was seen and undone,
+        # and is not "new" or "revised" again until the source dates it later (make rollback).
+        read = ("(valid_to IS NULL OR snapshot_sha256 IN (SELECT snapshot_sha256 FROM kosis.rollbacks))"
+                if _has_table(con, "kosis", "rollbacks") else "valid_to IS NULL")
         for table in tables:
             if live and table.is_kosis:
-                sql = ("SELECT o.year, coalesce(max(u.update_de), '') FROM kosis.observations_current o "
-                       "LEFT JOIN kosis.period_updates u ON u.catalog_id = ? AND u.year = o.year "
-                       "WHERE o.org_id = ? AND o.tbl_id = ? GROUP BY o.year")
-                params = [table.id, table.org_id, table.tbl_id]
+                # A year recorded in kosis.period_updates was read, even if no row of it loaded (all quarantined).
+                sql = (f"WITH years AS (SELECT DISTINCT year FROM kosis.observations WHERE org_id = ? AND tbl_id = ? "
+                       f"AND {read} UNION SELECT year FROM kosis.period_updates WHERE catalog_id = ?) "
+                       "SELECT y.year, coalesce(max(u.update_de), '') FROM years y "
+                       "LEFT JOIN kosis.period_updates u ON u.catalog_id = ? AND u.year = y.year GROUP BY y.year")
+                params = [table.org_id, table.tbl_id, table.id, table.id]
             else:
-                sql = ("SELECT year, coalesce(max(lst_chn_de), '') FROM kosis.observations_current "
-                       "WHERE org_id = ? AND tbl_id = ? GROUP BY year")
+                sql = (f"SELECT year, coalesce(max(lst_chn_de), '') FROM kosis.observations "
+                       f"WHERE org_id = ? AND tbl_id = ? AND {read} GROUP BY year")
                 params = [table.org_id, table.tbl_id]
             loaded[table.id] = dict(con.execute(sql, params).fetchall())
     except duckdb.CatalogException:  # a warehouse with no kosis tables yet
@@ -89,6 +96,11 @@ def loaded_state(db_path: Path, tables: tuple[KosisTable, ...], timeout_s: float
     finally:
         con.close()
     return loaded
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+                            [schema, name]).fetchone()[0])
 
 
 def gather(tables: tuple[KosisTable, ...], kosis, source_root: str, warehouse: WarehouseResource,

@@ -31,6 +31,7 @@ from warehouse.io import (
     WarehouseResource,
     connect_with_retry,
     default_warehouse,
+    remove_orphaned_spill_dirs,
     wait_for_writer_lock,
     warehouse_path,
 )
@@ -193,6 +194,7 @@ def run_refresh(instance: dg.DagsterInstance, defs: dg.Definitions, *, reread_al
         if not changes:
             lines.append("  none: every cell re-read has the value already held")
         lines += quarantined_since(warehouse.path, started)
+        lines += years_without_rows(warehouse.path, todo)
 
         return derive_and_publish(instance, defs, warehouse, lines)
 
@@ -214,8 +216,29 @@ def quarantined_since(db_path: Path, since: datetime) -> list[str]:
             for source, n, reason, used_by in rows]
 
 
+def years_without_rows(db_path: Path, plans: list[TablePlan]) -> list[str]:
+    """Years this refresh read of which the table holds no row at all (e.g. every record quarantined): said
+    once here; the year is recorded as read (kosis.period_updates), so the next refresh does not reload it
+    until the service dates it later."""
+    con = connect_with_retry(db_path, read_only=True, timeout_s=5)
+    try:
+        lines = []
+        for p in plans:
+            held = {r[0] for r in con.execute("SELECT DISTINCT year FROM kosis.observations_current WHERE org_id = ? "
+                                              "AND tbl_id = ?", [p.table.org_id, p.table.tbl_id]).fetchall()}
+            empty = [y for y in p.years if y not in held]
+            if empty:
+                lines.append(f"NO ROWS LOADED for {p.table.id} {', '.join(map(str, empty))}: every record was "
+                             f"quarantined or none was received; recorded as read, not re-read until the source "
+                             f"dates it later")
+    finally:
+        con.close()
+    return lines
+
+
 def published_is_behind(working: Path, published: Path) -> bool:
-    """Whether the working warehouse holds KOSIS vintages loaded after the published copy was written."""
+    """Whether the working warehouse holds KOSIS vintages loaded (or rolled back) after the published copy was
+    written."""
     if not working.exists():
         return False
     if not published.exists():
@@ -223,6 +246,11 @@ def published_is_behind(working: Path, published: Path) -> bool:
     con = connect_with_retry(working, read_only=True, timeout_s=5)
     try:
         last_load = con.execute("SELECT max(valid_from) FROM kosis.observations").fetchone()[0]
+        try:  # a rollback (make rollback) whose rebuild failed is carried forward the same way
+            last_rollback = con.execute("SELECT max(rolled_back_at) FROM kosis.rollbacks").fetchone()[0]
+        except duckdb.Error:  # a warehouse of an earlier release, not yet migrated
+            last_rollback = None
+        last_load = max((t for t in (last_load, last_rollback) if t is not None), default=None)
     except duckdb.Error:
         return False
     finally:
@@ -276,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         wait_for_writer_lock(warehouse_path(), default_warehouse().lock_timeout_s)
+        remove_orphaned_spill_dirs(warehouse_path())
         instance = dg.DagsterInstance.get()
         orphans = fail_orphaned_runs(instance)
         code, lines = run_refresh(instance, defs, reread_all=args.all)

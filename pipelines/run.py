@@ -32,6 +32,7 @@ from warehouse.io import (
     WarehouseLockedError,
     default_warehouse,
     published_path,
+    remove_orphaned_spill_dirs,
     wait_for_writer_lock,
     warehouse_path,
 )
@@ -137,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     published = published_path(working)
     try:
         wait_for_writer_lock(working, default_warehouse().lock_timeout_s)
+        remove_orphaned_spill_dirs(working)  # DuckDB spill directories of processes that died
         result = run_pipeline(job_name=args.job)
     except (KosisError, WarehouseLockedError) as exc:
         where = (f" (KOSIS at {os.environ.get('KOSIS_BASE_URL') or DEFAULT_KOSIS_BASE_URL})"

@@ -247,3 +247,34 @@ def test_offline_the_sensor_watches_the_inbox(tmp_path: Path) -> None:
         assert [(r.asset_selection, r.partition_key) for r in result.run_requests] == [
             ([dg.AssetKey(["kosis", "manufacturing_by_size_2006"])], "2012")]
         assert result.dynamic_partitions_requests[0].partition_keys == ["2012"]
+
+
+def test_a_year_whose_every_row_is_quarantined_is_reported_once_not_reloaded_forever(env) -> None:
+    server, defs, instance, warehouse = env
+    # 2013 at the service, every DT garbage: all rows quarantined, none loaded
+    server.publish_period("DT_1C81", "2013", values={("T1", ("22", c)): "12..5" for c in CODES},
+                          lst_chn_de="20250601")
+    code, lines = run_refresh(instance, defs)
+    report = "\n".join(lines)
+    assert code == 0, report
+    assert "new periods [2013]" in report
+    assert "QUARANTINED 4 rows of kosis:101/DT_1C81" in report
+    assert "NO ROWS LOADED for grdp_by_activity 2013" in report
+    db = warehouse.path
+    assert query(db, "SELECT count(*) FROM kosis.observations WHERE year = 2013") == [(0,)]
+    assert query(db, "SELECT update_de FROM kosis.period_updates WHERE catalog_id = 'grdp_by_activity' "
+                     "AND year = 2013") == [("20250601",)]
+
+    # the next refresh does not load it again: it was read, and the service has not dated it later
+    server.requests_log.clear()
+    code, lines = run_refresh(instance, defs)
+    assert code == 0 and "Nothing new" in "\n".join(lines), lines
+    assert not data_periods(server)
+    assert isinstance(sensor_result(defs, instance), dg.SkipReason)
+
+    # once the service reloads the year (a later date), it is re-read and its rows load
+    for c, v in amounts(2013).items():
+        server.revise("DT_1C81", ("T1", ("22", c), "2013"), v, "20250901")
+    code, lines = run_refresh(instance, defs)
+    assert code == 0 and "revised periods [2013]" in "\n".join(lines), lines
+    assert query(db, "SELECT count(*) FROM kosis.observations_current WHERE year = 2013") == [(4,)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -92,3 +93,26 @@ def test_a_reader_of_the_published_copy_never_sees_a_half_update(tmp_path: Path)
     finally:
         reopened.close()
     assert not published.with_suffix(".duckdb.tmp").exists()
+
+
+def test_duckdb_spills_inside_the_warehouse_folder_and_dead_processes_spill_dirs_are_removed(tmp_path: Path) -> None:
+    from warehouse.io import remove_orphaned_spill_dirs, spill_root
+
+    db = tmp_path / "w.duckdb"
+    wh = WarehouseResource(database=str(db), memory_limit="100MB")
+    own = tmp_path / ".duckdb_tmp" / str(os.getpid())
+    with wh.get_connection() as con:
+        assert Path(con.execute("SELECT current_setting('temp_directory')").fetchone()[0]) == own
+        # beyond memory_limit, DuckDB spills there
+        con.execute("CREATE TEMP TABLE big AS SELECT range AS i, md5(range::VARCHAR) AS h FROM range(3000000)")
+        assert con.execute("SELECT count(*) FROM (SELECT * FROM big ORDER BY h)").fetchone() == (3000000,)
+        assert any(own.glob("duckdb_temp_storage*"))
+        with wh.get_connection() as nested:  # a second connection of the process, after the spill: still fine
+            assert nested.execute("SELECT count(*) FROM kosis.observations").fetchone() == (0,)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    for pid in (dead.pid, os.getpid()):
+        (spill_root(db) / str(pid)).mkdir(parents=True, exist_ok=True)
+        (spill_root(db) / str(pid) / "duckdb_temp_storage-0.tmp").write_bytes(b"x" * 1024)
+    assert remove_orphaned_spill_dirs(db) == [spill_root(db) / str(dead.pid)]
+    assert sorted(p.name for p in spill_root(db).iterdir()) == [str(os.getpid())]

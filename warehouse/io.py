@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,8 @@ import duckdb
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
+
+from warehouse.migrations import ensure_schema
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_DIR / "warehouse" / "data"
@@ -102,8 +105,20 @@ def wait_for_writer_lock(path: str | Path, timeout_s: float, say=print, poll_s: 
             time.sleep(poll_s)
 
 
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute((SQL_DIR / "warehouse.sql").read_text(encoding="utf-8"))
+def spill_root(database: str | Path) -> Path:
+    """Where DuckDB spills beyond memory_limit: inside the warehouse folder, one directory per process."""
+    return Path(database).parent / ".duckdb_tmp"
+
+
+def remove_orphaned_spill_dirs(database: str | Path) -> list[Path]:
+    """Removes the spill directories of processes that no longer run (a killed run leaves its own behind)."""
+    removed = []
+    root = spill_root(database)
+    for path in sorted(root.iterdir()) if root.is_dir() else []:
+        if path.is_dir() and path.name.isdigit() and not Path(f"/proc/{path.name}").exists():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
 
 
 # Working warehouses this process already waited for in vain (see WarehouseResource.get_connection).
@@ -149,6 +164,12 @@ class WarehouseResource(DuckDBResource):
             raise
         try:
             con.execute(f"SET memory_limit = '{self.memory_limit}'")
+            spill = spill_root(self.path) / str(os.getpid())  # DuckDB creates this one, not its parent
+            # Connections of one process to one file share a DuckDB instance: set once (a set directory that
+            # has been spilled to cannot be set again, even to the same value).
+            if con.execute("SELECT current_setting('temp_directory')").fetchone()[0] != str(spill):
+                spill.parent.mkdir(exist_ok=True)
+                con.execute("SET temp_directory = '" + str(spill).replace("'", "''") + "'")
             ensure_schema(con)
             yield con
         finally:

@@ -1,0 +1,169 @@
+"""Versioned schema migrations, recorded in the warehouse (meta.schema_migrations).
+
+Setting up a connection's schema, once per process and database file (`ensure_schema`):
+
+1. `sql/warehouse.sql`: schemas and tables, CREATE ... IF NOT EXISTS (a new file gets the tables it names);
+2. the migrations below, in order, each applied at most once per file in its own transaction and recorded
+   with version, applied_at and description. Each release's change to an existing table is one step; a
+   step is written so that it is also harmless on a file created by step 1 (ADD COLUMN IF NOT EXISTS), so a
+   new warehouse records every version too;
+3. `sql/views.sql`: views and comments (they name columns the migrations add).
+
+A warehouse built by an earlier release (e.g. e12b694, whose layout tests/fixtures/warehouse_e12b694.sql
+keeps) is upgraded in place: every KOSIS vintage is kept; nothing is deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+META_SQL = """
+CREATE SCHEMA IF NOT EXISTS meta;
+CREATE TABLE IF NOT EXISTS meta.schema_migrations (
+    version      INTEGER PRIMARY KEY,
+    applied_at   TIMESTAMP NOT NULL,
+    description  VARCHAR NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    apply: Callable[[duckdb.DuckDBPyConnection], None]
+
+
+def _sql(text: str) -> Callable[[duckdb.DuckDBPyConnection], None]:
+    return lambda con: con.execute(text)
+
+
+def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
+    return {r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE schema_name = ? "
+                                      "AND table_name = ?", [schema, table]).fetchall()}
+
+
+CODE_ROLES_DDL = """
+CREATE TABLE kosis.code_roles (
+    catalog_id  VARCHAR NOT NULL,
+    role        VARCHAR NOT NULL,
+    itm_id      VARCHAR NOT NULL,
+    level       VARCHAR NOT NULL,
+    code        VARCHAR NOT NULL,
+    match_by    VARCHAR NOT NULL CHECK (match_by IN ('code', 'name'))
+)
+"""
+
+
+def _code_roles_by_name(con: duckdb.DuckDBPyConnection) -> None:
+    # Up to e12b694: (catalog_id, itm_id, level c1..c8, code, role) with a primary key, codes only. The table
+    # is derived whole from the catalog by the kosis/catalog asset, so the old rows are not kept: the next run
+    # writes them again in the new layout.
+    if "match_by" not in _columns(con, "kosis", "code_roles"):
+        con.execute("DROP TABLE IF EXISTS kosis.code_roles")
+        con.execute(CODE_ROLES_DDL)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "baseline: the layout of release e12b694 (schemas reference, paper, kosis, indicators, quality; "
+                 "quality logs, kosis.snapshots, kosis.observations, kosis.tables, kosis.code_roles, "
+                 "indicators.catalog)", lambda con: None),
+    Migration(2, "kosis.snapshots.masked (occurrences of the API key masked before archiving) and per-snapshot "
+                 "conservation n_loaded, n_quarantined, n_skipped (NULL for snapshots recorded before)", _sql("""
+        ALTER TABLE kosis.snapshots ADD COLUMN IF NOT EXISTS masked INTEGER DEFAULT 0;
+        ALTER TABLE kosis.snapshots ADD COLUMN IF NOT EXISTS n_loaded INTEGER;
+        ALTER TABLE kosis.snapshots ADD COLUMN IF NOT EXISTS n_quarantined INTEGER;
+        ALTER TABLE kosis.snapshots ADD COLUMN IF NOT EXISTS n_skipped INTEGER;
+    """)),
+    Migration(3, "kosis.observations.c3_nm (size classes matched by name); kosis.tables source, series, priority, "
+                 "base_year, first_period, final_period, verification, evidence, source_label", _sql("""
+        ALTER TABLE kosis.observations ADD COLUMN IF NOT EXISTS c3_nm VARCHAR;
+        ALTER TABLE kosis.tables ADD COLUMN IF NOT EXISTS source VARCHAR;
+        ALTER TABLE kosis.tables ADD COLUMN IF NOT EXISTS series VARCHAR;
+        ALTER TABLE kosis.tables ADD COLUMN IF NOT EXISTS priority INTEGER;
+        ALTER TABLE kosis.tables ADD COLUMN IF NOT EXISTS base_year VARCHAR;
+        ALTER TABLE kosis.tables ADD COLUMN IF NOT EXISTS first_period VARCHAR;
+        ALTER TABLE kosis.tables ADD COLUMN IF NOT EXISTS final_period VARCHAR;
+        ALTER TABLE kosis.tables ADD COLUMN IF NOT EXISTS verification VARCHAR;
+        ALTER TABLE kosis.tables ADD COLUMN IF NOT EXISTS evidence VARCHAR;
+        ALTER TABLE kosis.tables ADD COLUMN IF NOT EXISTS source_label VARCHAR;
+    """)),
+    Migration(4, "kosis.period_updates: the service's date (getMeta NCD SEND_DE) per period when last read", _sql("""
+        CREATE TABLE IF NOT EXISTS kosis.period_updates (
+            catalog_id VARCHAR NOT NULL, year INTEGER NOT NULL, update_de VARCHAR NOT NULL,
+            recorded_at TIMESTAMP NOT NULL, PRIMARY KEY (catalog_id, year));
+    """)),
+    Migration(5, "kosis.code_roles: levels itm | c1..c8 matched by code or name (match_by); rebuilt from the catalog",
+              _code_roles_by_name),
+    # Earlier releases replayed the paper's Tables 1 and 2 under KOSIS identities (101/DT_1C81, 101/DT_1K52F03,
+    # items PAPER_*). Those rows were never KOSIS data: their vintages are closed so they cannot pose as loaded
+    # periods of the real tables (kept, not deleted, so the history stays complete).
+    Migration(6, "close the vintages of the paper's figures once replayed under KOSIS identities (org 101, items "
+                 "PAPER_*); kept as closed vintages", _sql(r"""
+        UPDATE kosis.observations SET valid_to = valid_from
+        WHERE valid_to IS NULL AND org_id = '101' AND itm_id LIKE 'PAPER\_%' ESCAPE '\';
+    """)),
+    Migration(7, "kosis.rollbacks: snapshots rolled back by make rollback", _sql("""
+        CREATE TABLE IF NOT EXISTS kosis.rollbacks (
+            snapshot_sha256  VARCHAR NOT NULL,
+            rolled_back_at   TIMESTAMP NOT NULL,
+            cells_closed     INTEGER NOT NULL,
+            cells_reopened   INTEGER NOT NULL,
+            reason           VARCHAR
+        );
+    """)),
+)
+LATEST = MIGRATIONS[-1].version
+
+_READY: set[str] = set()  # database files whose schema this process has set up
+
+
+def database_file(con: duckdb.DuckDBPyConnection) -> str:
+    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    return str(Path(row[0]).resolve()) if row and row[0] else ":memory:"
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
+    try:
+        return con.execute("SELECT max(version) FROM meta.schema_migrations").fetchone()[0]
+    except duckdb.CatalogException:
+        return None
+
+
+def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Applies the migrations this file has not recorded, in order, each in one transaction with its record."""
+    con.execute(META_SQL)
+    applied = {r[0] for r in con.execute("SELECT version FROM meta.schema_migrations").fetchall()}
+    done = []
+    for migration in MIGRATIONS:
+        if migration.version in applied:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            migration.apply(con)
+            con.execute("INSERT INTO meta.schema_migrations VALUES (?, ?, ?)",
+                        [migration.version, datetime.now(UTC).replace(tzinfo=None), migration.description])
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+        done.append(migration.version)
+    return done
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Tables, migrations, views and comments: once per process and database file. A file seen before is
+    checked with one query (its recorded version), so a file replaced under the same path is set up again."""
+    path = database_file(con)
+    if path in _READY and schema_version(con) == LATEST:
+        return
+    con.execute((SQL_DIR / "warehouse.sql").read_text(encoding="utf-8"))
+    apply_migrations(con)
+    con.execute((SQL_DIR / "views.sql").read_text(encoding="utf-8"))
+    _READY.add(path)
