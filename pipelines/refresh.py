@@ -172,6 +172,19 @@ def run_refresh(instance: dg.DagsterInstance, defs: dg.Definitions, *, reread_al
                          "derive or publish failed): deriving and publishing again.")
             return derive_and_publish(instance, defs, warehouse, lines)
 
+        if not reference_tables_loaded(warehouse.path):
+            # A new warehouse: KOSIS rows are validated against reference.region_code_map and read through the
+            # catalog, so the first refresh builds everything, as make run does.
+            lines.append("The working warehouse has no reference tables yet: building everything once (as make run).")
+            tags = prepare_full_run(instance, tables, kosis, source_files.root, warehouse)
+            result = defs.resolve_job_def("refresh_all").execute_in_process(
+                instance=instance, tags={**tags, **cli_tags()}, run_config=quiet_logs(), raise_on_error=False)
+            if not result.success:
+                lines.append(f"FAILED: {failure_cause(result)}; nothing was published.")
+                return EXIT_FAILED, lines
+            lines.append(f"Published: {warehouse.published}")
+            return 0, lines
+
         register_years(instance, [y for p in todo for y in p.years])
         job = defs.resolve_implicit_global_asset_job_def()
         started = datetime.now(UTC).replace(tzinfo=None)
@@ -197,6 +210,19 @@ def run_refresh(instance: dg.DagsterInstance, defs: dg.Definitions, *, reread_al
         lines += years_without_rows(warehouse.path, todo)
 
         return derive_and_publish(instance, defs, warehouse, lines)
+
+
+def reference_tables_loaded(db_path: Path) -> bool:
+    if not db_path.exists():
+        return False
+    con = connect_with_retry(db_path, read_only=True, timeout_s=5)
+    try:
+        return con.execute("SELECT (SELECT count(*) FROM reference.region_code_map) > 0 "
+                           "AND (SELECT count(*) FROM kosis.tables) > 0").fetchone()[0]
+    except duckdb.Error:
+        return False
+    finally:
+        con.close()
 
 
 def quarantined_since(db_path: Path, since: datetime) -> list[str]:

@@ -233,3 +233,19 @@ def test_an_unreachable_endpoint_fails_with_a_clear_line_and_exit_2(tmp_path):
     assert "Traceback" not in proc.stdout + proc.stderr
     assert time.monotonic() - started < 120
     assert_key_nowhere(tmp_path, proc.stdout, proc.stderr)
+
+
+def test_a_catalog_entry_the_service_rejects_is_skipped_and_the_others_load(tmp_path):
+    tables = [t for t in live_tables() if t.tbl_id != "DT_1K52B03"]  # an identifier that turned out wrong
+    with KosisServer(tables, api_key=KEY) as srv:
+        out = ok(make("refresh", tmp_path, base_url=srv.base_url))
+        assert "SKIPPED manufacturing_by_size_2006 (KOSIS 101/DT_1K52B03): the service rejected this catalog " \
+               "entry; check it with make kosis-check" in out, out
+        assert "err 21" in out
+        published = tmp_path / "data" / "published.duckdb"
+        assert query(published, "SELECT count(DISTINCT year) FROM indicators.sme_concentration "
+                                "WHERE source_table = 'manufacturing_by_size'") == [(len(SIZE_2020_YEARS),)]
+        # make run loads every other table too, and flags the rejected entry in its check instead of failing
+        proc = make("run", tmp_path, base_url=srv.base_url)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "WARN kosis/manufacturing_by_size_2006:observations_valid (1 failures)" in proc.stdout
