@@ -350,7 +350,7 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
                     merged = merge(con, table, snapshots, outcome, run_id=context.run_id,
                                    asset=key.to_user_string(), now=now)
                     tbl_nm, current, preview = _after_merge(con, table, now)
-                    if not kosis.offline and table.is_kosis:
+                    if not kosis.offline and table.is_kosis and not rejected_entry:
                         # Every year read is recorded, with the service's date or '' where it gives none, even if
                         # no row of it loaded (all quarantined): the planner then treats it as read, not as new.
                         for year in years:

@@ -125,12 +125,11 @@ def test_transient_faults_are_recovered(tmp_path, catalog, server, kind, kw) -> 
 
 FATAL = [
     ("err", {"code": "11"}, 1, ["KOSIS_API_KEY", "DT_BIG", "11"]),
-    ("err", {"code": "21"}, 1, ["DT_BIG", "21"]),
     ("http", {"status": 503}, 50, ["DT_BIG", "503", "2000"]),
 ]
 
 
-@pytest.mark.parametrize(("kind", "kw", "times", "expected"), FATAL, ids=["key", "parameter", "persistent_503"])
+@pytest.mark.parametrize(("kind", "kw", "times", "expected"), FATAL, ids=["key", "persistent_503"])
 def test_a_failure_names_table_period_and_code_and_leaves_the_warehouse_unchanged(
     tmp_path, catalog, server, kind, kw, times, expected
 ) -> None:
@@ -145,6 +144,24 @@ def test_a_failure_names_table_period_and_code_and_leaves_the_warehouse_unchange
     for text in expected:
         assert text in message, (text, message)
     assert KEY not in message
+    assert snapshot(db) == before
+
+
+def test_a_catalog_entry_the_service_rejects_loads_nothing_and_fails_its_check(tmp_path, catalog, server) -> None:
+    """err 21 (invalid parameter, also "no such table") concerns the catalog entry, not this request's luck: the
+    table loads nothing and its check says why (WARN), so one wrong entry does not stop the other tables."""
+    db = tmp_path / "w.duckdb"
+    assert ingest(db, catalog, server).success
+    server.revise("DT_BIG", ("T01", ("11", "C001"), "2001"), "1", "20250301")  # something new to (not) load
+    before = snapshot(db)
+    server.inject("err", times=1, code="21")
+    result = ingest(db, catalog, server)
+    assert result.success
+    (evaluation,) = [e for e in result.get_asset_check_evaluations() if e.check_name == "observations_valid"]
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
+    rejected = str(evaluation.metadata["service_rejected_entry"].value)
+    assert "rejected this catalog entry" in rejected and "DT_BIG" in rejected and "21" in rejected
+    assert KEY not in rejected
     assert snapshot(db) == before
 
 
