@@ -322,18 +322,16 @@ def failure_cause(result: dg.ExecuteInProcessResult) -> str:
     return "; ".join(dict.fromkeys(m for m in messages if m)) or "see the Dagster run log"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--all", action="store_true", help="re-read every loaded period (revisions anywhere)")
-    args = parser.parse_args(argv)
-    from pipelines.definitions import defs
-
+def run_command(work) -> int:
+    """The frame of a command that writes the working warehouse (`make refresh`, `make rollback`): one lock
+    wait before anything runs, orphaned spill folders and runs cleared, `work(instance)` run, and the report
+    printed with FAILED and the cause as its last line when it failed."""
     try:
         wait_for_writer_lock(warehouse_path(), default_warehouse().lock_timeout_s)
         remove_orphaned_spill_dirs(warehouse_path())
         instance = dg.DagsterInstance.get()
         orphans = fail_orphaned_runs(instance)
-        code, lines = run_refresh(instance, defs, reread_all=args.all)
+        code, lines = work(instance)
         if orphans:
             lines.insert(1, f"  marked {len(orphans)} run(s) left STARTED by a killed command as failed")
     except WarehouseLockedError as exc:
@@ -344,6 +342,15 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(next((line for line in reversed(lines) if line.startswith("FAILED")), "FAILED"))
     print("\n".join(lines))
     return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--all", action="store_true", help="re-read every loaded period (revisions anywhere)")
+    args = parser.parse_args(argv)
+    from pipelines.definitions import defs
+
+    return run_command(lambda instance: run_refresh(instance, defs, reread_all=args.all))
 
 
 if __name__ == "__main__":

@@ -14,20 +14,12 @@ import argparse
 import sys
 
 import dagster as dg
-import duckdb
 
 from pipelines.refresh import (
     EXIT_CANNOT_START,
     derive_and_publish,
-    fail_orphaned_runs,
     resolved_resources,
-)
-from warehouse.io import (
-    WarehouseLockedError,
-    default_warehouse,
-    remove_orphaned_spill_dirs,
-    wait_for_writer_lock,
-    warehouse_path,
+    run_command,
 )
 from warehouse.rollback import SnapshotNotFoundError, resolve_snapshot, rollback_snapshot
 
@@ -61,20 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from pipelines.definitions import defs
 
-    try:
-        wait_for_writer_lock(warehouse_path(), default_warehouse().lock_timeout_s)
-        remove_orphaned_spill_dirs(warehouse_path())
-        instance = dg.DagsterInstance.get()
-        fail_orphaned_runs(instance)
-        code, lines = run_rollback(instance, defs, args.snapshot, args.reason)
-    except WarehouseLockedError as exc:
-        code, lines = EXIT_CANNOT_START, [f"FAILED before anything was written: {exc}"]
-    except duckdb.Error as exc:
-        code, lines = EXIT_CANNOT_START, [f"FAILED: {exc}"]
-    if code != 0 and lines and not lines[-1].startswith("FAILED"):
-        lines.append(next((line for line in reversed(lines) if line.startswith("FAILED")), "FAILED"))
-    print("\n".join(lines))
-    return code
+    return run_command(lambda instance: run_rollback(instance, defs, args.snapshot, args.reason))
 
 
 if __name__ == "__main__":
