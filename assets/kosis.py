@@ -14,8 +14,8 @@ import dagster as dg
 import pandas as pd
 
 from assets.common import OWNERS, check_result, markdown_table
-from pipelines.kosis_client import KosisError, classify_body, parse_body
-from pipelines.resources import KosisResource
+from assets.kosis_client import KosisError, classify_body, mask_secret, parse_body
+from assets.kosis_resource import KosisResource
 from schemas.kosis import CATALOG_PATH, PRD_SE_ALIASES, KosisTable, load_catalog
 from warehouse.io import WAREHOUSE_POOL, SourceFiles, WarehouseResource, transaction
 from warehouse.kosis_load import (
@@ -183,13 +183,19 @@ def replay_offline(table: KosisTable, source_root: str, inbox_dir: Path, raw_dir
     return out
 
 
+def body_records(body: bytes) -> list[dict]:
+    """The client's parser, for bodies DuckDB cannot read (KOSIS's unquoted keys): one verdict for both."""
+    return classify_body(body)[0]
+
+
 def fetch_live(table: KosisTable, kosis: KosisResource, raw_dir: Path, start: str, end: str,
                log) -> list[Snapshot]:
     # The last body archived for a URL is the one the client accepted (earlier ones were retried).
     archived: dict[str, tuple[str, Path]] = {}
 
     def on_body(body: bytes, redacted_url: str) -> None:  # before the client parses anything
-        archived[redacted_url] = archive(body, raw_dir, secret=kosis.api_key)  # the client masked the key already
+        # The client masked the key already; masking again here is the last line of defence.
+        archived[redacted_url] = archive(mask_secret(body, kosis.api_key)[0], raw_dir)
 
     with kosis.client(on_body=on_body, logger=log) as client:
         bodies = client.get_data(table.org_id, table.tbl_id, obj_levels=list(table.obj_levels), itm_id=table.itm_id,
@@ -335,7 +341,7 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
                 by_years.setdefault(frozenset(snapshot_years), []).append(snapshot)
             for snapshot_years, group in by_years.items():
                 staged = stage_snapshots(con, group, years=set(snapshot_years), append=True,
-                                         skip_unselected=kosis.offline)
+                                         skip_unselected=kosis.offline, parse_records=body_records)
             outcome = validate_staged(con, table, region_codes(con, table.region_code_system),
                                       check_items=not kosis.offline)
             if outcome.unattributed:  # a failure that names no row: the whole response is suspect

@@ -19,7 +19,7 @@ from datetime import date
 import yaml
 
 from assets.kosis import periods_from_meta
-from pipelines.kosis_client import KosisError
+from assets.kosis_client import KosisError
 from pipelines.refresh import EXIT_CANNOT_START, resolved_resources
 from schemas.kosis import ROLE_LEVELS, KosisTable
 

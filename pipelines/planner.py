@@ -14,12 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 
-from assets.kosis import CATALOG_ERRORS, available_periods, normalize_date, table_covers
-from pipelines.kosis_client import KosisError
+from assets.kosis import CATALOG_ERRORS, KOSIS_YEARS, available_periods, normalize_date, table_covers
+from assets.kosis_client import KosisError
 from schemas.kosis import KosisTable
 from warehouse.io import WarehouseResource, connect_with_retry
+
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
 @dataclass(frozen=True)
@@ -116,3 +119,44 @@ def gather(tables: tuple[KosisTable, ...], kosis, source_root: str, warehouse: W
                 raise
             states[t.id] = TableState(available={}, loaded=loaded[t.id], problem=str(exc))
     return states
+
+
+def inbox_dir(warehouse: WarehouseResource) -> Path:
+    return warehouse.path.parent / "inbox"
+
+
+def plan_refresh(tables: tuple[KosisTable, ...], kosis, source_root: str, warehouse: WarehouseResource,
+                 *, reread_all: bool = False, lock_timeout_s: float | None = None) -> list[TablePlan]:
+    states = gather(tables, kosis, source_root, warehouse, inbox_dir(warehouse), lock_timeout_s)
+    return plan(tables, states, reread_all=reread_all)
+
+
+def register_years(instance: dg.DagsterInstance, years) -> list[str]:
+    """Adds the years the instance does not know yet, oldest first; returns those added."""
+    known = set(instance.get_dynamic_partitions(KOSIS_YEARS.name))
+    missing = [str(y) for y in sorted({int(y) for y in years}) if str(y) not in known]
+    if missing:
+        instance.add_dynamic_partitions(KOSIS_YEARS.name, missing)
+    return missing
+
+
+def all_years_tags(instance: dg.DagsterInstance) -> dict[str, str]:
+    """Run tags that make one run load every registered year (the KOSIS assets run them in one go)."""
+    keys = instance.get_dynamic_partitions(KOSIS_YEARS.name)  # in the order added: the first and last span all
+    return {RANGE_START: keys[0], RANGE_END: keys[-1]} if keys else {}
+
+
+def partition_ranges(keys: list[str], wanted: set[str]) -> list[tuple[str, str]]:
+    """The wanted keys as few (first, last) ranges as the instance's order allows. Dynamic partitions keep the
+    order they were added in (years found later may come after newer ones), so a range runs over
+    consecutive keys in that order, never "from the smallest year to the largest"."""
+    ranges: list[list[str]] = []
+    previous_wanted = False
+    for key in keys:
+        if key in wanted:
+            if previous_wanted:
+                ranges[-1][1] = key
+            else:
+                ranges.append([key, key])
+        previous_wanted = key in wanted
+    return [(a, b) for a, b in ranges]

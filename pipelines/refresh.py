@@ -22,10 +22,20 @@ import dagster as dg
 import duckdb
 
 from assets.kosis import KOSIS_YEARS
+from assets.kosis_client import KosisError
 from pipelines.inbox import REJECTED_DIR, screen_inbox
-from pipelines.kosis_client import KosisError
-from pipelines.planner import TablePlan, gather, plan
-from schemas.kosis import KosisTable
+from pipelines.planner import (  # noqa: F401  (re-exported: the CLI's helpers live with the planner)
+    RANGE_END,
+    RANGE_START,
+    TablePlan,
+    all_years_tags,
+    gather,
+    inbox_dir,
+    partition_ranges,
+    plan,
+    plan_refresh,
+    register_years,
+)
 from warehouse.io import (
     WarehouseLockedError,
     WarehouseResource,
@@ -36,7 +46,6 @@ from warehouse.io import (
     warehouse_path,
 )
 
-RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 # Exit codes: 0 success or nothing to do; 1 a step failed; 2 the run could not start (bad key,
 # unreachable service, locked warehouse): the last line says why.
 EXIT_FAILED, EXIT_CANNOT_START = 1, 2
@@ -68,47 +77,6 @@ def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
             instance.report_run_failed(run, f"its process (PID {pid}) ended without finishing the run")
             failed.append(run.run_id)
     return failed
-
-
-def inbox_dir(warehouse: WarehouseResource) -> Path:
-    return warehouse.path.parent / "inbox"
-
-
-def plan_refresh(tables: tuple[KosisTable, ...], kosis, source_root: str, warehouse: WarehouseResource,
-                 *, reread_all: bool = False, lock_timeout_s: float | None = None) -> list[TablePlan]:
-    states = gather(tables, kosis, source_root, warehouse, inbox_dir(warehouse), lock_timeout_s)
-    return plan(tables, states, reread_all=reread_all)
-
-
-def register_years(instance: dg.DagsterInstance, years) -> list[str]:
-    """Adds the years the instance does not know yet, oldest first; returns those added."""
-    known = set(instance.get_dynamic_partitions(KOSIS_YEARS.name))
-    missing = [str(y) for y in sorted({int(y) for y in years}) if str(y) not in known]
-    if missing:
-        instance.add_dynamic_partitions(KOSIS_YEARS.name, missing)
-    return missing
-
-
-def all_years_tags(instance: dg.DagsterInstance) -> dict[str, str]:
-    """Run tags that make one run load every registered year (the KOSIS assets run them in one go)."""
-    keys = instance.get_dynamic_partitions(KOSIS_YEARS.name)  # in the order added: the first and last span all
-    return {RANGE_START: keys[0], RANGE_END: keys[-1]} if keys else {}
-
-
-def partition_ranges(keys: list[str], wanted: set[str]) -> list[tuple[str, str]]:
-    """The wanted keys as few (first, last) ranges as the instance's order allows. Dynamic partitions keep the
-    order they were added in (years found later may come after newer ones), so a range runs over
-    consecutive keys in that order, never "from the smallest year to the largest"."""
-    ranges: list[list[str]] = []
-    previous_wanted = False
-    for key in keys:
-        if key in wanted:
-            if previous_wanted:
-                ranges[-1][1] = key
-            else:
-                ranges.append([key, key])
-        previous_wanted = key in wanted
-    return [(a, b) for a, b in ranges]
 
 
 def prepare_full_run(instance: dg.DagsterInstance, tables, kosis, source_root: str,

@@ -15,8 +15,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from assets.kosis_client import KosisError
 from pipelines.definitions import defs
-from pipelines.kosis_client import KosisError
 from pipelines.refresh import (
     EXIT_CANNOT_START,
     EXIT_FAILED,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines.jobs import refresh_all
-from pipelines.refresh import all_years_tags
+from pipelines.planner import all_years_tags
 
 
 @dg.schedule(

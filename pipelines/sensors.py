@@ -6,7 +6,7 @@ import dagster as dg
 
 from assets.kosis import KOSIS_YEARS
 from pipelines.inbox import KOSIS_SENSOR_INTERVAL_S, screen_inbox
-from pipelines.refresh import inbox_dir, plan_refresh
+from pipelines.planner import inbox_dir, plan_refresh
 from pipelines.resources import KosisResource
 from warehouse.io import SourceFiles, WarehouseLockedError, WarehouseResource
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.kosis_client import MalformedBody, classify_body
+from assets.kosis import body_records
+from assets.kosis_client import MalformedBody, classify_body
 from schemas.kosis import KosisTable
 from warehouse.io import ensure_schema, transaction
 from warehouse.kosis_load import (
@@ -72,7 +73,7 @@ def load_bodies(con: duckdb.DuckDBPyConnection, bodies: list[bytes], raw_dir: Pa
             continue
         out.snapshots.append(Snapshot(sha, path, f"test:{i}", "live", len(records), code))
     stage_snapshots(con, [], append=False)
-    stage_snapshots(con, out.snapshots, years=set(years), append=True)
+    stage_snapshots(con, out.snapshots, years=set(years), append=True, parse_records=body_records)
     validation = validate_staged(con, table, region_codes(con, table.region_code_system))
     assert not validation.unattributed, validation.summary()
     with transaction(con):

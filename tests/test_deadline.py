@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from pipelines.kosis_client import KosisClient, KosisError
+from assets.kosis_client import KosisClient, KosisError
 from pipelines.resources import KosisResource
 from tests.kosis_server import KosisServer, make_generated_table
 

@@ -1,4 +1,4 @@
-"""Tests of pipelines.kosis_client against tests.kosis_server (real HTTP on loopback, no mocks)."""
+"""Tests of assets.kosis_client against tests.kosis_server (real HTTP on loopback, no mocks)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from pipelines.kosis_client import (
+from assets.kosis_client import (
     FetchedBody,
     KosisClient,
     KosisError,

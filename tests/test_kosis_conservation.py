@@ -11,8 +11,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from assets.kosis_client import KosisClient, KosisError, MalformedBody
 from pipelines.definitions import build_assets
-from pipelines.kosis_client import KosisClient, KosisError, MalformedBody
 from pipelines.resources import KosisResource
 from schemas.registry import SOURCES_DIR
 from tests.conftest import materialize, query

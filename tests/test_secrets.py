@@ -15,8 +15,8 @@ from urllib.parse import quote, quote_plus
 import dagster as dg
 import pytest
 
+from assets.kosis_client import KosisClient, KosisError, mask_secret, redact_text
 from pipelines.definitions import build_assets
-from pipelines.kosis_client import KosisClient, KosisError, mask_secret, redact_text
 from pipelines.resources import KosisResource
 from schemas.registry import SOURCES_DIR
 from tests.conftest import materialize, query

@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -43,16 +44,11 @@ class Snapshot:
 
 
 
-def archive(body: bytes, raw_dir: Path, secret: str | None = None) -> tuple[str, Path]:
+def archive(body: bytes, raw_dir: Path) -> tuple[str, Path]:
     """Content-addressed, written once, atomically (a crash never leaves half a file under its name).
 
-    With ``secret`` (the API key), every encoding of it is masked first (the client has already masked what
-    it hands over; this is the last line of defence). The sha256 is then that of the masked body, which is
-    what is stored: kosis.snapshots.masked says how many occurrences the client masked."""
-    if secret:
-        from pipelines.kosis_client import mask_secret
-
-        body, _ = mask_secret(body, secret)
+    The caller masks the API key first (the KOSIS assets do, as a last line of defence after the client):
+    the sha256 is that of the body as stored."""
     sha = hashlib.sha256(body).hexdigest()
     path = raw_dir / sha[:2] / f"{sha}.json"
     if not path.exists():
@@ -103,7 +99,8 @@ class ConservationError(RuntimeError):
 
 
 def stage_snapshots(con: duckdb.DuckDBPyConnection, snapshots: list[Snapshot], years: set[int] | None = None,
-                    append: bool = False, skip_unselected: bool = False) -> int:
+                    append: bool = False, skip_unselected: bool = False,
+                    parse_records: Callable[[bytes], list[dict]] | None = None) -> int:
     """Parses the archived files with DuckDB into the temp table `kosis_staged`: one row per record received
     (its rowid numbers the rows for validation and quarantine). Nothing is dropped: a record whose period's
     year is not among ``years`` is staged with in_request = false and quarantined ("period outside the
@@ -114,7 +111,7 @@ def stage_snapshots(con: duckdb.DuckDBPyConnection, snapshots: list[Snapshot], y
     counted as skipped. Per snapshot, `kosis_stage_counts` holds records parsed and skipped.
 
     A body DuckDB cannot read (KOSIS's unquoted keys), or reads into another number of rows than the client
-    counted, is parsed by the client's parser instead, from the same archived bytes."""
+    counted, is parsed by ``parse_records`` (the source's own parser) instead, from the same archived bytes."""
     if not append:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED} AS SELECT *, NULL::BOOLEAN AS in_request FROM ("
                     f"{_parse_select(NO_RECORDS)}) WHERE false")
@@ -122,7 +119,7 @@ def stage_snapshots(con: duckdb.DuckDBPyConnection, snapshots: list[Snapshot], y
     unique = {s.sha256: s for s in snapshots if s.n_records > 0}
     if unique:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {PARSED} AS SELECT * FROM ({_parse_select(NO_RECORDS)}) WHERE false")
-        _parse_into(con, list(unique.values()))
+        _parse_into(con, list(unique.values()), parse_records)
         in_request = "NULL::BOOLEAN" if years is None else (
             f"CASE WHEN year IS NULL THEN NULL ELSE year IN ({', '.join(str(int(y)) for y in years) or 'NULL'}) END")
         skip = f"{bool(skip_unselected and years is not None)} AND coalesce(NOT ({in_request}), false)"
@@ -134,7 +131,8 @@ def stage_snapshots(con: duckdb.DuckDBPyConnection, snapshots: list[Snapshot], y
     return con.execute(f"SELECT count(*) FROM {STAGED}").fetchone()[0]
 
 
-def _parse_into(con: duckdb.DuckDBPyConnection, snapshots: list[Snapshot]) -> None:
+def _parse_into(con: duckdb.DuckDBPyConnection, snapshots: list[Snapshot],
+                parse_records: Callable[[bytes], list[dict]] | None) -> None:
     """All files in one DuckDB read; files it cannot read, or reads into another count of rows than the
     client counted (n_records), go through the client's parser one by one."""
     try:
@@ -145,22 +143,28 @@ def _parse_into(con: duckdb.DuckDBPyConnection, snapshots: list[Snapshot]) -> No
             try:
                 con.execute(f"INSERT INTO {PARSED} {_parse_select(_read_json_sql([snapshot.path]))}")
             except duckdb.Error:
-                _insert_repaired(con, snapshot)
+                _insert_repaired(con, snapshot, parse_records)
     counts = dict(con.execute(f"SELECT snapshot_sha256, count(*) FROM {PARSED} GROUP BY 1").fetchall())
     for snapshot in snapshots:
         if counts.get(snapshot.sha256, 0) != snapshot.n_records:
             con.execute(f"DELETE FROM {PARSED} WHERE snapshot_sha256 = ?", [snapshot.sha256])
-            _insert_repaired(con, snapshot)
+            _insert_repaired(con, snapshot, parse_records)
 
 
-def _insert_repaired(con: duckdb.DuckDBPyConnection, snapshot: Snapshot) -> None:
-    from pipelines.kosis_client import KosisError, classify_body  # the client's parser: one verdict for both
+class UnreadableSnapshot(RuntimeError):
+    """An archived body that neither DuckDB nor the source's own parser reads as records."""
 
+
+def _insert_repaired(con: duckdb.DuckDBPyConnection, snapshot: Snapshot,
+                     parse_records: Callable[[bytes], list[dict]] | None) -> None:
+    if parse_records is None:
+        raise UnreadableSnapshot(f"DuckDB cannot read the archived body {snapshot.path.name} ({snapshot.request}) "
+                                 "and no parser of the source was given")
     try:
-        records, code, _ = classify_body(snapshot.path.read_bytes())
+        records = parse_records(snapshot.path.read_bytes())
     except ValueError as exc:
-        raise KosisError(f"the archived body {snapshot.path.name} cannot be read as KOSIS records: {exc}",
-                         what="load of the archived response", params={"request": snapshot.request}) from None
+        raise UnreadableSnapshot(f"the archived body {snapshot.path.name} ({snapshot.request}) cannot be read as "
+                                 f"KOSIS records: {exc}") from None
     frame = pl.DataFrame([{f: r.get(f) for f in RECORD_FIELDS} for r in records],
                          schema={f: pl.Utf8 for f in RECORD_FIELDS}).with_columns(filename=pl.lit(str(snapshot.path)))
     con.register("_repaired", frame)

@@ -1,0 +1,56 @@
+"""The packages form a one-way stack: schemas <- warehouse <- assets <- pipelines. A module may import its own
+package or one below it, never one above; and no two modules of the application import each other in a cycle."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STACK = ("schemas", "warehouse", "assets", "pipelines")
+
+
+def application_imports() -> dict[str, set[str]]:
+    """module -> the application modules it imports (at any depth of the file, lazy imports included)."""
+    graph: dict[str, set[str]] = {}
+    for package in STACK:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+            targets: set[str] = set()
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    targets.update(alias.name for alias in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    targets.add(node.module)
+            graph[module] = {t for t in targets if t.split(".")[0] in STACK}
+    return graph
+
+
+def test_no_package_imports_a_package_above_it() -> None:
+    graph = application_imports()
+    assert len(graph) > 20  # the walk found the application
+    upward = [f"{module} imports {target}" for module, targets in graph.items() for target in targets
+              if STACK.index(target.split(".")[0]) > STACK.index(module.split(".")[0])]
+    assert upward == []
+
+
+def test_no_import_cycle_between_modules() -> None:
+    graph = application_imports()
+    # Resolve "from pkg import name" of a package to its __init__ module name.
+    graph = {m: {t for t in ts if t in graph} for m, ts in graph.items()}
+    state: dict[str, int] = {}
+    cycles: list[list[str]] = []
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycles.append(path[path.index(nxt):] + [nxt] if nxt in path else [node, nxt])
+            elif nxt not in state:
+                visit(nxt, path + [nxt])
+        state[node] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    assert cycles == []
