@@ -27,7 +27,7 @@ from pipelines.refresh import (
     quiet_logs,
     resolved_resources,
 )
-from pipelines.resources import DEFAULT_KOSIS_BASE_URL
+from assets.kosis_resource import DEFAULT_KOSIS_BASE_URL
 from warehouse.io import (
     WarehouseLockedError,
     default_warehouse,
