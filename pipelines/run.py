@@ -16,6 +16,7 @@ import dagster as dg
 import duckdb
 
 from assets.kosis_client import KosisError
+from assets.kosis_resource import DEFAULT_KOSIS_BASE_URL
 from pipelines.definitions import defs
 from pipelines.refresh import (
     EXIT_CANNOT_START,
@@ -27,7 +28,6 @@ from pipelines.refresh import (
     quiet_logs,
     resolved_resources,
 )
-from assets.kosis_resource import DEFAULT_KOSIS_BASE_URL
 from warehouse.io import (
     WarehouseLockedError,
     default_warehouse,
