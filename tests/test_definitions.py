@@ -12,7 +12,12 @@ EXPECTED_GROUPS = {"sources", "paper", "reference", "indicators", "publish"}
 
 def test_definitions_load() -> None:
     dg.Definitions.validate_loadable(defs)
-    assert defs.resolve_job_def("refresh_all") is not None
+    graph = defs.resolve_asset_graph()
+    every_asset = {k for a in graph.assets_defs for k in a.keys}
+    assert set(defs.resolve_job_def("refresh_all").asset_layer.executable_asset_keys) == every_asset
+    tail = set(defs.resolve_job_def("derive_and_publish").asset_layer.executable_asset_keys)
+    assert tail == {k for k in every_asset if graph.get(k).group_name in ("indicators", "publish")}
+    assert dg.AssetKey("published_warehouse") in tail and dg.AssetKey(["indicators", "paper_claims"]) in tail
 
 
 def test_every_asset_has_description_group_kinds_and_owner() -> None:
