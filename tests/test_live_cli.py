@@ -4,7 +4,6 @@ in the service's shape), WAREHOUSE_PATH and DAGSTER_HOME in a temporary folder."
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import time
@@ -12,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import query
+from tests.conftest import Built, query
+from tests.conftest import make as user_make
 from tests.kosis_server import KosisServer
 from tests.live_tables import (
     ADMIN_TO_STAT,
@@ -33,16 +33,9 @@ KEY = "live+Key/with=Signs 7f3a"  # characters that URL-encode differently: none
 
 
 def make(target: str, tmp: Path, *, key: str | None = KEY, base_url: str | None = None, extra: tuple = (),
-         timeout: float = 300) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KOSIS_", "WAREHOUSE_", "DAGSTER_"))}
-    env.update(WAREHOUSE_PATH=str(tmp / "data" / "warehouse.duckdb"), DAGSTER_HOME=str(tmp / "home"),
-               WAREHOUSE_LOCK_TIMEOUT_S="10")
-    if key is not None:
-        env["KOSIS_API_KEY"] = key
-    if base_url is not None:
-        env["KOSIS_BASE_URL"] = base_url
-    return subprocess.run(["make", "-s", target, *extra], cwd=PROJECT, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+         timeout: float = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """tests.conftest.make (the user's environment, WAREHOUSE_PATH and DAGSTER_HOME in tmp), with KEY by default."""
+    return user_make(target, tmp, key=key, base_url=base_url, extra=extra, timeout=timeout, env=env)
 
 
 def ok(proc: subprocess.CompletedProcess) -> str:
@@ -74,10 +67,10 @@ def server():
 
 
 @pytest.fixture(scope="module")
-def offline_then_live(server, tmp_path_factory):
-    """An offline `make run`, then a live `make refresh`: the first live load."""
-    tmp = tmp_path_factory.mktemp("live")
-    ok(make("run", tmp, key=None))
+def offline_then_live(server, built_template: Built, tmp_path_factory):
+    """An offline `make run` (a copy of the session's, tests/conftest.py), then a live `make refresh`: the first
+    live load."""
+    tmp = built_template.copy_to(tmp_path_factory.mktemp("live")).root
     server.requests_log.clear()
     first = ok(make("refresh", tmp, base_url=server.base_url))
     return tmp, first

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from datetime import datetime
@@ -20,7 +21,7 @@ from pipelines.resources import KosisResource
 from pipelines.run import run_pipeline
 from pipelines.sensors import RejectedInboxFiles
 from schemas.registry import SOURCES_DIR
-from tests.conftest import grdp_catalog, query, snapshot
+from tests.conftest import Built, grdp_catalog, query, snapshot
 from tests.kosis_server import KosisServer, KosisTable
 from warehouse.io import SourceFiles, WarehouseResource, published_path
 
@@ -43,22 +44,43 @@ def grdp_table(years: range) -> KosisTable:
                       prd_se="Y", periods=[str(y) for y in years], values=values, lst_chn_de="20240101")
 
 
-@pytest.fixture
-def env(tmp_path: Path):
-    """A live-mode pipeline over the loopback server, built once for 2010-2012 and published."""
-    catalog = tmp_path / "catalog.yaml"
+def live_resources(data: Path, server: KosisServer) -> dict:
+    warehouse = WarehouseResource(database=str(data / "warehouse.duckdb"), lock_timeout_s=5)
+    return {"warehouse": warehouse, "source_files": SourceFiles(root=str(SOURCES_DIR)),
+            "kosis": KosisResource(api_key=KEY, base_url=server.base_url, timeout_s=2, max_retries=2,
+                                   backoff_base_s=0.01, backoff_max_s=0.02)}
+
+
+@pytest.fixture(scope="module")
+def env_template(tmp_path_factory) -> Path:
+    """The live-mode pipeline over the loopback server, built once for 2010-2012 and published: data/ and
+    dagster_home/ under the returned folder. Tests copy it (`env`); nothing may write here."""
+    root = tmp_path_factory.mktemp("refresh_env")
+    catalog = root / "catalog.yaml"
     catalog.write_text(CATALOG, encoding="utf-8")
+    (root / "dagster_home").mkdir()
+    with KosisServer([grdp_table(range(2010, 2013))], api_key=KEY) as server:
+        defs = build_definitions(catalog, live_resources(root / "data", server))
+        with dg.instance_for_test(temp_dir=str(root / "dagster_home")) as instance:
+            assert run_pipeline(instance, definitions=defs).success
+    return root
+
+
+@pytest.fixture
+def env(env_template: Path, tmp_path: Path):
+    """A live-mode pipeline over the loopback server, built once for 2010-2012 and published: a copy of
+    env_template (warehouse, published copy, raw archive, Dagster instance) and a fresh server serving the same
+    2010-2012 (the build's requests are not in its log)."""
+    for name in ("catalog.yaml", "data", "dagster_home"):
+        copy = shutil.copytree if (env_template / name).is_dir() else shutil.copy
+        copy(env_template / name, tmp_path / name)
     server = KosisServer([grdp_table(range(2010, 2013))], api_key=KEY).start()
-    warehouse = WarehouseResource(database=str(tmp_path / "data" / "warehouse.duckdb"), lock_timeout_s=5)
-    resources = {"warehouse": warehouse, "source_files": SourceFiles(root=str(SOURCES_DIR)),
-                 "kosis": KosisResource(api_key=KEY, base_url=server.base_url, timeout_s=2, max_retries=2,
-                                        backoff_base_s=0.01, backoff_max_s=0.02)}
-    defs = build_definitions(catalog, resources)
-    (tmp_path / "dagster_home").mkdir()
+    resources = live_resources(tmp_path / "data", server)
+    defs = build_definitions(tmp_path / "catalog.yaml", resources)
     with dg.instance_for_test(temp_dir=str(tmp_path / "dagster_home")) as instance:
-        assert run_pipeline(instance, definitions=defs).success
-        server.requests_log.clear()
-        yield server, defs, instance, warehouse
+        (run,) = instance.get_runs()
+        assert run.status == dg.DagsterRunStatus.SUCCESS  # the build this copy comes from
+        yield server, defs, instance, resources["warehouse"]
     server.stop()
 
 
@@ -185,8 +207,11 @@ def _cli(module: str, tmp_path: Path) -> subprocess.CompletedProcess:
                           timeout=300)
 
 
-def test_make_refresh_offline_says_when_nothing_is_new_and_loads_an_inbox_file(tmp_path: Path) -> None:
-    assert _cli("pipelines.run", tmp_path).returncode == 0
+def test_make_refresh_offline_says_when_nothing_is_new_and_loads_an_inbox_file(built_copy: Built) -> None:
+    # after an offline run: a copy of the session's `make run` (tests/conftest.py: built_template)
+    tmp_path = built_copy.root
+    with dg.DagsterInstance.from_config(str(built_copy.home)) as instance:
+        assert [r.status for r in instance.get_runs()] == [dg.DagsterRunStatus.SUCCESS]
     db = tmp_path / "data" / "warehouse.duckdb"
     before = snapshot(db)
     proc = _cli("pipelines.refresh", tmp_path)
@@ -222,16 +247,16 @@ def kosis_record(tbl_id: str, c1: str, c1_nm: str, levels: list[tuple[str, str]]
     return record
 
 
-def test_offline_the_sensor_watches_the_inbox(tmp_path: Path) -> None:
+def test_offline_the_sensor_watches_the_inbox(built_copy: Built) -> None:
+    tmp_path = built_copy.root  # after an offline run: a copy of the session's `make run` (tests/conftest.py)
     warehouse = WarehouseResource(database=str(tmp_path / "data" / "warehouse.duckdb"))
     defs = build_definitions(resources={"warehouse": warehouse, "source_files": SourceFiles(root=str(SOURCES_DIR)),
                                         "kosis": KosisResource()})
-    (tmp_path / "home").mkdir()
     with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as instance:
-        assert run_pipeline(instance, definitions=defs).success
+        assert [r.status for r in instance.get_runs()] == [dg.DagsterRunStatus.SUCCESS]
         assert isinstance(sensor_result(defs, instance), dg.SkipReason)
         # A file that cannot be read: moved aside and named in a failed tick (the UI shows it), never retried.
-        (tmp_path / "data" / "inbox").mkdir()
+        (tmp_path / "data" / "inbox").mkdir(exist_ok=True)  # `make run` created it (with its README.txt)
         (tmp_path / "data" / "inbox" / "broken.json").write_text('[{"ORG_ID": "101", "TBL_ID"', encoding="utf-8")
         with pytest.raises(RejectedInboxFiles, match="broken.json: not readable as KOSIS getList JSON"):
             sensor_result(defs, instance)
