@@ -165,13 +165,11 @@ def stop_group(proc: subprocess.Popen) -> None:
 
 
 @pytest.fixture
-def dagster_ui(tmp_path: Path) -> Iterator[str]:
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+def dagster_ui(built_copy: Built, tmp_path: Path) -> Iterator[str]:
+    """`dagster dev` (what `make ui` runs) after an offline `make run`: a copy of the session's build
+    (tests/conftest.py), so that its daemon finds nothing new to launch while the page is read."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KOSIS_", "DAGSTER_"))}
-    env.update(DAGSTER_HOME=str(home), WAREHOUSE_PATH=str(tmp_path / "data" / "warehouse.duckdb"),
-               PYTHONUNBUFFERED="1")
+    env.update(DAGSTER_HOME=str(built_copy.home), WAREHOUSE_PATH=str(built_copy.db), PYTHONUNBUFFERED="1")
     dagster = Path(sys.executable).with_name("dagster")
     if not dagster.exists():
         dagster = Path(shutil.which("dagster") or "dagster")

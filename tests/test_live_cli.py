@@ -31,6 +31,9 @@ from tests.live_tables import (
 PROJECT = Path(__file__).resolve().parent.parent
 KEY = "live+Key/with=Signs 7f3a"  # characters that URL-encode differently: none may leak in any form
 
+# One worker, in this order, for the tests of `offline_then_live` under pytest-xdist (--dist loadgroup).
+LIVE_OFFLINE_THEN_LIVE = pytest.mark.xdist_group("live_offline_then_live")
+
 
 def make(target: str, tmp: Path, *, key: str | None = KEY, base_url: str | None = None, extra: tuple = (),
          timeout: float = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -76,6 +79,7 @@ def offline_then_live(server, built_template: Built, tmp_path_factory):
     return tmp, first
 
 
+@LIVE_OFFLINE_THEN_LIVE
 def test_a_first_live_refresh_after_an_offline_run_reads_every_period_of_every_table(server, offline_then_live):
     tmp, out = offline_then_live
     db = tmp / "data" / "warehouse.duckdb"
@@ -114,6 +118,7 @@ def test_a_first_live_refresh_after_an_offline_run_reads_every_period_of_every_t
     assert_key_nowhere(tmp, out)
 
 
+@LIVE_OFFLINE_THEN_LIVE
 def test_live_indicators_cover_every_region_and_year_served(offline_then_live):
     tmp, _ = offline_then_live
     published = tmp / "data" / "published.duckdb"
@@ -150,6 +155,7 @@ def test_live_indicators_cover_every_region_and_year_served(offline_then_live):
     assert query(published, "SELECT count(*) FROM paper.grdp_structure") == [(4,)]
 
 
+@LIVE_OFFLINE_THEN_LIVE
 def test_nothing_new_touches_nothing_then_a_new_year_loads_alone_then_a_revision(server, offline_then_live):
     tmp, _ = offline_then_live
     db = tmp / "data" / "warehouse.duckdb"

@@ -30,6 +30,9 @@ PROJECT = Path(__file__).resolve().parent.parent
 CATALOG = grdp_catalog({"Z10": "total", "A": "primary", "C": "secondary", "S": "tertiary"})
 CODES = ("Z10", "A", "C", "S")
 
+# One worker for the tests of `env` under pytest-xdist (--dist loadgroup): env_template is built once.
+REFRESH_ENV = pytest.mark.xdist_group("refresh_env")
+
 
 def amounts(year: int) -> dict[str, str]:
     """Daegu GRDP by sector, million won: the tertiary share grows one point a year from 2010."""
@@ -99,6 +102,7 @@ def run_request(defs, instance, request: dg.RunRequest) -> dg.ExecuteInProcessRe
         instance=instance, asset_selection=request.asset_selection, partition_key=request.partition_key)
 
 
+@REFRESH_ENV
 def test_a_new_year_is_requested_alone_loaded_and_flows_to_indicators(env) -> None:
     server, defs, instance, warehouse = env
     assert isinstance(sensor_result(defs, instance), dg.SkipReason)  # nothing new yet
@@ -129,6 +133,7 @@ def test_a_new_year_is_requested_alone_loaded_and_flows_to_indicators(env) -> No
     assert isinstance(sensor_result(defs, instance), dg.SkipReason)  # and now nothing is new
 
 
+@REFRESH_ENV
 def test_a_revised_older_value_gives_one_vintage_and_updated_indicators(env) -> None:
     server, defs, instance, warehouse = env
     server.revise("DT_1C81", ("T1", ("22", "S"), "2011"), "850", "20250701")
@@ -146,6 +151,7 @@ def test_a_revised_older_value_gives_one_vintage_and_updated_indicators(env) -> 
                                      "WHERE year = 2011 AND sector = 'tertiary'") == [(85.0,)]
 
 
+@REFRESH_ENV
 def test_a_refresh_that_fails_midway_leaves_both_warehouses_unchanged(env) -> None:
     server, defs, instance, warehouse = env
     before, before_published = snapshot(warehouse.path), snapshot(warehouse.published)
@@ -159,6 +165,7 @@ def test_a_refresh_that_fails_midway_leaves_both_warehouses_unchanged(env) -> No
     assert snapshot(warehouse.published) == before_published
 
 
+@REFRESH_ENV
 def test_a_reader_of_the_published_copy_sees_old_data_then_new_after_reopening(env) -> None:
     server, defs, instance, warehouse = env
     reader = duckdb.connect(str(warehouse.published), read_only=True)
@@ -174,6 +181,7 @@ def test_a_reader_of_the_published_copy_sees_old_data_then_new_after_reopening(e
     assert "new periods [2013]" in report and "Rebuilt:" in report and "indicators/industrial_structure" in report
 
 
+@REFRESH_ENV
 def test_the_monthly_schedule_covers_every_registered_year_in_seoul_time(env) -> None:
     _, defs, instance, _ = env
     schedule = defs.resolve_schedule_def("monthly_refresh")
@@ -189,6 +197,7 @@ def test_the_monthly_schedule_covers_every_registered_year_in_seoul_time(env) ->
                           dg.SkipReason)
 
 
+@REFRESH_ENV
 def test_automation_sensor_is_on_by_default_and_targets_derived_tables(env) -> None:
     _, defs, _, _ = env
     sensor = defs.resolve_sensor_def("derived_tables_automation")
@@ -274,6 +283,7 @@ def test_offline_the_sensor_watches_the_inbox(built_copy: Built) -> None:
         assert result.dynamic_partitions_requests[0].partition_keys == ["2012"]
 
 
+@REFRESH_ENV
 def test_a_year_whose_every_row_is_quarantined_is_reported_once_not_reloaded_forever(env) -> None:
     server, defs, instance, warehouse = env
     # 2013 at the service, every DT garbage: all rows quarantined, none loaded

@@ -26,6 +26,9 @@ KEY = "SECRET-kosis-key-7f3a91c2"
 CELL = ("T01", ("22", "C002"), "2011")
 CELL_SQL = "itm_id = 'T01' AND c1 = '22' AND c2 = 'C002' AND prd_de = '2011'"
 
+# One worker for the tests of `revised_offline` under pytest-xdist (--dist loadgroup).
+ROLLBACK_REVISED = pytest.mark.xdist_group("rollback_revised")
+
 
 def test_rolling_back_a_revision_makes_the_old_vintage_current_and_the_planner_does_not_reload_it(tmp_path) -> None:
     table = make_generated_table("DT_BIG", n_regions=18, n_classes=3, n_items=1, periods=["2010", "2011"], seed=5)
@@ -108,6 +111,7 @@ def revised_offline(revised_template: tuple[Path, Path, str], tmp_path: Path) ->
 DAEGU_2011 = "SELECT sme_worker_pct FROM indicators.sme_concentration WHERE region_code = '22' AND year = 2011"
 
 
+@ROLLBACK_REVISED
 def test_make_rollback_restores_the_old_vintage_rebuilds_and_publishes(revised_offline, tmp_path) -> None:
     db, sources, sha = revised_offline
     assert query(db, DAEGU_2011) == [(80.0,)]
@@ -138,6 +142,7 @@ def test_make_rollback_restores_the_old_vintage_rebuilds_and_publishes(revised_o
     assert all(not p.years for p in plans), [(p.table.id, p.years) for p in plans]
 
 
+@ROLLBACK_REVISED
 def test_an_unknown_or_ambiguous_snapshot_exits_2_with_one_line(revised_offline, tmp_path) -> None:
     db, _, sha = revised_offline
     before = query(db, "SELECT count(*) FROM kosis.observations_current")
