@@ -70,7 +70,9 @@ def ingested_template(tmp_path_factory) -> Path:
 def ingested(ingested_template: Path, tmp_path: Path) -> Path:
     """A warehouse that has loaded all of DT_BIG (a copy of ingested_template): its path."""
     shutil.copytree(ingested_template, tmp_path / "data")
-    return tmp_path / "data" / "w.duckdb"
+    db = tmp_path / "data" / "w.duckdb"
+    assert query(db, "SELECT count(*) FROM kosis.observations_current") == [(N_BIG,)]
+    return db
 
 
 # One worker for the tests of `ingested` under pytest-xdist (--dist loadgroup).
