@@ -54,8 +54,12 @@ kosis-add: install
 browser:
 	bash scripts/install-browser.sh
 
+# Two pytest-xdist workers (TEST_WORKERS=0: one process); tests sharing a module fixture keep to one worker
+# (pytest.mark.xdist_group). The session's offline build (tests/conftest.py: built_template) is made once and
+# shared by both workers.
+TEST_WORKERS ?= 2
 test: install browser
-	$(PY) -m pytest
+	$(PY) -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup)
 
 ui: install dagster-home
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000

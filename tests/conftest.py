@@ -1,8 +1,30 @@
-"""Shared fixtures: real DuckDB files in tmp dirs, real Dagster materializations on ephemeral instances."""
+"""Shared fixtures: real DuckDB files in tmp dirs, real Dagster materializations on ephemeral instances.
+
+The whole offline pipeline is built ONCE per test session, by `make run` as a user runs it (a subprocess with
+the user's environment minus KOSIS_*, WAREHOUSE_PATH and DAGSTER_HOME of its own): the fixture `built_template`.
+Reuse it instead of building again:
+
+- `built_template` (session, read only): a `Built` with `.data` (WAREHOUSE_PATH's folder: `warehouse.duckdb`,
+  `published.duckdb`, `raw/`, `inbox/`, `reports/index.html`), `.home` (DAGSTER_HOME: the run of `make run`,
+  the registered KOSIS years) and `.stdout` (what `make run` printed). Never write to it: a test that does
+  fails the session at teardown (the template's files are compared before and after).
+- `built_copy` (function): the same, copied into the test's tmp_path (`tmp_path / "data"`, `tmp_path / "home"`):
+  write to it freely, run `make refresh`/`make export`/the sensor/Dagster on it.
+- `baseline` (session, read only): the template's working warehouse file; `baseline_copy`: that file alone,
+  copied to `tmp_path / "warehouse.duckdb"` (no published copy, inbox or raw archive beside it).
+
+Build from scratch only where the build itself is what a test checks (a fault in a source file, two runs giving
+the same tables, a first live run, ...).
+"""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -16,6 +38,8 @@ from pipelines.resources import KosisResource
 from schemas.kosis import CATALOG_PATH, load_catalog
 from schemas.registry import SOURCES_DIR
 from warehouse.io import SourceFiles, WarehouseResource
+
+PROJECT = Path(__file__).resolve().parent.parent
 
 # Tables compared to decide "the warehouse is unchanged": everything an analyst reads except the
 # logs that record each run (quality.check_results, quality.quarantine).
@@ -94,14 +118,93 @@ def sources_copy(tmp_path: Path) -> Path:
     return root
 
 
+def make(target: str, tmp: Path, *, key: str | None = None, base_url: str | None = None, extra: tuple = (),
+         timeout: float = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """`make -s <target>` in the project as a user runs it: the user's environment without KOSIS_*,
+    WAREHOUSE_* and DAGSTER_* variables, then WAREHOUSE_PATH=tmp/data/warehouse.duckdb, DAGSTER_HOME=tmp/home,
+    WAREHOUSE_LOCK_TIMEOUT_S=10, KOSIS_API_KEY=key and KOSIS_BASE_URL=base_url when given, and `env`."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("KOSIS_", "WAREHOUSE_", "DAGSTER_"))}
+    environment.update(WAREHOUSE_PATH=str(tmp / "data" / "warehouse.duckdb"), DAGSTER_HOME=str(tmp / "home"),
+                       WAREHOUSE_LOCK_TIMEOUT_S="10")
+    if key is not None:
+        environment["KOSIS_API_KEY"] = key
+    if base_url is not None:
+        environment["KOSIS_BASE_URL"] = base_url
+    environment.update(env or {})
+    return subprocess.run(["make", "-s", target, *extra], cwd=PROJECT, env=environment, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@dataclass(frozen=True)
+class Built:
+    """An offline `make run` finished in `root`: root/data is WAREHOUSE_PATH's folder, root/home DAGSTER_HOME."""
+
+    root: Path
+    stdout: str  # what `make run` printed
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def home(self) -> Path:
+        return self.root / "home"
+
+    @property
+    def db(self) -> Path:
+        return self.data / "warehouse.duckdb"
+
+    @property
+    def published(self) -> Path:
+        return self.data / "published.duckdb"
+
+    @property
+    def report(self) -> Path:
+        return self.data / "reports" / "index.html"
+
+    def copy_to(self, root: Path) -> Built:
+        """data/ and home/ copied under `root` (DuckDB and SQLite files copy fine: nothing holds them open)."""
+        root.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(self.data, root / "data")
+        shutil.copytree(self.home, root / "home")
+        return Built(root, self.stdout)
+
+
+def _fingerprint(root: Path) -> dict[str, tuple[int, int]]:
+    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file()}
+
+
 @pytest.fixture(scope="session")
-def baseline(tmp_path_factory) -> Path:
-    """A warehouse built once from the bundled files; tests copy it instead of rebuilding it."""
-    root = tmp_path_factory.mktemp("baseline")
-    db = root / "warehouse.duckdb"
-    result = materialize(db, SOURCES_DIR)
-    assert result.success, [e.message for e in result.all_events if e.is_failure]
-    return db
+def built_template(tmp_path_factory) -> Iterator[Built]:
+    """The whole offline pipeline, built once per session by `make run` (see the module docstring). Read only.
+    Under pytest-xdist the workers share one build: the first builds it under a file lock, the others wait."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    shared = tmp_path_factory.getbasetemp().parent if worker else tmp_path_factory.getbasetemp()
+    root = shared / "built_template"
+    with open(shared / "built_template.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not (root / "make-run.stdout").is_file():
+            shutil.rmtree(root, ignore_errors=True)  # a build that failed in another worker: try again
+            root.mkdir()
+            proc = make("run", root)
+            assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+            (root / "make-run.stdout").write_text(proc.stdout, encoding="utf-8")
+    built = Built(root, (root / "make-run.stdout").read_text(encoding="utf-8"))
+    before = _fingerprint(built.data)
+    yield built
+    assert _fingerprint(built.data) == before, "a test wrote into the session's built_template: use built_copy"
+
+
+@pytest.fixture
+def built_copy(built_template: Built, tmp_path: Path) -> Built:
+    """The session's offline build, copied into this test's tmp_path: tmp_path/data and tmp_path/home."""
+    return built_template.copy_to(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def baseline(built_template: Built) -> Path:
+    """The working warehouse of the session's offline build (read only); tests copy it instead of rebuilding it."""
+    return built_template.db
 
 
 @pytest.fixture

@@ -21,11 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from assets.report import HIGHLIGHT, indicators_report
-from pipelines.definitions import build_assets
+from assets.report import HIGHLIGHT
 from schemas.indicators import INDICATORS
-from schemas.registry import SOURCES_DIR
-from tests.conftest import materialize, query
+from tests.conftest import Built, query
 
 PROJECT = Path(__file__).resolve().parent.parent
 ARTIFACTS = PROJECT / "test-artifacts"
@@ -59,7 +57,7 @@ def hex_to_rgb(colour: str) -> str:
 
 @pytest.fixture
 def browser() -> Iterator:
-    """One Chromium per test, started after the module's warehouse is built: Dagster runs are kept out of the
+    """One Chromium per test, started after the session's warehouse is built: Dagster runs are kept out of the
     thread while Playwright's event loop runs in it."""
     if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
         pytest.fail(MISSING_BROWSER, pytrace=False)
@@ -83,12 +81,10 @@ def artifacts() -> Path:
 
 
 @pytest.fixture(scope="module")
-def built_report(tmp_path_factory) -> tuple[Path, Path]:
-    """The whole pipeline plus the report, materialized into a tmp warehouse: (warehouse, report)."""
-    db = tmp_path_factory.mktemp("browser") / "warehouse.duckdb"
-    result = materialize(db, SOURCES_DIR, assets=[*build_assets(), indicators_report])
-    assert result.success, [e.message for e in result.all_events if e.is_failure]
-    return db, db.parent / "reports" / "index.html"
+def built_report(built_template: Built) -> tuple[Path, Path]:
+    """The whole pipeline plus the report, built once per session by `make run` into a tmp warehouse
+    (tests/conftest.py: built_template): (warehouse, report)."""
+    return built_template.db, built_template.report
 
 
 def test_report_renders_every_chart_offline_without_errors(built_report, browser, artifacts: Path) -> None:
@@ -169,13 +165,11 @@ def stop_group(proc: subprocess.Popen) -> None:
 
 
 @pytest.fixture
-def dagster_ui(tmp_path: Path) -> Iterator[str]:
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+def dagster_ui(built_copy: Built, tmp_path: Path) -> Iterator[str]:
+    """`dagster dev` (what `make ui` runs) after an offline `make run`: a copy of the session's build
+    (tests/conftest.py), so that its daemon finds nothing new to launch while the page is read."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KOSIS_", "DAGSTER_"))}
-    env.update(DAGSTER_HOME=str(home), WAREHOUSE_PATH=str(tmp_path / "data" / "warehouse.duckdb"),
-               PYTHONUNBUFFERED="1")
+    env.update(DAGSTER_HOME=str(built_copy.home), WAREHOUSE_PATH=str(built_copy.db), PYTHONUNBUFFERED="1")
     dagster = Path(sys.executable).with_name("dagster")
     if not dagster.exists():
         dagster = Path(shutil.which("dagster") or "dagster")

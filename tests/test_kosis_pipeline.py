@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -51,6 +52,33 @@ def catalog(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def ingested_template(tmp_path_factory) -> Path:
+    """DT_BIG as `server` serves it, loaded once into a warehouse (w.duckdb and its raw archive in the returned
+    folder); `ingested` copies it. Nothing may write here."""
+    root = tmp_path_factory.mktemp("ingested")
+    catalog = root / "catalog.yaml"
+    catalog.write_text(CATALOG, encoding="utf-8")
+    with KosisServer([make_generated_table("DT_BIG", periods=YEARS, seed=3, **BIG)], api_key=KEY) as srv:
+        result = ingest(root / "data" / "w.duckdb", catalog, srv)
+    assert result.success, failure_message(result)
+    assert query(root / "data" / "w.duckdb", "SELECT count(*) FROM kosis.observations_current") == [(N_BIG,)]
+    return root / "data"
+
+
+@pytest.fixture
+def ingested(ingested_template: Path, tmp_path: Path) -> Path:
+    """A warehouse that has loaded all of DT_BIG (a copy of ingested_template): its path."""
+    shutil.copytree(ingested_template, tmp_path / "data")
+    db = tmp_path / "data" / "w.duckdb"
+    assert query(db, "SELECT count(*) FROM kosis.observations_current") == [(N_BIG,)]
+    return db
+
+
+# One worker for the tests of `ingested` under pytest-xdist (--dist loadgroup).
+INGESTED = pytest.mark.xdist_group("kosis_ingested")
+
+
 def kosis(server: KosisServer, **overrides) -> KosisResource:
     settings = dict(api_key=KEY, base_url=server.base_url, timeout_s=1.0, connect_timeout_s=1.0, max_retries=4,
                     backoff_base_s=0.01, backoff_max_s=0.05)
@@ -91,9 +119,9 @@ def test_a_table_over_40000_cells_arrives_in_split_calls_and_loads_completely(tm
     assert query(db, "SELECT count(*) FROM kosis.observations WHERE prd_se <> 'A' OR year IS NULL") == [(0,)]
 
 
-def test_a_revision_adds_one_vintage_and_an_unchanged_load_adds_nothing(tmp_path, catalog, server) -> None:
-    db = tmp_path / "w.duckdb"
-    assert ingest(db, catalog, server).success
+@INGESTED
+def test_a_revision_adds_one_vintage_and_an_unchanged_load_adds_nothing(ingested, catalog, server) -> None:
+    db = ingested  # DT_BIG loaded once already
     before = snapshot(db)
     assert ingest(db, catalog, server).success  # the same data again
     assert snapshot(db) == before
@@ -130,11 +158,11 @@ FATAL = [
 
 
 @pytest.mark.parametrize(("kind", "kw", "times", "expected"), FATAL, ids=["key", "persistent_503"])
+@INGESTED
 def test_a_failure_names_table_period_and_code_and_leaves_the_warehouse_unchanged(
-    tmp_path, catalog, server, kind, kw, times, expected
+    ingested, catalog, server, kind, kw, times, expected
 ) -> None:
-    db = tmp_path / "w.duckdb"
-    assert ingest(db, catalog, server).success
+    db = ingested  # DT_BIG loaded once already
     server.revise("DT_BIG", ("T01", ("11", "C001"), "2001"), "1", "20250301")  # something new to (not) load
     before = snapshot(db)
     server.inject(kind, times=times, **kw)
@@ -147,11 +175,11 @@ def test_a_failure_names_table_period_and_code_and_leaves_the_warehouse_unchange
     assert snapshot(db) == before
 
 
-def test_a_catalog_entry_the_service_rejects_loads_nothing_and_fails_its_check(tmp_path, catalog, server) -> None:
+@INGESTED
+def test_a_catalog_entry_the_service_rejects_loads_nothing_and_fails_its_check(ingested, catalog, server) -> None:
     """err 21 (invalid parameter, also "no such table") concerns the catalog entry, not this request's luck: the
     table loads nothing and its check says why (WARN), so one wrong entry does not stop the other tables."""
-    db = tmp_path / "w.duckdb"
-    assert ingest(db, catalog, server).success
+    db = ingested  # DT_BIG loaded once already
     server.revise("DT_BIG", ("T01", ("11", "C001"), "2001"), "1", "20250301")  # something new to (not) load
     before = snapshot(db)
     server.inject("err", times=1, code="21")

@@ -4,7 +4,6 @@ in the service's shape), WAREHOUSE_PATH and DAGSTER_HOME in a temporary folder."
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import time
@@ -12,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import query
+from tests.conftest import Built, query
+from tests.conftest import make as user_make
 from tests.kosis_server import KosisServer
 from tests.live_tables import (
     ADMIN_TO_STAT,
@@ -31,18 +31,14 @@ from tests.live_tables import (
 PROJECT = Path(__file__).resolve().parent.parent
 KEY = "live+Key/with=Signs 7f3a"  # characters that URL-encode differently: none may leak in any form
 
+# One worker, in this order, for the tests of `offline_then_live` under pytest-xdist (--dist loadgroup).
+LIVE_OFFLINE_THEN_LIVE = pytest.mark.xdist_group("live_offline_then_live")
+
 
 def make(target: str, tmp: Path, *, key: str | None = KEY, base_url: str | None = None, extra: tuple = (),
-         timeout: float = 300) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KOSIS_", "WAREHOUSE_", "DAGSTER_"))}
-    env.update(WAREHOUSE_PATH=str(tmp / "data" / "warehouse.duckdb"), DAGSTER_HOME=str(tmp / "home"),
-               WAREHOUSE_LOCK_TIMEOUT_S="10")
-    if key is not None:
-        env["KOSIS_API_KEY"] = key
-    if base_url is not None:
-        env["KOSIS_BASE_URL"] = base_url
-    return subprocess.run(["make", "-s", target, *extra], cwd=PROJECT, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+         timeout: float = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """tests.conftest.make (the user's environment, WAREHOUSE_PATH and DAGSTER_HOME in tmp), with KEY by default."""
+    return user_make(target, tmp, key=key, base_url=base_url, extra=extra, timeout=timeout, env=env)
 
 
 def ok(proc: subprocess.CompletedProcess) -> str:
@@ -74,15 +70,16 @@ def server():
 
 
 @pytest.fixture(scope="module")
-def offline_then_live(server, tmp_path_factory):
-    """An offline `make run`, then a live `make refresh`: the first live load."""
-    tmp = tmp_path_factory.mktemp("live")
-    ok(make("run", tmp, key=None))
+def offline_then_live(server, built_template: Built, tmp_path_factory):
+    """An offline `make run` (a copy of the session's, tests/conftest.py), then a live `make refresh`: the first
+    live load."""
+    tmp = built_template.copy_to(tmp_path_factory.mktemp("live")).root
     server.requests_log.clear()
     first = ok(make("refresh", tmp, base_url=server.base_url))
     return tmp, first
 
 
+@LIVE_OFFLINE_THEN_LIVE
 def test_a_first_live_refresh_after_an_offline_run_reads_every_period_of_every_table(server, offline_then_live):
     tmp, out = offline_then_live
     db = tmp / "data" / "warehouse.duckdb"
@@ -121,6 +118,7 @@ def test_a_first_live_refresh_after_an_offline_run_reads_every_period_of_every_t
     assert_key_nowhere(tmp, out)
 
 
+@LIVE_OFFLINE_THEN_LIVE
 def test_live_indicators_cover_every_region_and_year_served(offline_then_live):
     tmp, _ = offline_then_live
     published = tmp / "data" / "published.duckdb"
@@ -157,6 +155,7 @@ def test_live_indicators_cover_every_region_and_year_served(offline_then_live):
     assert query(published, "SELECT count(*) FROM paper.grdp_structure") == [(4,)]
 
 
+@LIVE_OFFLINE_THEN_LIVE
 def test_nothing_new_touches_nothing_then_a_new_year_loads_alone_then_a_revision(server, offline_then_live):
     tmp, _ = offline_then_live
     db = tmp / "data" / "warehouse.duckdb"

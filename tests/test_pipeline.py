@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import csv
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
@@ -15,10 +12,8 @@ import pytest
 from assets.indicators import load_claims
 from schemas.indicators import CLAIM_VERDICTS
 from schemas.registry import PAPER_TABLES, SOURCES_DIR, TableSpec
-from tests.conftest import materialize, query, snapshot
+from tests.conftest import Built, materialize, query, snapshot
 from warehouse.io import published_path
-
-PROJECT = Path(__file__).resolve().parent.parent
 
 
 def printed_rows(spec: TableSpec) -> list[dict[str, str]]:
@@ -202,19 +197,16 @@ def test_published_copy_is_complete(baseline: Path) -> None:
     assert snapshot(published) == snapshot(baseline)  # a copy, not a rebuild
 
 
-def test_make_run_prints_the_summary(tmp_path: Path) -> None:
-    # `make run` itself (the .venv is already installed), pointed at a temporary warehouse and Dagster home.
-    env = {**os.environ, "WAREHOUSE_PATH": str(tmp_path / "wh" / "warehouse.duckdb")}
-    proc = subprocess.run(["make", "--no-print-directory", "run", f"DAGSTER_HOME={tmp_path / 'dagster_home'}",
-                           f"PY={sys.executable}"], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    out = proc.stdout
+def test_make_run_prints_the_summary(built_template: Built) -> None:
+    # `make run` itself (the .venv is already installed), pointed at a temporary warehouse and Dagster home: the
+    # session's offline build (tests/conftest.py: built_template, which asserts that it exits 0).
+    out = built_template.stdout
     for expected in ("SUCCESS", "paper.st_budget_2011: 17", "Checks (this run): ERROR", "Paper claims", "index.html",
                      "C14 [supported]", "published.duckdb", "duckdb -readonly"):
         assert expected in out, expected
-    assert (tmp_path / "wh" / "published.duckdb").exists()
+    assert built_template.published.exists()
     # ... and creates the KOSIS inbox with a README saying what to drop there and when it is looked at
-    readme = (tmp_path / "wh" / "inbox" / "README.txt").read_text(encoding="utf-8")
+    readme = (built_template.data / "inbox" / "README.txt").read_text(encoding="utf-8")
     for expected in ("getList", "*.json", "kosis_new_periods", "every 6 hours", "make refresh", "make clean"):
         assert expected in readme, expected
     assert "inbox" in out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from datetime import datetime
@@ -20,7 +21,7 @@ from pipelines.resources import KosisResource
 from pipelines.run import run_pipeline
 from pipelines.sensors import RejectedInboxFiles
 from schemas.registry import SOURCES_DIR
-from tests.conftest import grdp_catalog, query, snapshot
+from tests.conftest import Built, grdp_catalog, query, snapshot
 from tests.kosis_server import KosisServer, KosisTable
 from warehouse.io import SourceFiles, WarehouseResource, published_path
 
@@ -28,6 +29,9 @@ KEY = "refresh-test-key"
 PROJECT = Path(__file__).resolve().parent.parent
 CATALOG = grdp_catalog({"Z10": "total", "A": "primary", "C": "secondary", "S": "tertiary"})
 CODES = ("Z10", "A", "C", "S")
+
+# One worker for the tests of `env` under pytest-xdist (--dist loadgroup): env_template is built once.
+REFRESH_ENV = pytest.mark.xdist_group("refresh_env")
 
 
 def amounts(year: int) -> dict[str, str]:
@@ -43,22 +47,43 @@ def grdp_table(years: range) -> KosisTable:
                       prd_se="Y", periods=[str(y) for y in years], values=values, lst_chn_de="20240101")
 
 
-@pytest.fixture
-def env(tmp_path: Path):
-    """A live-mode pipeline over the loopback server, built once for 2010-2012 and published."""
-    catalog = tmp_path / "catalog.yaml"
+def live_resources(data: Path, server: KosisServer) -> dict:
+    warehouse = WarehouseResource(database=str(data / "warehouse.duckdb"), lock_timeout_s=5)
+    return {"warehouse": warehouse, "source_files": SourceFiles(root=str(SOURCES_DIR)),
+            "kosis": KosisResource(api_key=KEY, base_url=server.base_url, timeout_s=2, max_retries=2,
+                                   backoff_base_s=0.01, backoff_max_s=0.02)}
+
+
+@pytest.fixture(scope="module")
+def env_template(tmp_path_factory) -> Path:
+    """The live-mode pipeline over the loopback server, built once for 2010-2012 and published: data/ and
+    dagster_home/ under the returned folder. Tests copy it (`env`); nothing may write here."""
+    root = tmp_path_factory.mktemp("refresh_env")
+    catalog = root / "catalog.yaml"
     catalog.write_text(CATALOG, encoding="utf-8")
+    (root / "dagster_home").mkdir()
+    with KosisServer([grdp_table(range(2010, 2013))], api_key=KEY) as server:
+        defs = build_definitions(catalog, live_resources(root / "data", server))
+        with dg.instance_for_test(temp_dir=str(root / "dagster_home")) as instance:
+            assert run_pipeline(instance, definitions=defs).success
+    return root
+
+
+@pytest.fixture
+def env(env_template: Path, tmp_path: Path):
+    """A live-mode pipeline over the loopback server, built once for 2010-2012 and published: a copy of
+    env_template (warehouse, published copy, raw archive, Dagster instance) and a fresh server serving the same
+    2010-2012 (the build's requests are not in its log)."""
+    for name in ("catalog.yaml", "data", "dagster_home"):
+        copy = shutil.copytree if (env_template / name).is_dir() else shutil.copy
+        copy(env_template / name, tmp_path / name)
     server = KosisServer([grdp_table(range(2010, 2013))], api_key=KEY).start()
-    warehouse = WarehouseResource(database=str(tmp_path / "data" / "warehouse.duckdb"), lock_timeout_s=5)
-    resources = {"warehouse": warehouse, "source_files": SourceFiles(root=str(SOURCES_DIR)),
-                 "kosis": KosisResource(api_key=KEY, base_url=server.base_url, timeout_s=2, max_retries=2,
-                                        backoff_base_s=0.01, backoff_max_s=0.02)}
-    defs = build_definitions(catalog, resources)
-    (tmp_path / "dagster_home").mkdir()
+    resources = live_resources(tmp_path / "data", server)
+    defs = build_definitions(tmp_path / "catalog.yaml", resources)
     with dg.instance_for_test(temp_dir=str(tmp_path / "dagster_home")) as instance:
-        assert run_pipeline(instance, definitions=defs).success
-        server.requests_log.clear()
-        yield server, defs, instance, warehouse
+        (run,) = instance.get_runs()
+        assert run.status == dg.DagsterRunStatus.SUCCESS  # the build this copy comes from
+        yield server, defs, instance, resources["warehouse"]
     server.stop()
 
 
@@ -77,6 +102,7 @@ def run_request(defs, instance, request: dg.RunRequest) -> dg.ExecuteInProcessRe
         instance=instance, asset_selection=request.asset_selection, partition_key=request.partition_key)
 
 
+@REFRESH_ENV
 def test_a_new_year_is_requested_alone_loaded_and_flows_to_indicators(env) -> None:
     server, defs, instance, warehouse = env
     assert isinstance(sensor_result(defs, instance), dg.SkipReason)  # nothing new yet
@@ -107,6 +133,7 @@ def test_a_new_year_is_requested_alone_loaded_and_flows_to_indicators(env) -> No
     assert isinstance(sensor_result(defs, instance), dg.SkipReason)  # and now nothing is new
 
 
+@REFRESH_ENV
 def test_a_revised_older_value_gives_one_vintage_and_updated_indicators(env) -> None:
     server, defs, instance, warehouse = env
     server.revise("DT_1C81", ("T1", ("22", "S"), "2011"), "850", "20250701")
@@ -124,6 +151,7 @@ def test_a_revised_older_value_gives_one_vintage_and_updated_indicators(env) -> 
                                      "WHERE year = 2011 AND sector = 'tertiary'") == [(85.0,)]
 
 
+@REFRESH_ENV
 def test_a_refresh_that_fails_midway_leaves_both_warehouses_unchanged(env) -> None:
     server, defs, instance, warehouse = env
     before, before_published = snapshot(warehouse.path), snapshot(warehouse.published)
@@ -137,6 +165,7 @@ def test_a_refresh_that_fails_midway_leaves_both_warehouses_unchanged(env) -> No
     assert snapshot(warehouse.published) == before_published
 
 
+@REFRESH_ENV
 def test_a_reader_of_the_published_copy_sees_old_data_then_new_after_reopening(env) -> None:
     server, defs, instance, warehouse = env
     reader = duckdb.connect(str(warehouse.published), read_only=True)
@@ -152,6 +181,7 @@ def test_a_reader_of_the_published_copy_sees_old_data_then_new_after_reopening(e
     assert "new periods [2013]" in report and "Rebuilt:" in report and "indicators/industrial_structure" in report
 
 
+@REFRESH_ENV
 def test_the_monthly_schedule_covers_every_registered_year_in_seoul_time(env) -> None:
     _, defs, instance, _ = env
     schedule = defs.resolve_schedule_def("monthly_refresh")
@@ -167,6 +197,7 @@ def test_the_monthly_schedule_covers_every_registered_year_in_seoul_time(env) ->
                           dg.SkipReason)
 
 
+@REFRESH_ENV
 def test_automation_sensor_is_on_by_default_and_targets_derived_tables(env) -> None:
     _, defs, _, _ = env
     sensor = defs.resolve_sensor_def("derived_tables_automation")
@@ -185,8 +216,11 @@ def _cli(module: str, tmp_path: Path) -> subprocess.CompletedProcess:
                           timeout=300)
 
 
-def test_make_refresh_offline_says_when_nothing_is_new_and_loads_an_inbox_file(tmp_path: Path) -> None:
-    assert _cli("pipelines.run", tmp_path).returncode == 0
+def test_make_refresh_offline_says_when_nothing_is_new_and_loads_an_inbox_file(built_copy: Built) -> None:
+    # after an offline run: a copy of the session's `make run` (tests/conftest.py: built_template)
+    tmp_path = built_copy.root
+    with dg.DagsterInstance.from_config(str(built_copy.home)) as instance:
+        assert [r.status for r in instance.get_runs()] == [dg.DagsterRunStatus.SUCCESS]
     db = tmp_path / "data" / "warehouse.duckdb"
     before = snapshot(db)
     proc = _cli("pipelines.refresh", tmp_path)
@@ -222,16 +256,16 @@ def kosis_record(tbl_id: str, c1: str, c1_nm: str, levels: list[tuple[str, str]]
     return record
 
 
-def test_offline_the_sensor_watches_the_inbox(tmp_path: Path) -> None:
+def test_offline_the_sensor_watches_the_inbox(built_copy: Built) -> None:
+    tmp_path = built_copy.root  # after an offline run: a copy of the session's `make run` (tests/conftest.py)
     warehouse = WarehouseResource(database=str(tmp_path / "data" / "warehouse.duckdb"))
     defs = build_definitions(resources={"warehouse": warehouse, "source_files": SourceFiles(root=str(SOURCES_DIR)),
                                         "kosis": KosisResource()})
-    (tmp_path / "home").mkdir()
     with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as instance:
-        assert run_pipeline(instance, definitions=defs).success
+        assert [r.status for r in instance.get_runs()] == [dg.DagsterRunStatus.SUCCESS]
         assert isinstance(sensor_result(defs, instance), dg.SkipReason)
         # A file that cannot be read: moved aside and named in a failed tick (the UI shows it), never retried.
-        (tmp_path / "data" / "inbox").mkdir()
+        (tmp_path / "data" / "inbox").mkdir(exist_ok=True)  # `make run` created it (with its README.txt)
         (tmp_path / "data" / "inbox" / "broken.json").write_text('[{"ORG_ID": "101", "TBL_ID"', encoding="utf-8")
         with pytest.raises(RejectedInboxFiles, match="broken.json: not readable as KOSIS getList JSON"):
             sensor_result(defs, instance)
@@ -249,6 +283,7 @@ def test_offline_the_sensor_watches_the_inbox(tmp_path: Path) -> None:
         assert result.dynamic_partitions_requests[0].partition_keys == ["2012"]
 
 
+@REFRESH_ENV
 def test_a_year_whose_every_row_is_quarantined_is_reported_once_not_reloaded_forever(env) -> None:
     server, defs, instance, warehouse = env
     # 2013 at the service, every DT garbage: all rows quarantined, none loaded

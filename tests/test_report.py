@@ -1,4 +1,5 @@
-"""The HTML report: built by a real materialization from a tmp warehouse, every number read from it."""
+"""The HTML report: built by a real materialization (the session's `make run`, or one of its own) into a tmp
+warehouse, every number read from it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import html
 import io
 import json
 import re
+import shutil
 import urllib.parse
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,7 +21,7 @@ from assets.report import REPORT_KEY, fmt, indicators_report
 from pipelines.definitions import build_assets
 from schemas.indicators import INDICATORS
 from schemas.registry import SOURCES_DIR
-from tests.conftest import materialize, query
+from tests.conftest import Built, materialize, query
 
 EXTERNAL = re.compile(r"^\s*(https?:)?//", re.IGNORECASE)
 
@@ -115,16 +117,20 @@ def report_of(db: Path) -> Path:
     return db.parent / "reports" / "index.html"
 
 
-def report_metadata(result: dg.ExecuteInProcessResult) -> dict:
-    (event,) = [m for m in result.get_asset_materialization_events()
-                if m.asset_key == REPORT_KEY]
-    return event.materialization.metadata
+def report_metadata(home: Path) -> dict:
+    """The report's materialization metadata as the run recorded it in its Dagster instance (DAGSTER_HOME)."""
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        (event,) = instance.fetch_materializations(REPORT_KEY, limit=10).records
+    return event.asset_materialization.metadata
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> tuple[Path, dg.ExecuteInProcessResult]:
-    db = tmp_path_factory.mktemp("report") / "warehouse.duckdb"
-    return db, build(db)
+def built(built_template: Built, tmp_path_factory) -> tuple[Path, dict]:
+    """The session's offline `make run` (tests/conftest.py: built_template): its warehouse, beside which the report
+    was written, and the report's materialization metadata from a copy of its Dagster home."""
+    home = tmp_path_factory.mktemp("report") / "home"
+    shutil.copytree(built_template.home, home)
+    return built_template.db, report_metadata(home)
 
 
 def catalog(db: Path) -> list[tuple]:
@@ -132,11 +138,10 @@ def catalog(db: Path) -> list[tuple]:
 
 
 def test_the_report_is_written_beside_the_warehouse(built) -> None:
-    db, result = built
+    db, meta = built
     path = report_of(db)
     assert path.is_file()
     assert [p.name for p in path.parent.iterdir()] == ["index.html"]  # no temporary file left behind
-    meta = report_metadata(result)
     assert meta["path"].value == str(path)
     assert meta["size_bytes"].value == path.stat().st_size
     _, page = parse(path)

@@ -14,6 +14,7 @@ import pytest
 
 from pipelines.planner import gather, plan
 from schemas.kosis import load_catalog
+from schemas.registry import SOURCES_DIR
 from tests.conftest import materialize, query
 from tests.kosis_server import KosisServer, make_generated_table
 from tests.test_kosis_pipeline import CATALOG, ingest, kosis
@@ -24,6 +25,9 @@ PROJECT = Path(__file__).resolve().parent.parent
 KEY = "SECRET-kosis-key-7f3a91c2"
 CELL = ("T01", ("22", "C002"), "2011")
 CELL_SQL = "itm_id = 'T01' AND c1 = '22' AND c2 = 'C002' AND prd_de = '2011'"
+
+# One worker for the tests of `revised_offline` under pytest-xdist (--dist loadgroup).
+ROLLBACK_REVISED = pytest.mark.xdist_group("rollback_revised")
 
 
 def test_rolling_back_a_revision_makes_the_old_vintage_current_and_the_planner_does_not_reload_it(tmp_path) -> None:
@@ -73,28 +77,41 @@ def cli(args: list[str], db: Path, home: Path, *, via_make: bool = False) -> sub
     return subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300)
 
 
-@pytest.fixture
-def revised_offline(baseline: Path, sources_copy: Path, tmp_path: Path) -> tuple[Path, Path, str]:
+@pytest.fixture(scope="module")
+def revised_template(baseline: Path, tmp_path_factory) -> tuple[Path, Path, str]:
     """The baseline warehouse, then a second load whose bundled Table 2 revises Daegu's 2011 SME worker share
-    (89.9 -> 80.0, with a vintage date): (warehouse, sources, the revision's sha256)."""
-    db = tmp_path / "data" / "warehouse.duckdb"
+    (89.9 -> 80.0, with a vintage date): (warehouse, sources, the revision's sha256). Built once; tests copy it
+    (`revised_offline`) and only read the sources."""
+    root = tmp_path_factory.mktemp("revised")
+    sources = root / "sources"
+    shutil.copytree(SOURCES_DIR, sources)
+    db = root / "data" / "warehouse.duckdb"
     db.parent.mkdir()
     shutil.copy(baseline, db)
-    bundled = sources_copy / "kosis" / "bundled" / "paper_table_2_sme_share.json"
+    bundled = sources / "kosis" / "bundled" / "paper_table_2_sme_share.json"
     records = json.loads(bundled.read_text(encoding="utf-8"))
     for r in records:
         if (r["C1"], r["C2"], r["ITM_ID"], r["PRD_DE"]) == ("22", "SME", "PAPER_WORKERS", "2011"):
             r.update(DT="80.0", LST_CHN_DE="20260101")
     bundled.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
-    assert materialize(db, sources_copy).success
+    assert materialize(db, sources).success
     (sha,) = query(db, "SELECT snapshot_sha256 FROM kosis.observations_current WHERE tbl_id = 'KIM2013_T2' "
                        "AND c1 = '22' AND c2 = 'SME' AND itm_id = 'PAPER_WORKERS'")[0]
-    return db, sources_copy, sha
+    return db, sources, sha
+
+
+@pytest.fixture
+def revised_offline(revised_template: tuple[Path, Path, str], tmp_path: Path) -> tuple[Path, Path, str]:
+    """revised_template's data folder (warehouse, published copy, raw archive, report) copied into tmp_path."""
+    template_db, sources, sha = revised_template
+    shutil.copytree(template_db.parent, tmp_path / "data")
+    return tmp_path / "data" / "warehouse.duckdb", sources, sha
 
 
 DAEGU_2011 = "SELECT sme_worker_pct FROM indicators.sme_concentration WHERE region_code = '22' AND year = 2011"
 
 
+@ROLLBACK_REVISED
 def test_make_rollback_restores_the_old_vintage_rebuilds_and_publishes(revised_offline, tmp_path) -> None:
     db, sources, sha = revised_offline
     assert query(db, DAEGU_2011) == [(80.0,)]
@@ -125,6 +142,7 @@ def test_make_rollback_restores_the_old_vintage_rebuilds_and_publishes(revised_o
     assert all(not p.years for p in plans), [(p.table.id, p.years) for p in plans]
 
 
+@ROLLBACK_REVISED
 def test_an_unknown_or_ambiguous_snapshot_exits_2_with_one_line(revised_offline, tmp_path) -> None:
     db, _, sha = revised_offline
     before = query(db, "SELECT count(*) FROM kosis.observations_current")

@@ -15,24 +15,19 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import query
+from tests.conftest import Built, query
 from tests.test_live_cli import PROJECT, make
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    """An offline `make run`, once; tests copy its data and Dagster home."""
-    root = tmp_path_factory.mktemp("built")
-    proc = make("run", root, key=None)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return root
-
-
 @pytest.fixture
-def user(built: Path, tmp_path: Path) -> Path:
-    shutil.copytree(built / "data", tmp_path / "data")
-    shutil.copytree(built / "home", tmp_path / "home")
-    return tmp_path
+def user(built_copy: Built) -> Path:
+    """A copy of the session's offline `make run` (tests/conftest.py: built_template): data/ and home/."""
+    return built_copy.root
+
+
+# WAREHOUSE_LOCK_TIMEOUT_S of the commands that meet a locked warehouse: short, so the test does not sit out
+# 2 x 10 s (tests.conftest.make's default); the waiting and the message are the same.
+LOCK_TIMEOUT_S = 4
 
 
 def test_a_locked_warehouse_is_waited_for_once_then_the_holder_is_named(user: Path) -> None:
@@ -43,11 +38,11 @@ def test_a_locked_warehouse_is_waited_for_once_then_the_holder_is_named(user: Pa
         assert holder.stdout.readline().strip() == "open"
         for target in ("refresh", "run"):
             started = time.monotonic()
-            proc = make(target, user, key=None)  # WAREHOUSE_LOCK_TIMEOUT_S=10 (tests.test_live_cli.make)
+            proc = make(target, user, key=None, env={"WAREHOUSE_LOCK_TIMEOUT_S": str(LOCK_TIMEOUT_S)})
             elapsed = time.monotonic() - started
             assert proc.returncode != 0
             lines = proc.stdout.strip().splitlines()
-            assert elapsed < 10 + 15, (target, elapsed)
+            assert elapsed < LOCK_TIMEOUT_S + 15, (target, elapsed)
             assert f"waiting for the lock held by PID {holder.pid}" in proc.stdout, proc.stdout
             assert lines[-1].startswith("FAILED") and f"PID {holder.pid}" in lines[-1], lines[-1]
             assert "close that session" in lines[-1] and "published.duckdb" in lines[-1]
