@@ -27,14 +27,14 @@ from schemas.validation import (
     validate_consistency,
     validate_structure,
 )
+from warehouse.backend import execute_ddl
 from warehouse.io import (
-    WAREHOUSE_POOL,
     SourceFiles,
     WarehouseResource,
     comment_sql,
     quarantine_rows,
     replace_table,
-    transaction,
+    warehouse_pool,
 )
 
 PROVENANCE_COLUMNS = (
@@ -119,7 +119,7 @@ def build_source_asset(spec: TableSpec) -> dg.AssetsDefinition:
         group_name="sources",
         kinds={"csv", "pandera"},
         owners=OWNERS,
-        pool=WAREHOUSE_POOL,
+        pool=warehouse_pool(),
         description=f"{printed}, transcribed in `assets/sources/{spec.file}`, read as text and validated "
         f"against the pandera schema generated from `schemas/registry.py`.",
         metadata={"file": spec.file, "source_note": spec.source_note or "", "unit": spec.unit or ""},
@@ -189,7 +189,7 @@ def build_table_asset(spec: TableSpec) -> dg.AssetsDefinition:
         group_name=spec.schema,
         kinds={"duckdb"},
         owners=OWNERS,
-        pool=WAREHOUSE_POOL,
+        pool=warehouse_pool(),
         description=f"`{spec.qualified_name}`: {spec.description}"
         + (f" Printed as {spec.source_table}. {spec.source_note}" if spec.source_table else ""),
         metadata={"dagster/column_schema": dg.TableSchema(
@@ -206,11 +206,14 @@ def build_table_asset(spec: TableSpec) -> dg.AssetsDefinition:
             stored = stored.assign(year=spec.reference_year)
         if spec.schema == "paper":
             stored = stored.assign(source_table=spec.source_table, source_note=spec.source_note)
-        with warehouse.get_connection() as con, transaction(con):
+        def write(con) -> int:
             n = replace_table(con, spec.qualified_name, stored, columns,
                               key=() if nullable_key else spec.key, description=spec.description)
             if spec.schema == "paper":
                 _record_paper_provenance(con, spec, validated, n)
+            return n
+
+        warehouse.write(write, what=f"writing {spec.qualified_name}", log=context.log.warning)
         return dg.MaterializeResult(metadata=table_metadata(
             stored[[c for c, _, _ in columns]], columns, spec.qualified_name,
             source_file_sha256=validated.sha256, source_issues=len(validated.issues)))
@@ -219,7 +222,7 @@ def build_table_asset(spec: TableSpec) -> dg.AssetsDefinition:
 
 
 def _record_paper_provenance(con, spec: TableSpec, validated: ValidatedFile, n_rows: int) -> None:
-    con.execute(PAPER_CATALOG_DDL)
+    execute_ddl(con, PAPER_CATALOG_DDL)
     for stmt in PAPER_CATALOG_COMMENTS:
         con.execute(stmt)
     con.execute("DELETE FROM paper.catalog WHERE source_table = ?", [spec.source_table])

@@ -20,7 +20,7 @@ from assets.kosis import CATALOG_KEY
 from schemas.indicators import INDICATORS, PAPER_CLAIMS, IndicatorSpec
 from schemas.kosis import KosisTable, load_catalog
 from schemas.validation import validate_structure
-from warehouse.io import SQL_DIR, WAREHOUSE_POOL, WarehouseResource, replace_table, transaction
+from warehouse.io import SQL_DIR, WarehouseResource, replace_table, warehouse_pool
 
 INDICATOR_SQL_DIR = SQL_DIR / "indicators"
 CLAIMS_FILE = SQL_DIR / "claims.yaml"
@@ -51,7 +51,8 @@ def kosis_keys_for(indicator: str, tables: tuple[KosisTable, ...]) -> list[dg.As
 def _write_indicator(con, spec: IndicatorSpec, frame: pd.DataFrame, source_used: str) -> int:
     columns = ddl_columns(spec.columns)
     n = replace_table(con, f"indicators.{spec.name}", frame, columns, key=spec.key, description=spec.description)
-    con.execute("INSERT OR REPLACE INTO indicators.catalog VALUES (?, ?, ?, ?, ?, ?, ?)",
+    con.execute("DELETE FROM indicators.catalog WHERE indicator = ?", [spec.name])  # the lake has no keys
+    con.execute("INSERT INTO indicators.catalog VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [spec.name, f"indicators.{spec.name}", spec.unit, spec.formula, ", ".join(spec.sources),
                  spec.description, source_used])
     return n
@@ -100,9 +101,11 @@ def _validate_and_write(context: dg.AssetExecutionContext, warehouse: WarehouseR
         yield result
         raise dg.Failure(f"indicators.{spec.name} failed validation ({outcome.n_failures} failures); the "
                          f"table is left as it was", metadata={"failure_cases": json.dumps(outcome.summary())})
-    with warehouse.get_connection() as con, transaction(con):
+    def write(con) -> int:
         _write_indicator(con, spec, outcome.frame, source_used)
-        disagreements = _record_disagreements(con, spec)
+        return _record_disagreements(con, spec)
+
+    disagreements = warehouse.write(write, what=f"writing indicators.{spec.name}", log=context.log.warning)
     yield dg.MaterializeResult(metadata=table_metadata(
         outcome.frame, ddl_columns(spec.columns), f"indicators.{spec.name}",
         unit=spec.unit, formula=spec.formula, sources=", ".join(spec.sources), source_used=source_used,
@@ -120,7 +123,7 @@ def build_indicator_asset(spec: IndicatorSpec, tables: tuple[KosisTable, ...] = 
         group_name="indicators",
         kinds={"duckdb", "sql"},
         owners=OWNERS,
-        pool=WAREHOUSE_POOL,
+        pool=warehouse_pool(),
         description=f"`indicators.{spec.name}`: {spec.description}\n\n**Unit:** {spec.unit}\n\n"
         f"**Formula:** {spec.formula}\n\n**Sources:** {', '.join(spec.sources)}\n\n"
         f"SQL: `warehouse/sql/indicators/{spec.name}.sql`",
@@ -167,7 +170,7 @@ def evaluate_claims(con, claims: list[dict]) -> pd.DataFrame:
     group_name="indicators",
     kinds={"duckdb", "sql"},
     owners=OWNERS,
-    pool=WAREHOUSE_POOL,
+    pool=warehouse_pool(),
     description="`indicators.paper_claims`: the paper's quantitative claims, each evaluated by a query "
     "(warehouse/sql/claims.yaml) with the observed numbers and a verdict: supported, partly supported, "
     "contradicted or not evaluable.",

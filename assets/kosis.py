@@ -17,7 +17,7 @@ from assets.common import OWNERS, check_result, markdown_table
 from assets.kosis_client import KosisError, classify_body, mask_secret, parse_body
 from assets.kosis_resource import KosisResource
 from schemas.kosis import CATALOG_PATH, PRD_SE_ALIASES, KosisTable, load_catalog
-from warehouse.io import WAREHOUSE_POOL, SourceFiles, WarehouseResource, transaction
+from warehouse.io import SourceFiles, WarehouseResource, warehouse_pool, write_transaction
 from warehouse.kosis_load import (
     STAGED,
     ConservationError,
@@ -224,15 +224,20 @@ WHERE id = ?
 
 # KOSIS answers that concern the catalog entry itself (parameters, table), not this request's luck.
 CATALOG_ERRORS = ("20", "21")
-RECORD_UPDATE_SQL = """
-INSERT INTO kosis.period_updates (catalog_id, year, update_de, recorded_at) VALUES (?, ?, ?, ?)
-ON CONFLICT (catalog_id, year) DO UPDATE SET update_de = excluded.update_de, recorded_at = excluded.recorded_at
-WHERE kosis.period_updates.update_de <> excluded.update_de
+# MERGE, not ON CONFLICT: DuckLake tables have no keys; the same statement runs on both backends.
+_PERIOD_SOURCE = ("(SELECT ?::VARCHAR AS catalog_id, ?::INTEGER AS year, ?::VARCHAR AS update_de, "
+                  "?::TIMESTAMP AS recorded_at)")
+RECORD_UPDATE_SQL = f"""
+MERGE INTO kosis.period_updates AS t USING {_PERIOD_SOURCE} AS s
+ON t.catalog_id = s.catalog_id AND t.year = s.year
+WHEN MATCHED AND t.update_de <> s.update_de THEN UPDATE SET update_de = s.update_de, recorded_at = s.recorded_at
+WHEN NOT MATCHED THEN INSERT BY NAME
 """
 
-RECORD_READ_SQL = """
-INSERT INTO kosis.period_updates (catalog_id, year, update_de, recorded_at) VALUES (?, ?, ?, ?)
-ON CONFLICT (catalog_id, year) DO NOTHING
+RECORD_READ_SQL = f"""
+MERGE INTO kosis.period_updates AS t USING {_PERIOD_SOURCE} AS s
+ON t.catalog_id = s.catalog_id AND t.year = s.year
+WHEN NOT MATCHED THEN INSERT BY NAME
 """
 
 
@@ -280,7 +285,7 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
         partitions_def=KOSIS_YEARS,
         # One run loads any set of years: one fetch (split as KOSIS needs) and one merge transaction.
         backfill_policy=dg.BackfillPolicy.single_run(),
-        pool=WAREHOUSE_POOL,
+        pool=warehouse_pool(),
         group_name="sources",
         kinds={"kosis", "duckdb"},
         owners=OWNERS,
@@ -351,17 +356,22 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
                 raise dg.Failure(f"KOSIS {table.org_id}/{table.tbl_id} ({period_range}): the response is not a table "
                                  f"of KOSIS records; nothing was written",
                                  metadata={"failures": str(outcome.summary())})
+            def write():
+                merged = merge(con, table, snapshots, outcome, run_id=context.run_id,
+                               asset=key.to_user_string(), now=now)
+                after = _after_merge(con, table, now)
+                if not kosis.offline and table.is_kosis and not rejected_entry:
+                    # Every year read is recorded, with the service's date or '' where it gives none, even if
+                    # no row of it loaded (all quarantined): the planner then treats it as read, not as new.
+                    for year in years:
+                        con.execute(RECORD_UPDATE_SQL if year in send_de else RECORD_READ_SQL,
+                                    [table.id, year, send_de.get(year, ""), now])
+                return merged, after
+
             try:
-                with transaction(con):
-                    merged = merge(con, table, snapshots, outcome, run_id=context.run_id,
-                                   asset=key.to_user_string(), now=now)
-                    tbl_nm, current, preview = _after_merge(con, table, now)
-                    if not kosis.offline and table.is_kosis and not rejected_entry:
-                        # Every year read is recorded, with the service's date or '' where it gives none, even if
-                        # no row of it loaded (all quarantined): the planner then treats it as read, not as new.
-                        for year in years:
-                            con.execute(RECORD_UPDATE_SQL if year in send_de else RECORD_READ_SQL,
-                                        [table.id, year, send_de.get(year, ""), now])
+                merged, (tbl_nm, current, preview) = write_transaction(
+                    con, write, what=f"merging KOSIS {table.org_id}/{table.tbl_id}", log=context.log.warning,
+                    attempts=warehouse.conflict_retries)
             except ConservationError as exc:
                 raise dg.Failure(f"KOSIS {table.org_id}/{table.tbl_id} ({period_range}): {exc}") from None
         yield dg.MaterializeResult(metadata={
@@ -392,17 +402,15 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
     return _kosis_table
 
 
-UPSERT_TABLE_SQL = """
-INSERT INTO kosis.tables (id, org_id, tbl_id, tbl_nm, prd_se, unit, verified, used_by, region_code_system,
-                          bundled_provenance, source, series, priority, base_year, first_period, final_period,
-                          verification, evidence, source_label)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (id) DO UPDATE SET org_id = excluded.org_id, tbl_id = excluded.tbl_id, prd_se = excluded.prd_se,
-    unit = excluded.unit, verified = excluded.verified, used_by = excluded.used_by,
-    region_code_system = excluded.region_code_system, bundled_provenance = excluded.bundled_provenance,
-    source = excluded.source, series = excluded.series, priority = excluded.priority, base_year = excluded.base_year,
-    first_period = excluded.first_period, final_period = excluded.final_period,
-    verification = excluded.verification, evidence = excluded.evidence, source_label = excluded.source_label
+_TABLE_COLUMNS = ("id", "org_id", "tbl_id", "tbl_nm", "prd_se", "unit", "verified", "used_by", "region_code_system",
+                  "bundled_provenance", "source", "series", "priority", "base_year", "first_period", "final_period",
+                  "verification", "evidence", "source_label")
+UPSERT_TABLE_SQL = f"""
+MERGE INTO kosis.tables AS t
+USING (SELECT * FROM (VALUES ({", ".join("?" for _ in _TABLE_COLUMNS)})) AS v({", ".join(_TABLE_COLUMNS)})) AS s
+ON t.id = s.id
+WHEN MATCHED THEN UPDATE SET {", ".join(f"{c} = s.{c}" for c in _TABLE_COLUMNS if c not in ("id", "tbl_nm"))}
+WHEN NOT MATCHED THEN INSERT BY NAME
 """
 
 
@@ -420,13 +428,13 @@ def build_catalog_asset(catalog_path: Path | str, tables: tuple[KosisTable, ...]
         group_name="sources",
         kinds={"yaml", "duckdb"},
         owners=OWNERS,
-        pool=WAREHOUSE_POOL,
+        pool=warehouse_pool(),
         metadata={"catalog_path": str(catalog_path)},
         description="The catalog of KOSIS tables to ingest (assets/sources/kosis/catalog.yaml) written to "
         "kosis.tables, with the code roles that tell indicators which codes to read (kosis.code_roles).",
     )
     def kosis_catalog(warehouse: WarehouseResource) -> dg.MaterializeResult:
-        with warehouse.get_connection() as con, transaction(con):
+        def write(con) -> tuple[int, pd.DataFrame]:
             for t in tables:
                 con.execute(UPSERT_TABLE_SQL, [
                     t.id, t.org_id, t.tbl_id, t.tbl_nm, t.prd_se, t.unit, t.verified, ", ".join(t.used_by),
@@ -441,10 +449,12 @@ def build_catalog_asset(catalog_path: Path | str, tables: tuple[KosisTable, ...]
             roles = [(t.id, r.role, r.itm_id, r.level, r.code, r.match_by) for t in tables for r in t.code_roles]
             if roles:
                 con.executemany("INSERT INTO kosis.code_roles VALUES (?, ?, ?, ?, ?, ?)", roles)
-            preview = con.execute("SELECT id, source, org_id, tbl_id, base_year, verification, used_by, last_period "
-                                  "FROM kosis.tables ORDER BY id").df()
+            return len(roles), con.execute("SELECT id, source, org_id, tbl_id, base_year, verification, used_by, "
+                                           "last_period FROM kosis.tables ORDER BY id").df()
+
+        n_roles, preview = warehouse.write(write, what="writing the KOSIS catalog")
         return dg.MaterializeResult(metadata={"dagster/row_count": len(tables), "catalog": str(catalog_path),
-                                              "code_roles": len(roles), "preview": dg.MetadataValue.md(
+                                              "code_roles": n_roles, "preview": dg.MetadataValue.md(
                                                   markdown_table(preview))})
 
     return kosis_catalog

@@ -2,12 +2,11 @@
 
 
 import dagster as dg
-import duckdb
 
 from assets.common import OWNERS, markdown_table
 from assets.file_tables import FILE_TABLE_ASSETS
 from assets.indicators import AUTOMATION, INDICATOR_ASSETS
-from warehouse.io import WAREHOUSE_POOL, WarehouseResource
+from warehouse.io import WarehouseResource, warehouse_pool
 
 
 def _warehouse_tables() -> list[dg.AssetKey]:
@@ -23,21 +22,24 @@ def _warehouse_tables() -> list[dg.AssetKey]:
     group_name="publish",
     kinds={"duckdb"},
     owners=OWNERS,
-    pool=WAREHOUSE_POOL,
+    pool=warehouse_pool(),
     automation_condition=AUTOMATION,
-    description="A complete copy of the working warehouse at `warehouse/data/published.duckdb`, written to a "
-    "temporary file and renamed over the old copy only after every upstream table was built: a reader "
-    "never sees a half-updated warehouse and never blocks the pipeline.",
+    description="What analysts query, published only after every upstream table was built and checked. On the DuckDB "
+    "file backend: a complete copy at `warehouse/data/published.duckdb`, written to a temporary file and renamed "
+    "over the old copy. On DuckLake: the lake's current snapshot id, recorded in `meta.publications`; analysts "
+    "attach the lake at that snapshot. Either way a reader never sees a half-updated warehouse and never blocks "
+    "the pipeline.",
 )
 def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    path = warehouse.publish()
-    context.log.info(f"published {path}")
-    con = duckdb.connect(str(path), read_only=True)
-    try:
+    published = warehouse.publish(run_id=context.run_id)
+    context.log.info(f"published {warehouse.published_location}" + (f" (snapshot {published})" if warehouse.lake
+                                                                      else ""))
+    with warehouse.published_connection() as con:
         tables = con.execute("SELECT schema_name || '.' || table_name AS table_name, estimated_size AS approx_rows, "
-                             "column_count FROM duckdb_tables() ORDER BY 1").df()
-    finally:
-        con.close()
-    return dg.MaterializeResult(metadata={"path": str(path), "size_bytes": path.stat().st_size,
-                                          "dagster/row_count": int(tables["approx_rows"].sum()),
+                             "column_count FROM duckdb_tables() WHERE database_name = current_database() "
+                             "AND schema_name IN ('reference', 'paper', 'kosis', 'indicators', 'quality') "
+                             "ORDER BY 1").df()
+    where = ({"snapshot_id": published, "catalog": warehouse.lake.redacted_url()} if warehouse.lake
+             else {"path": str(published), "size_bytes": published.stat().st_size})
+    return dg.MaterializeResult(metadata={**where, "dagster/row_count": int(tables["approx_rows"].sum()),
                                           "tables": dg.MetadataValue.md(markdown_table(tables, limit=100))})

@@ -32,7 +32,7 @@ from plotly.offline import get_plotlyjs
 from assets.common import OWNERS
 from assets.indicators import AUTOMATION
 from schemas.indicators import INDICATORS, PAPER_CLAIMS
-from warehouse.io import WAREHOUSE_POOL, WarehouseResource
+from warehouse.io import WarehouseResource, warehouse_pool
 
 REPORT_KEY = dg.AssetKey(["indicators_report"])
 DAEGU = "22"
@@ -1076,7 +1076,7 @@ def _summary_markdown(data: ReportData, n_charts: int, path: Path) -> str:
     group_name="publish",
     kinds={"html"},
     owners=OWNERS,
-    pool=WAREHOUSE_POOL,
+    pool=warehouse_pool(),
     automation_condition=AUTOMATION,
     description="A self-contained HTML report at `warehouse/data/reports/index.html` (beside the warehouse): for "
     "every table of `indicators.catalog` its unit, formula, sources, a chart and the table; the paper's claims "

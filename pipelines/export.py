@@ -7,19 +7,21 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from warehouse.io import connect_published, published_path, warehouse_path
+import dagster as dg
+
+from warehouse.io import WarehouseResource, default_warehouse
 
 SCHEMAS = ("reference", "paper", "kosis", "indicators", "quality")
 
 
-def export(published: Path, out: Path) -> list[tuple[str, int]]:
+def export(warehouse: WarehouseResource, out: Path) -> list[tuple[str, int]]:
     out.mkdir(parents=True, exist_ok=True)
-    con = connect_published(published)
-    try:
+    with warehouse.published_connection() as con:
         names = con.execute(
-            "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE schema_name IN ? "
-            "UNION ALL SELECT schema_name || '.' || view_name FROM duckdb_views() WHERE schema_name IN ? "
-            "AND NOT internal ORDER BY 1", [list(SCHEMAS), list(SCHEMAS)]).fetchall()
+            "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name IN ? UNION ALL SELECT schema_name || '.' || view_name FROM duckdb_views() "
+            "WHERE database_name = current_database() AND schema_name IN ? AND NOT internal ORDER BY 1",
+            [list(SCHEMAS), list(SCHEMAS)]).fetchall()
         written = []
         for (name,) in names:
             for fmt, options in (("csv", "FORMAT csv, HEADER true"), ("parquet", "FORMAT parquet")):
@@ -28,19 +30,18 @@ def export(published: Path, out: Path) -> list[tuple[str, int]]:
                 con.execute(f"COPY (SELECT * FROM {name}) TO '{tmp}' ({options})")
                 tmp.replace(target)  # a reader never sees half a file
             written.append((name, con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]))
-    finally:
-        con.close()
     (out / "MANIFEST.txt").write_text("".join(f"{name}\t{n} rows\n" for name, n in written), encoding="utf-8")
     return written
 
 
 def main() -> int:
-    published = published_path(warehouse_path())
-    if not published.exists():
-        print(f"FAILED: no published copy at {published}: run `make run` first")
+    with dg.build_resources({"warehouse": default_warehouse()}) as built:
+        warehouse = built.warehouse
+    if warehouse.last_publication()[1] is None:
+        print(f"FAILED: nothing published at {warehouse.published_location}: run `make run` first")
         return 2
-    out = published.parent / "exports"
-    written = export(published, out)
+    out = warehouse.path.parent / "exports"
+    written = export(warehouse, out)
     print(f"Exported {len(written)} tables and views as CSV and Parquet to {out}/")
     return 0
 

@@ -20,7 +20,7 @@ import duckdb
 from assets.kosis import CATALOG_ERRORS, KOSIS_YEARS, available_periods, normalize_date, table_covers
 from assets.kosis_client import KosisError
 from schemas.kosis import KosisTable
-from warehouse.io import WarehouseResource, connect_with_retry
+from warehouse.io import WarehouseResource
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
@@ -67,49 +67,49 @@ def plan(tables: tuple[KosisTable, ...], states: dict[str, TableState], *, rerea
     return plans
 
 
-def loaded_state(db_path: Path, tables: tuple[KosisTable, ...], timeout_s: float,
+def loaded_state(warehouse: WarehouseResource, tables: tuple[KosisTable, ...], timeout_s: float,
                  live: bool) -> dict[str, dict[int, str]]:
     """Loaded years per table with the date to compare: live, the service's update date recorded when the
     year was last read (kosis.period_updates); offline, the year's latest LST_CHN_DE. Read from the working
     warehouse (what the next load merges into), waiting a bounded time for a writer."""
     loaded: dict[str, dict[int, str]] = {t.id: {} for t in tables}
-    if not db_path.exists():
+    if not warehouse.exists():
         return loaded
-    con = connect_with_retry(db_path, read_only=True, timeout_s=timeout_s)
-    try:
-        # Rows of a rolled-back snapshot count as read: the source's version of that period was seen and undone,
-        # and is not "new" or "revised" again until the source dates it later (make rollback).
-        read = ("(valid_to IS NULL OR snapshot_sha256 IN (SELECT snapshot_sha256 FROM kosis.rollbacks))"
-                if _has_table(con, "kosis", "rollbacks") else "valid_to IS NULL")
-        for table in tables:
-            if live and table.is_kosis:
-                # A year recorded in kosis.period_updates was read, even if no row of it loaded (all quarantined).
-                sql = (f"WITH years AS (SELECT DISTINCT year FROM kosis.observations WHERE org_id = ? AND tbl_id = ? "
-                       f"AND {read} UNION SELECT year FROM kosis.period_updates WHERE catalog_id = ?) "
-                       "SELECT y.year, coalesce(max(u.update_de), '') FROM years y "
-                       "LEFT JOIN kosis.period_updates u ON u.catalog_id = ? AND u.year = y.year GROUP BY y.year")
-                params = [table.org_id, table.tbl_id, table.id, table.id]
-            else:
-                sql = (f"SELECT year, coalesce(max(lst_chn_de), '') FROM kosis.observations "
-                       f"WHERE org_id = ? AND tbl_id = ? AND {read} GROUP BY year")
-                params = [table.org_id, table.tbl_id]
-            loaded[table.id] = dict(con.execute(sql, params).fetchall())
-    except duckdb.CatalogException:  # a warehouse with no kosis tables yet
-        pass
-    finally:
-        con.close()
+    with warehouse.read_connection(timeout_s) as con:
+        try:
+            # Rows of a rolled-back snapshot count as read: the source's version of that period was seen and undone,
+            # and is not "new" or "revised" again until the source dates it later (make rollback).
+            read = ("(valid_to IS NULL OR snapshot_sha256 IN (SELECT snapshot_sha256 FROM kosis.rollbacks))"
+                    if _has_table(con, "kosis", "rollbacks") else "valid_to IS NULL")
+            for table in tables:
+                if live and table.is_kosis:
+                    # A year recorded in kosis.period_updates was read, even if no row of it loaded (all quarantined).
+                    sql = (f"WITH years AS (SELECT DISTINCT year FROM kosis.observations WHERE org_id = ? "
+                           f"AND tbl_id = ? AND {read} UNION "
+                           "SELECT year FROM kosis.period_updates WHERE catalog_id = ?) "
+                           "SELECT y.year, coalesce(max(u.update_de), '') FROM years y "
+                           "LEFT JOIN kosis.period_updates u ON u.catalog_id = ? AND u.year = y.year GROUP BY y.year")
+                    params = [table.org_id, table.tbl_id, table.id, table.id]
+                else:
+                    sql = (f"SELECT year, coalesce(max(lst_chn_de), '') FROM kosis.observations "
+                           f"WHERE org_id = ? AND tbl_id = ? AND {read} GROUP BY year")
+                    params = [table.org_id, table.tbl_id]
+                loaded[table.id] = dict(con.execute(sql, params).fetchall())
+        except duckdb.CatalogException:  # a warehouse with no kosis tables yet
+            pass
     return loaded
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                            "AND schema_name = ? AND table_name = ?",
                             [schema, name]).fetchone()[0])
 
 
 def gather(tables: tuple[KosisTable, ...], kosis, source_root: str, warehouse: WarehouseResource,
            inbox: Path, lock_timeout_s: float | None = None) -> dict[str, TableState]:
     timeout = warehouse.lock_timeout_s if lock_timeout_s is None else lock_timeout_s
-    loaded = loaded_state(warehouse.path, tables, timeout, live=not kosis.offline)
+    loaded = loaded_state(warehouse, tables, timeout, live=not kosis.offline)
     states = {}
     for t in tables:
         try:

@@ -39,7 +39,6 @@ from pipelines.planner import (  # noqa: F401  (re-exported: the CLI's helpers l
 from warehouse.io import (
     WarehouseLockedError,
     WarehouseResource,
-    connect_with_retry,
     default_warehouse,
     remove_orphaned_spill_dirs,
     wait_for_writer_lock,
@@ -87,11 +86,10 @@ def prepare_full_run(instance: dg.DagsterInstance, tables, kosis, source_root: s
     return all_years_tags(instance)
 
 
-def changed_cells(db_path: Path, since: datetime, timeout_s: float) -> list[tuple[str, int, int, int]]:
+def changed_cells(warehouse: WarehouseResource, since: datetime) -> list[tuple[str, int, int, int]]:
     """(table, year, new cells, revised cells) written since `since`, read back from the warehouse: a row
     whose cell had an older vintage closed at that moment is a revision, any other a new cell."""
-    con = connect_with_retry(db_path, read_only=True, timeout_s=timeout_s)
-    try:
+    with warehouse.read_connection(warehouse.lock_timeout_s) as con:
         return con.execute("""
             SELECT t.id, o.year,
                    count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM kosis.observations p
@@ -100,8 +98,6 @@ def changed_cells(db_path: Path, since: datetime, timeout_s: float) -> list[tupl
                                                   WHERE p.cell_key = o.cell_key AND p.valid_to = o.valid_from))
             FROM kosis.observations o JOIN kosis.tables t ON t.org_id = o.org_id AND t.tbl_id = o.tbl_id
             WHERE o.valid_from >= ? GROUP BY ALL ORDER BY 1, 2""", [since]).fetchall()
-    finally:
-        con.close()
 
 
 def run_refresh(instance: dg.DagsterInstance, defs: dg.Definitions, *, reread_all: bool = False
@@ -131,7 +127,7 @@ def run_refresh(instance: dg.DagsterInstance, defs: dg.Definitions, *, reread_al
                          f"{p.new_years or 'none'}, revised periods {p.revised_years or 'none'}"
                          + (f" ({p.reason})" if p.revised_years and p.reason else ""))
         todo = [p for p in plans if p.years]
-        behind = published_is_behind(warehouse.path, warehouse.published)
+        behind = published_is_behind(warehouse)
         if not todo and not behind:
             lines.append("Nothing new: every available period is loaded and unrevised; the warehouse was not touched.")
             return 0, lines
@@ -140,7 +136,7 @@ def run_refresh(instance: dg.DagsterInstance, defs: dg.Definitions, *, reread_al
                          "derive or publish failed): deriving and publishing again.")
             return derive_and_publish(instance, defs, warehouse, lines)
 
-        if not reference_tables_loaded(warehouse.path):
+        if not reference_tables_loaded(warehouse):
             # A new warehouse: KOSIS rows are validated against reference.region_code_map and read through the
             # catalog, so the first refresh builds everything, as make run does.
             lines.append("The working warehouse has no reference tables yet: building everything once (as make run).")
@@ -150,7 +146,7 @@ def run_refresh(instance: dg.DagsterInstance, defs: dg.Definitions, *, reread_al
             if not result.success:
                 lines.append(f"FAILED: {failure_cause(result)}; nothing was published.")
                 return EXIT_FAILED, lines
-            lines.append(f"Published: {warehouse.published}")
+            lines.append(f"Published: {warehouse.published_location}")
             return 0, lines
 
         register_years(instance, [y for p in todo for y in p.years])
@@ -169,54 +165,48 @@ def run_refresh(instance: dg.DagsterInstance, defs: dg.Definitions, *, reread_al
                     lines.append(f"FAILED loading {p.table.id} {first}-{last}: {failure_cause(result)}")
                     lines.append("Stopped: nothing was derived or published; the published copy is unchanged.")
                     return EXIT_FAILED, lines
-        changes = changed_cells(warehouse.path, started, warehouse.lock_timeout_s)
+        changes = changed_cells(warehouse, started)
         lines.append("KOSIS cells changed (old values kept as closed vintages):")
         lines += [f"  {table_id} {year}: {new} new, {revised} revised" for table_id, year, new, revised in changes]
         if not changes:
             lines.append("  none: every cell re-read has the value already held")
-        lines += quarantined_since(warehouse.path, started)
-        lines += years_without_rows(warehouse.path, todo)
+        lines += quarantined_since(warehouse, started)
+        lines += years_without_rows(warehouse, todo)
 
         return derive_and_publish(instance, defs, warehouse, lines)
 
 
-def reference_tables_loaded(db_path: Path) -> bool:
-    if not db_path.exists():
+def reference_tables_loaded(warehouse: WarehouseResource) -> bool:
+    if not warehouse.exists():
         return False
-    con = connect_with_retry(db_path, read_only=True, timeout_s=5)
     try:
-        return con.execute("SELECT (SELECT count(*) FROM reference.region_code_map) > 0 "
-                           "AND (SELECT count(*) FROM kosis.tables) > 0").fetchone()[0]
+        with warehouse.read_connection() as con:
+            return con.execute("SELECT (SELECT count(*) FROM reference.region_code_map) > 0 "
+                               "AND (SELECT count(*) FROM kosis.tables) > 0").fetchone()[0]
     except duckdb.Error:
         return False
-    finally:
-        con.close()
 
 
-def quarantined_since(db_path: Path, since: datetime) -> list[str]:
+def quarantined_since(warehouse: WarehouseResource, since: datetime) -> list[str]:
     """Rows this refresh kept out of the warehouse, per source, with one reason: a load with quarantined rows
     is not a clean load, and an indicator that lacks those cells says less than it seems."""
-    con = connect_with_retry(db_path, read_only=True, timeout_s=5)
-    try:
+    with warehouse.read_connection() as con:
         rows = con.execute("""
             SELECT q.source, count(*), any_value(q.reason), any_value(t.used_by)
             FROM quality.quarantine q
             LEFT JOIN kosis.tables t ON q.source = 'kosis:' || t.org_id || '/' || t.tbl_id
             WHERE q.quarantined_at >= ? GROUP BY q.source ORDER BY q.source""", [since]).fetchall()
-    finally:
-        con.close()
     return [f"QUARANTINED {n} rows of {source} (kept out; see quality.quarantine), e.g. {reason}"
             + (f"; indicators {used_by} lack those cells" if used_by else "")
             for source, n, reason, used_by in rows]
 
 
-def years_without_rows(db_path: Path, plans: list[TablePlan]) -> list[str]:
+def years_without_rows(warehouse: WarehouseResource, plans: list[TablePlan]) -> list[str]:
     """Years this refresh read of which the table holds no row at all (e.g. every record quarantined): said
     once here; the year is recorded as read (kosis.period_updates), so the next refresh does not reload it
     until the service dates it later."""
-    con = connect_with_retry(db_path, read_only=True, timeout_s=5)
-    try:
-        lines = []
+    lines = []
+    with warehouse.read_connection() as con:
         for p in plans:
             held = {r[0] for r in con.execute("SELECT DISTINCT year FROM kosis.observations_current WHERE org_id = ? "
                                               "AND tbl_id = ?", [p.table.org_id, p.table.tbl_id]).fetchall()}
@@ -225,32 +215,28 @@ def years_without_rows(db_path: Path, plans: list[TablePlan]) -> list[str]:
                 lines.append(f"NO ROWS LOADED for {p.table.id} {', '.join(map(str, empty))}: every record was "
                              f"quarantined or none was received; recorded as read, not re-read until the source "
                              f"dates it later")
-    finally:
-        con.close()
     return lines
 
 
-def published_is_behind(working: Path, published: Path) -> bool:
+def published_is_behind(warehouse: WarehouseResource) -> bool:
     """Whether the working warehouse holds KOSIS vintages loaded (or rolled back) after the published copy was
-    written."""
-    if not working.exists():
+    written (on DuckLake: after the last publication was recorded)."""
+    if not warehouse.exists():
         return False
-    if not published.exists():
+    _, published_at = warehouse.last_publication()
+    if published_at is None:
         return True
-    con = connect_with_retry(working, read_only=True, timeout_s=5)
     try:
-        last_load = con.execute("SELECT max(valid_from) FROM kosis.observations").fetchone()[0]
-        try:  # a rollback (make rollback) whose rebuild failed is carried forward the same way
-            last_rollback = con.execute("SELECT max(rolled_back_at) FROM kosis.rollbacks").fetchone()[0]
-        except duckdb.Error:  # a warehouse of an earlier release, not yet migrated
-            last_rollback = None
-        last_load = max((t for t in (last_load, last_rollback) if t is not None), default=None)
+        with warehouse.read_connection() as con:
+            last_load = con.execute("SELECT max(valid_from) FROM kosis.observations").fetchone()[0]
+            try:  # a rollback (make rollback) whose rebuild failed is carried forward the same way
+                last_rollback = con.execute("SELECT max(rolled_back_at) FROM kosis.rollbacks").fetchone()[0]
+            except duckdb.Error:  # a warehouse of an earlier release, not yet migrated
+                last_rollback = None
     except duckdb.Error:
         return False
-    finally:
-        con.close()
-    return last_load is not None and last_load > datetime.fromtimestamp(published.stat().st_mtime, UTC).replace(
-        tzinfo=None)
+    last_load = max((t for t in (last_load, last_rollback) if t is not None), default=None)
+    return last_load is not None and last_load > published_at
 
 
 def derive_and_publish(instance: dg.DagsterInstance, defs: dg.Definitions, warehouse, lines: list[str]
@@ -266,7 +252,7 @@ def derive_and_publish(instance: dg.DagsterInstance, defs: dg.Definitions, wareh
     if not result.success:
         lines.append(f"FAILED deriving: {failure_cause(result)}; the published copy is unchanged.")
         return EXIT_FAILED, lines
-    lines.append(f"Published: {warehouse.published}")
+    lines.append(f"Published: {warehouse.published_location}")
     return 0, lines
 
 
@@ -295,7 +281,8 @@ def run_command(work) -> int:
     wait before anything runs, orphaned spill folders and runs cleared, `work(instance)` run, and the report
     printed with FAILED and the cause as its last line when it failed."""
     try:
-        wait_for_writer_lock(warehouse_path(), default_warehouse().lock_timeout_s)
+        if not os.environ.get("WAREHOUSE_URL", "").strip():  # DuckLake has no writer lock to wait for
+            wait_for_writer_lock(warehouse_path(), default_warehouse().lock_timeout_s)
         remove_orphaned_spill_dirs(warehouse_path())
         instance = dg.DagsterInstance.get()
         orphans = fail_orphaned_runs(instance)

@@ -27,8 +27,8 @@ from warehouse.rollback import SnapshotNotFoundError, resolve_snapshot, rollback
 def run_rollback(instance: dg.DagsterInstance, defs: dg.Definitions, given: str, reason: str) -> tuple[int, list[str]]:
     with resolved_resources(defs) as res:
         warehouse = res.warehouse
-        if not warehouse.path.exists():
-            return EXIT_CANNOT_START, [f"FAILED: no warehouse at {warehouse.path}: nothing to roll back"]
+        if not warehouse.exists():
+            return EXIT_CANNOT_START, [f"FAILED: no warehouse at {warehouse.location}: nothing to roll back"]
         with warehouse.get_connection() as con:
             try:
                 sha, _ = resolve_snapshot(con, given)

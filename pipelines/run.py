@@ -9,8 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from datetime import datetime
-from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -30,11 +28,9 @@ from pipelines.refresh import (
 )
 from warehouse.io import (
     WarehouseLockedError,
-    default_warehouse,
-    published_path,
+    WarehouseResource,
     remove_orphaned_spill_dirs,
     wait_for_writer_lock,
-    warehouse_path,
 )
 
 EXAMPLE_QUERY = (
@@ -56,14 +52,14 @@ def run_pipeline(instance: dg.DagsterInstance | None = None, job_name: str = "re
 
 
 
-def summary(db_path: Path, run_id: str | None = None) -> str:
+def summary(warehouse: WarehouseResource, run_id: str | None = None) -> str:
+    """What `make run` prints: the published tables, this run's checks, the claims, and how to query them."""
     lines: list[str] = []
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
+    with warehouse.published_connection() as con:
         lines.append("Tables (schema.table: rows)")
         for schema, table in con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() "
-            "WHERE schema_name IN ('reference', 'paper', 'kosis', 'indicators', 'quality') ORDER BY 1, 2"
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name IN ('reference', 'paper', 'kosis', 'indicators', 'quality') ORDER BY 1, 2"
         ).fetchall():
             exact = con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]
             lines.append(f"  {schema}.{table}: {exact}")
@@ -94,38 +90,40 @@ def summary(db_path: Path, run_id: str | None = None) -> str:
         verdicts = con.execute(
             "SELECT verdict, count(*) FROM indicators.paper_claims GROUP BY 1 ORDER BY 1").fetchall()
         lines.append("  verdicts: " + ", ".join(f"{v} {n}" for v, n in verdicts))
-    finally:
-        con.close()
-    lines.append(f"Working warehouse: {warehouse_path()}")
-    lines.append(f"Published copy (query this one): {db_path}")
-    lines.append(f"KOSIS inbox (drop getList-format JSON here, see its README.txt): {db_path.parent / 'inbox'}")
-    report = db_path.parent / "reports" / "index.html"
+    lines.append(f"Working warehouse: {warehouse.location}")
+    lines.append(f"Published (query this one): {warehouse.published_location}")
+    local = warehouse.path.parent
+    lines.append(f"KOSIS inbox (drop getList-format JSON here, see its README.txt): {local / 'inbox'}")
+    report = local / "reports" / "index.html"
     if report.exists():
         lines.append(f"Report (opens offline in a browser): {report}")
-    lines.append(f'Example: duckdb -readonly {db_path} "{EXAMPLE_QUERY}"')
-    lines.append(f"   or: .venv/bin/python -c \"import duckdb; print(duckdb.connect('{db_path}', read_only=True)"
-                 f".sql('{EXAMPLE_QUERY}'))\"")
+    lake = warehouse.lake
+    if lake:
+        snapshot, _ = warehouse.last_publication()
+        lines.append(f"Example (DuckDB CLI or Python, after LOAD ducklake; see README 'Running on more than one "
+                     f"machine'): ATTACH '{lake.redacted_url()}' AS lake (READ_ONLY, SNAPSHOT_VERSION {snapshot}); "
+                     f"USE lake; {EXAMPLE_QUERY}")
+    else:
+        db_path = warehouse.published
+        lines.append(f'Example: duckdb -readonly {db_path} "{EXAMPLE_QUERY}"')
+        lines.append(f"   or: .venv/bin/python -c \"import duckdb; print(duckdb.connect('{db_path}', read_only=True)"
+                     f".sql('{EXAMPLE_QUERY}'))\"")
     return "\n".join(lines)
 
 
-def this_run_findings(db_path: Path, run_id: str) -> list[str]:
+def this_run_findings(warehouse: WarehouseResource, run_id: str) -> list[str]:
     """Failed checks and quarantined rows of this run, from the working warehouse (the published copy was not
     rewritten by a failed run)."""
-    if not db_path.exists():
+    if not warehouse.exists():
         return []
     try:
-        con = duckdb.connect(str(db_path), read_only=True)
+        with warehouse.read_connection() as con:
+            failed = con.execute("SELECT asset, check_name, severity, n_failures FROM quality.check_results "
+                                 "WHERE run_id = ? AND NOT passed ORDER BY asset", [run_id]).fetchall()
+            quarantined = con.execute("SELECT source, count(*), any_value(reason) FROM quality.quarantine "
+                                      "WHERE run_id = ? GROUP BY source ORDER BY source", [run_id]).fetchall()
     except duckdb.Error:
         return []
-    try:
-        failed = con.execute("SELECT asset, check_name, severity, n_failures FROM quality.check_results "
-                             "WHERE run_id = ? AND NOT passed ORDER BY asset", [run_id]).fetchall()
-        quarantined = con.execute("SELECT source, count(*), any_value(reason) FROM quality.quarantine "
-                                  "WHERE run_id = ? GROUP BY source ORDER BY source", [run_id]).fetchall()
-    except duckdb.Error:
-        return []
-    finally:
-        con.close()
     return ([f"  check failed: {sev} {asset}:{check} ({n} failures)" for asset, check, sev, n in failed]
             + [f"  quarantined: {n} rows of {source}, e.g. {reason}" for source, n, reason in quarantined])
 
@@ -134,11 +132,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--job", default="refresh_all")
     args = parser.parse_args(argv)
-    working = warehouse_path()
-    published = published_path(working)
+    with resolved_resources(defs) as res:  # the warehouse the environment selects, as a run resolves it
+        warehouse = res.warehouse
     try:
-        wait_for_writer_lock(working, default_warehouse().lock_timeout_s)
-        remove_orphaned_spill_dirs(working)  # DuckDB spill directories of processes that died
+        if not warehouse.lake:  # the DuckDB file takes one writer process: say at once who holds it
+            wait_for_writer_lock(warehouse.path, warehouse.lock_timeout_s)
+        remove_orphaned_spill_dirs(warehouse.path)  # DuckDB spill directories of processes that died
         result = run_pipeline(job_name=args.job)
     except (KosisError, WarehouseLockedError) as exc:
         where = (f" (KOSIS at {os.environ.get('KOSIS_BASE_URL') or DEFAULT_KOSIS_BASE_URL})"
@@ -149,15 +148,15 @@ def main(argv: list[str] | None = None) -> int:
         cause = failure_cause(result)
         print(f"FAILED: {cause}")
         print(f"Dagster run {result.run_id}: FAILURE (full log: make ui, run {result.run_id[:8]})")
-        print("\n".join(this_run_findings(working, result.run_id)))
-        when = (f", last published at {datetime.fromtimestamp(published.stat().st_mtime):%Y-%m-%d %H:%M:%S}"
-                if published.exists() else "")
+        print("\n".join(this_run_findings(warehouse, result.run_id)))
+        _, published_at = warehouse.last_publication()
+        when = f", last published at {published_at:%Y-%m-%d %H:%M:%S} UTC" if published_at else ""
         print(f"Nothing was published: the published copy is unchanged{when}.")
         print(f"FAILED: {cause}")
         return EXIT_FAILED
     print(f"Dagster run {result.run_id}: SUCCESS")
-    if published.exists():
-        print(summary(published, result.run_id))
+    if warehouse.last_publication()[1] is not None:
+        print(summary(warehouse, result.run_id))
     return 0
 
 

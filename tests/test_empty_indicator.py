@@ -11,7 +11,7 @@ import dagster as dg
 from pipelines.refresh import published_is_behind
 from tests.conftest import materialize, query
 from tests.test_refresh import kosis_record
-from warehouse.io import WarehouseResource, published_path
+from warehouse.io import WarehouseResource
 from warehouse.rollback import rollback_snapshot
 
 POPULATION = dg.AssetKey(["indicators", "population"])
@@ -49,4 +49,4 @@ def test_an_indicator_emptied_by_a_rollback_is_an_error_and_nothing_is_written(b
                            "AND check_name = 'schema' AND NOT passed")[0]
     assert "previous build had 2" in details
     # nothing was published; the next make refresh sees the rollback as not yet published and derives again
-    assert published_is_behind(db, published_path(db))
+    assert published_is_behind(WarehouseResource(database=str(db)))

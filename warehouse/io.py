@@ -7,9 +7,11 @@ import re
 import secrets
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import dagster as dg
 import duckdb
@@ -17,6 +19,16 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
+from warehouse.backend import (
+    LakeConfig,
+    attach_lake,
+    current_snapshot,
+    execute_ddl,
+    is_lake,
+    lake_config,
+    load_lake_extensions,
+    retry_on_conflict,
+)
 from warehouse.migrations import ensure_schema
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -26,6 +38,12 @@ DEFAULT_WAREHOUSE = DATA_DIR / "warehouse.duckdb"
 # Dagster concurrency pool of every step that writes the working warehouse: DuckDB takes one writer
 # process at a time, so the instance allows one step of this pool at a time (pipelines/dagster.yaml).
 WAREHOUSE_POOL = "duckdb_warehouse"
+
+
+def warehouse_pool() -> str | None:
+    """The pool of steps that write the warehouse: the one-writer pool on the DuckDB file; none on DuckLake,
+    whose writers commit concurrently (a write conflict is retried, see warehouse/backend.py)."""
+    return None if os.environ.get("WAREHOUSE_URL", "").strip() else WAREHOUSE_POOL
 
 
 def warehouse_path() -> Path:
@@ -131,20 +149,43 @@ class WarehouseResource(DuckDBResource):
 
     lock_timeout_s: float = Field(default=60.0, description="How long to wait for another writer's lock.")
     memory_limit: str = Field(default="256MB", description="DuckDB memory_limit: beyond it, DuckDB spills to disk.")
+    url: str = Field(default="", description="WAREHOUSE_URL: `ducklake:postgres:dbname=… host=…` selects the DuckLake "
+                     "backend (catalog in PostgreSQL); empty: the DuckDB file at `database` (WAREHOUSE_PATH).")
+    data_path: str = Field(default="", description="WAREHOUSE_DATA_PATH: the DuckLake data files' directory or "
+                           "object-store URL (DuckLake only).")
+    conflict_retries: int = Field(default=5, description="DuckLake: attempts of a transaction that conflicts with "
+                                  "another writer's commit before the step fails.")
 
     @property
     def path(self) -> Path:
+        """The DuckDB file; on DuckLake, the local folder's anchor (raw archive, inbox, reports beside it)."""
         return Path(self.database)
 
     @property
     def published(self) -> Path:
         return published_path(self.database)
 
+    @property
+    def lake(self) -> LakeConfig | None:
+        return lake_config(self.url, self.data_path)
+
+    @property
+    def location(self) -> str:
+        """Where the working warehouse is, for messages (no password)."""
+        lake = self.lake
+        return f"DuckLake {lake.redacted_url()} (data files {lake.data_path})" if lake else str(self.path)
+
+    @property
+    def published_location(self) -> str:
+        lake = self.lake
+        return (f"DuckLake {lake.redacted_url()} at its last published snapshot (meta.publications)" if lake
+                else str(self.published))
+
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         """Once per run, before any step: whether the working warehouse is locked, said at once with the holder
         and waited for a bounded time (one wait per run, not one per step). Sensors and planning, which only
         read, skip it."""
-        if context.dagster_run is None:
+        if context.dagster_run is None or self.lake:  # a lake has no writer lock to wait for
             return
         say = context.log.warning if context.log else print
         try:
@@ -153,12 +194,26 @@ class WarehouseResource(DuckDBResource):
             _GAVE_UP.add(str(self.path))  # the steps of this run then fail at once instead of waiting again
             raise
 
+    def _open_lake(self, lake: LakeConfig, *, read_only: bool = False,
+                   snapshot_version: int | None = None) -> duckdb.DuckDBPyConnection:
+        con = duckdb.connect()
+        try:
+            load_lake_extensions(con)
+            attach_lake(con, lake, read_only=read_only, snapshot_version=snapshot_version)
+        except BaseException:
+            con.close()
+            raise
+        return con
+
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A writer connection with the schema set up: the DuckDB file (one writer process at a time) or the
+        lake attached as the default database (many writers)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        lake = self.lake
         timeout = 0.0 if str(self.path) in _GAVE_UP else self.lock_timeout_s
         try:
-            con = connect_with_retry(self.path, timeout_s=timeout)
+            con = self._open_lake(lake) if lake else connect_with_retry(self.path, timeout_s=timeout)
         except WarehouseLockedError:
             _GAVE_UP.add(str(self.path))  # one wait per process: later steps do not wait the same lock again
             raise
@@ -170,12 +225,95 @@ class WarehouseResource(DuckDBResource):
             if con.execute("SELECT current_setting('temp_directory')").fetchone()[0] != str(spill):
                 spill.parent.mkdir(exist_ok=True)
                 con.execute("SET temp_directory = '" + str(spill).replace("'", "''") + "'")
-            ensure_schema(con)
+            if lake:
+                retry_on_conflict(lambda: ensure_schema(con), what="setting up the lake's schema",
+                                  attempts=self.conflict_retries)
+            else:
+                ensure_schema(con)
             yield con
         finally:
             con.close()
 
-    def publish(self) -> Path:
+    @contextmanager
+    def read_connection(self, timeout_s: float = 5.0) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Read-only, the latest committed state of the working warehouse (waits a bounded time for a file
+        writer; a lake never blocks)."""
+        lake = self.lake
+        con = (self._open_lake(lake, read_only=True) if lake
+               else connect_with_retry(self.path, read_only=True, timeout_s=timeout_s))
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def exists(self) -> bool:
+        """Whether the working warehouse was created (a file on disk; a lake with our schema in it)."""
+        if not self.lake:
+            return self.path.exists()
+        try:
+            with self.read_connection() as con:
+                return con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                                   "AND schema_name = 'meta' AND table_name = 'schema_migrations'").fetchone()[0] > 0
+        except duckdb.Error:
+            return False
+
+    def last_publication(self) -> tuple[int | None, datetime | None]:
+        """(DuckLake snapshot id or None for the file, when in UTC) of the last publication; (None, None) if none."""
+        lake = self.lake
+        if not lake:
+            published = self.published
+            return None, (datetime.fromtimestamp(published.stat().st_mtime, UTC).replace(tzinfo=None)
+                          if published.exists() else None)
+        try:
+            with self.read_connection() as con:
+                row = con.execute("SELECT snapshot_id, published_at FROM meta.publications "
+                                  "ORDER BY published_at DESC, snapshot_id DESC LIMIT 1").fetchone()
+        except duckdb.CatalogException:
+            return None, None
+        return (int(row[0]), row[1]) if row else (None, None)
+
+    @contextmanager
+    def published_connection(self, timeout_s: float = 30.0) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Read-only, what analysts query: the published copy (file), or the lake attached at its last published
+        snapshot (`ATTACH ... (READ_ONLY, SNAPSHOT_VERSION n)`), so a refresh in progress is never seen."""
+        lake = self.lake
+        if not lake:
+            con = connect_published(self.published, timeout_s=timeout_s)
+        else:
+            snapshot, _ = self.last_publication()
+            if snapshot is None:
+                raise FileNotFoundError(f"nothing was published yet in {self.location}: run `make run` first")
+            con = self._open_lake(lake, read_only=True, snapshot_version=snapshot)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def write(self, work: Callable[[duckdb.DuckDBPyConnection], T], *, what: str,
+              log: Callable[[str], None] | None = None) -> T:
+        """`work(con)` in one transaction on a new writer connection; see `write_transaction`."""
+        with self.get_connection() as con:
+            return write_transaction(con, lambda: work(con), what=what, log=log, attempts=self.conflict_retries)
+
+    def publish(self, run_id: str = "") -> Path | int:
+        """Publishes the working warehouse: on the file backend a complete copy (the path is returned); on DuckLake
+        the current snapshot's id recorded in meta.publications (the id is returned)."""
+        return self._publish_snapshot(run_id) if self.lake else self._publish_file()
+
+    def _publish_snapshot(self, run_id: str) -> int:
+        """Records the lake's current snapshot as published. Nothing is copied: analysts attach the lake at that
+        snapshot, so later commits (a refresh in progress, another writer) stay invisible until the next one."""
+        def record(con: duckdb.DuckDBPyConnection) -> int:
+            con.execute("CREATE TABLE IF NOT EXISTS meta.publications (snapshot_id BIGINT NOT NULL, "
+                        "published_at TIMESTAMP NOT NULL, run_id VARCHAR)")
+            snapshot = current_snapshot(con)
+            con.execute("INSERT INTO meta.publications VALUES (?, ?, ?)",
+                        [snapshot, datetime.now(UTC).replace(tzinfo=None), run_id])
+            return snapshot
+
+        return self.write(record, what="recording the publication")
+
+    def _publish_file(self) -> Path:
         """Writes a complete copy to a temporary file of this process, then renames it over the published copy.
 
         The temporary file (`published.duckdb.<pid>.<random>.tmp`, same directory) is created, written and
@@ -222,8 +360,17 @@ class SourceFiles(dg.ConfigurableResource):
 
 
 def default_warehouse() -> WarehouseResource:
-    timeout = os.environ.get("WAREHOUSE_LOCK_TIMEOUT_S")
-    return WarehouseResource(database=str(warehouse_path()), **({"lock_timeout_s": float(timeout)} if timeout else {}))
+    """The warehouse the environment selects: WAREHOUSE_PATH (the file, and the local folder of raw archive,
+    inbox and reports), WAREHOUSE_URL + WAREHOUSE_DATA_PATH (DuckLake), WAREHOUSE_LOCK_TIMEOUT_S."""
+    env = os.environ
+    kwargs: dict = {}
+    if env.get("WAREHOUSE_LOCK_TIMEOUT_S"):
+        kwargs["lock_timeout_s"] = float(env["WAREHOUSE_LOCK_TIMEOUT_S"])
+    if env.get("WAREHOUSE_URL", "").strip():
+        lake_config(env["WAREHOUSE_URL"], env.get("WAREHOUSE_DATA_PATH", ""))  # a clear error at once if incomplete
+        kwargs["url"] = dg.EnvVar("WAREHOUSE_URL")
+        kwargs["data_path"] = dg.EnvVar("WAREHOUSE_DATA_PATH")
+    return WarehouseResource(database=str(warehouse_path()), **kwargs)
 
 
 # --- writing ------------------------------------------------------------------------------------------
@@ -247,7 +394,7 @@ def replace_table(con: duckdb.DuckDBPyConnection, qualified_name: str, df: pd.Da
                   columns: list[tuple[str, str, str]], key: tuple[str, ...] = (), description: str = "") -> int:
     """Rebuilds a table from a validated frame with explicit types and comments. The caller owns the
     transaction, so the table and anything written beside it change together or not at all."""
-    con.execute(create_table_sql(qualified_name, columns, key))
+    execute_ddl(con, create_table_sql(qualified_name, columns, key))
     for stmt in comment_sql(qualified_name, description, columns):
         con.execute(stmt)
     names = [name for name, _, _ in columns]
@@ -269,6 +416,21 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
+
+
+T = TypeVar("T")
+
+
+def write_transaction(con: duckdb.DuckDBPyConnection, work: Callable[[], T], *, what: str,
+                      log: Callable[[str], None] | None = None, attempts: int = 5) -> T:
+    """`work()` in one transaction. On a lake, a commit that conflicts with another writer's (both rebuilt the
+    same table, both closed vintages of one table) is rolled back whole and `work` runs again on the newer state,
+    at most `attempts` times; then the step fails with WriteConflictError. Nothing is ever half written."""
+    def attempt() -> T:
+        with transaction(con):
+            return work()
+
+    return retry_on_conflict(attempt, what=what, attempts=attempts, log=log) if is_lake(con) else attempt()
 
 
 def record_check(con: duckdb.DuckDBPyConnection, *, run_id: str, asset: str, check_name: str, severity: str,

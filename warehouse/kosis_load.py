@@ -311,6 +311,18 @@ FROM (SELECT rowid AS rid, * EXCLUDE (cell_key) FROM {STAGED}) s JOIN rejected_r
 """
 
 
+# A snapshot seen before (same sha256) is recorded once. MERGE rather than a key: the lake has no keys.
+RECORD_SNAPSHOT_SQL = """
+MERGE INTO kosis.snapshots AS t
+USING (SELECT * FROM (VALUES (?, ?, ?, ?, ?, ?::TIMESTAMP, ?::INTEGER, ?, ?, ?, ?::INTEGER, ?::INTEGER, ?::INTEGER,
+                              ?::INTEGER))
+       AS v(snapshot_sha256, catalog_id, org_id, tbl_id, request, fetched_at, n_records, path, origin, kosis_code,
+            masked, n_loaded, n_quarantined, n_skipped)) AS s
+ON t.snapshot_sha256 = s.snapshot_sha256
+WHEN NOT MATCHED THEN INSERT BY NAME
+"""
+
+
 def merge(con: duckdb.DuckDBPyConnection, table: KosisTable, snapshots: list[Snapshot],
           validation: StagedValidation, *, run_id: str, asset: str, now: datetime) -> MergeResult:
     """Checks that every record is accounted for (`account`), records the snapshots with their counts,
@@ -319,9 +331,7 @@ def merge(con: duckdb.DuckDBPyConnection, table: KosisTable, snapshots: list[Sna
     accounting = account(con, snapshots, validation)
     for s in snapshots:
         a = accounting[s.sha256]
-        con.execute("INSERT OR IGNORE INTO kosis.snapshots (snapshot_sha256, catalog_id, org_id, tbl_id, request, "
-                    "fetched_at, n_records, path, origin, kosis_code, masked, n_loaded, n_quarantined, n_skipped) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        con.execute(RECORD_SNAPSHOT_SQL,
                     [s.sha256, table.id, table.org_id, table.tbl_id, s.request, now, s.n_records, str(s.path),
                      s.origin, s.kosis_code, s.masked, a.n_loaded, a.n_quarantined, a.n_skipped])
     con.register("rejected_rows", validation.rejected)

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.backend import execute_ddl, is_lake
+
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 META_SQL = """
 CREATE SCHEMA IF NOT EXISTS meta;
@@ -41,7 +43,7 @@ class Migration:
 
 
 def _sql(text: str) -> Callable[[duckdb.DuckDBPyConnection], None]:
-    return lambda con: con.execute(text)
+    return lambda con: execute_ddl(con, text)
 
 
 def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
@@ -67,7 +69,7 @@ def _code_roles_by_name(con: duckdb.DuckDBPyConnection) -> None:
     # writes them again in the new layout.
     if "match_by" not in _columns(con, "kosis", "code_roles"):
         con.execute("DROP TABLE IF EXISTS kosis.code_roles")
-        con.execute(CODE_ROLES_DDL)
+        execute_ddl(con, CODE_ROLES_DDL)
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -125,7 +127,10 @@ _READY: set[str] = set()  # database files whose schema this process has set up
 
 
 def database_file(con: duckdb.DuckDBPyConnection) -> str:
-    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    """The file (or, for a lake, the catalog's connection string) of the connection's default database."""
+    row = con.execute("SELECT path, type FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    if row and row[1] == "ducklake":
+        return f"ducklake:{row[0]}"
     return str(Path(row[0]).resolve()) if row and row[0] else ":memory:"
 
 
@@ -138,7 +143,7 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
 
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Applies the migrations this file has not recorded, in order, each in one transaction with its record."""
-    con.execute(META_SQL)
+    execute_ddl(con, META_SQL)
     applied = {r[0] for r in con.execute("SELECT version FROM meta.schema_migrations").fetchall()}
     done = []
     for migration in MIGRATIONS:
@@ -161,9 +166,13 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Tables, migrations, views and comments: once per process and database file. A file seen before is
     checked with one query (its recorded version), so a file replaced under the same path is set up again."""
     path = database_file(con)
-    if path in _READY and schema_version(con) == LATEST:
+    lake = is_lake(con)
+    # A lake is shared by many processes: one that finds the latest version set up leaves it be (re-creating the
+    # views would add a catalog snapshot per process and conflict with other writers doing the same).
+    if (path in _READY or lake) and schema_version(con) == LATEST:
+        _READY.add(path)
         return
-    con.execute((SQL_DIR / "warehouse.sql").read_text(encoding="utf-8"))
+    execute_ddl(con, (SQL_DIR / "warehouse.sql").read_text(encoding="utf-8"))
     apply_migrations(con)
     con.execute((SQL_DIR / "views.sql").read_text(encoding="utf-8"))
     _READY.add(path)
