@@ -174,5 +174,21 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         return
     execute_ddl(con, (SQL_DIR / "warehouse.sql").read_text(encoding="utf-8"))
     apply_migrations(con)
-    con.execute((SQL_DIR / "views.sql").read_text(encoding="utf-8"))
+    views = (SQL_DIR / "views.sql").read_text(encoding="utf-8")
+    if not lake:
+        con.execute(views)
+    else:  # DuckLake cannot comment on a view's columns: those comments are the file backend's (and the dictionary's)
+        for statement in duckdb.extract_statements(views):  # views.sql brackets its comments in one transaction
+            if not _is_view_column(con, statement.query):
+                con.execute(statement)
     _READY.add(path)
+
+
+def _is_view_column(con: duckdb.DuckDBPyConnection, statement: str) -> bool:
+    """Whether a statement is `COMMENT ON COLUMN schema.view.column IS '...'` on a view."""
+    words = statement.strip().split(None, 4)
+    if [w.upper() for w in words[:3]] != ["COMMENT", "ON", "COLUMN"] or len(words) < 4:
+        return False
+    schema, name = (words[3].split(".") + ["", ""])[:2]
+    return con.execute("SELECT count(*) FROM duckdb_views() WHERE database_name = current_database() "
+                       "AND schema_name = ? AND view_name = ?", [schema, name]).fetchone()[0] > 0
