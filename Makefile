@@ -6,7 +6,7 @@ PYTHON ?= python3
 DAGSTER_HOME ?= $(CURDIR)/dagster_home
 export DAGSTER_HOME
 
-.PHONY: install run test ui daemon refresh bench lint clean clean-all dagster-home browser inbox kosis-check kosis-add export rollback
+.PHONY: install run test ui daemon refresh bench lint clean clean-all dagster-home browser postgres inbox kosis-check kosis-add export rollback
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,10 +16,12 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# Dagster keeps run history, schedules and sensor state here (git-ignored).
+# Dagster keeps run history, schedules and sensor state here (git-ignored), or in PostgreSQL when
+# DAGSTER_PG_URL is set (pipelines/dagster_postgres.yaml; see docs/deploy.md).
 dagster-home:
 	mkdir -p $(DAGSTER_HOME)
 	cp pipelines/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	if [ -n "$$DAGSTER_PG_URL" ]; then cat pipelines/dagster_postgres.yaml >> $(DAGSTER_HOME)/dagster.yaml; fi
 
 # The KOSIS inbox (warehouse/data/inbox/, beside WAREHOUSE_PATH) with a README.txt on what to drop there.
 inbox: install
@@ -50,6 +52,11 @@ kosis-add: install
 	@test -n "$(TBL)" || (echo "usage: make kosis-add TBL=DT_1C91 [ORG=101]" && exit 2)
 	$(PY) -m pipelines.kosis_tools add --tbl $(TBL) --org $(or $(ORG),101)
 
+# The DuckLake and Dagster-on-PostgreSQL tests start a throwaway PostgreSQL cluster: Debian's postgresql
+# package (initdb, pg_ctl), installed here if missing.
+postgres:
+	bash scripts/install-postgres.sh
+
 # The browser tests need Debian's chromium and chromium-driver (installed here if missing).
 browser:
 	bash scripts/install-browser.sh
@@ -58,7 +65,7 @@ browser:
 # (pytest.mark.xdist_group). The session's offline build (tests/conftest.py: built_template) is made once and
 # shared by both workers.
 TEST_WORKERS ?= 2
-test: install browser
+test: install browser postgres
 	$(PY) -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup)
 
 ui: install dagster-home

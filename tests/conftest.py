@@ -37,6 +37,7 @@ from pipelines.refresh import prepare_full_run
 from pipelines.resources import KosisResource
 from schemas.kosis import CATALOG_PATH, load_catalog
 from schemas.registry import SOURCES_DIR
+from tests.postgres import PostgresCluster
 from warehouse.io import SourceFiles, WarehouseResource
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -81,16 +82,21 @@ def kosis_catalog_of(assets) -> Path:
 def snapshot(db_path: Path, across_builds: bool = False) -> dict[str, list[tuple]]:
     """Every row of every compared table, sorted, so two warehouses can be compared with ==.
     across_builds: also leave out when and where a build ran (to compare two separate warehouses)."""
-    volatile = {**VOLATILE, **(BUILD_SPECIFIC if across_builds else {})}
     con = duckdb.connect(str(db_path), read_only=True)
     try:
-        tables = [f"{s}.{t}" for s, t in con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN "
-            f"({', '.join(repr(s) for s in COMPARED_SCHEMAS)}) ORDER BY 1, 2").fetchall()]
-        return {t: sorted(con.execute(f"SELECT * {volatile.get(t, '')} FROM {t}").fetchall(), key=repr)
-                for t in tables + list(COMPARED_EXTRA)}
+        return snapshot_of(con, across_builds)
     finally:
         con.close()
+
+
+def snapshot_of(con: duckdb.DuckDBPyConnection, across_builds: bool = False) -> dict[str, list[tuple]]:
+    """`snapshot` of an open connection's default database (a DuckDB file or an attached DuckLake)."""
+    volatile = {**VOLATILE, **(BUILD_SPECIFIC if across_builds else {})}
+    tables = [f"{s}.{t}" for s, t in con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database() AND "
+        f"schema_name IN ({', '.join(repr(s) for s in COMPARED_SCHEMAS)}) ORDER BY 1, 2").fetchall()]
+    return {t: sorted(con.execute(f"SELECT * {volatile.get(t, '')} FROM {t}").fetchall(), key=repr)
+            for t in tables + list(COMPARED_EXTRA)}
 
 
 def query(db_path: Path, sql: str, params=None) -> list[tuple]:
@@ -212,3 +218,13 @@ def baseline_copy(baseline: Path, tmp_path: Path) -> Path:
     db = tmp_path / "warehouse.duckdb"
     shutil.copy(baseline, db)
     return db
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """A throwaway PostgreSQL cluster on 127.0.0.1 for this session (per xdist worker; tests/postgres.py)."""
+    cluster = PostgresCluster().start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
