@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
 
 from assets.kosis import KOSIS_YEARS
@@ -67,7 +69,8 @@ automation_sensor = dg.AutomationConditionSensorDefinition(
     "derived_tables_automation",
     target=dg.AssetSelection.groups("indicators", "publish"),
     default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=60,
+    # How often the daemon evaluates the automation conditions (AUTOMATION_SENSOR_INTERVAL_S, default 60 s).
+    minimum_interval_seconds=int(os.environ.get("AUTOMATION_SENSOR_INTERVAL_S", "60")),
     description="Re-materializes indicators, claims and the published copy when their upstream updates and its "
     "blocking checks passed.",
 )
