@@ -78,6 +78,7 @@ daemon: install dagster-home
 # Benchmarks print `name: value` lines; they are measurements, not tests.
 bench: install
 	$(PY) -m benchmarks.bench_ingest
+	$(PY) -m benchmarks.bench_publish
 
 lint: install
 	$(VENV)/bin/ruff check .

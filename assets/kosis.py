@@ -222,6 +222,10 @@ WHERE id = ?
 """
 
 
+# The Dagster pool of the steps that call KOSIS when the warehouse takes many writers (DuckLake): the service limits
+# calls per key, so the instance's pool limit (pipelines/dagster.yaml: default_limit) caps concurrent callers.
+KOSIS_POOL = "kosis_api"
+
 # KOSIS answers that concern the catalog entry itself (parameters, table), not this request's luck.
 CATALOG_ERRORS = ("20", "21")
 # MERGE, not ON CONFLICT: DuckLake tables have no keys; the same statement runs on both backends.
@@ -285,7 +289,7 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
         partitions_def=KOSIS_YEARS,
         # One run loads any set of years: one fetch (split as KOSIS needs) and one merge transaction.
         backfill_policy=dg.BackfillPolicy.single_run(),
-        pool=warehouse_pool(),
+        pool=warehouse_pool() or KOSIS_POOL,  # on DuckLake: the KOSIS rate limit, not the one-writer pool
         group_name="sources",
         kinds={"kosis", "duckdb"},
         owners=OWNERS,

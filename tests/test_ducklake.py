@@ -15,6 +15,7 @@ copied, the clone's data_path pointed at the copy).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import threading
@@ -29,7 +30,10 @@ import pytest
 from tests.conftest import Built, make, snapshot_of
 from tests.postgres import PostgresCluster
 from tests.test_refresh import kosis_record
+from warehouse.backend import load_lake_extensions
 from warehouse.io import WarehouseResource
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.xdist_group("postgres")
 
@@ -237,3 +241,31 @@ def test_a_reader_of_the_published_snapshot_sees_old_or_new_never_a_mix(lake_bui
     assert len(seen) >= 5, seen
     assert set(seen) <= {old, new}, f"a reader saw a state that is neither the old nor the new one: {set(seen)}"
     assert seen[0] == old
+
+
+def test_the_readme_examples_run_against_the_lake(lake_build) -> None:
+    """The README's attach block, its time-travel example and its vintage example, run as written (with this
+    lake's connection string, its published snapshot and a time the lake existed)."""
+    lake, _ = lake_build
+    readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Running on more than one machine", 1)[1].split("\n## ", 1)[0]
+    snapshot, _ = lake.resource().last_publication()
+    block = re.search(r"```sql\n(.*?)```", section, re.S).group(1)
+    block = block.replace("dbname=lake host=db.example port=5432 user=analyst", lake.cluster.libpq(lake.dbname))
+    con = duckdb.connect()
+    try:
+        load_lake_extensions(con)
+        results = []
+        for statement in duckdb.extract_statements(block):
+            query = statement.query.replace("SNAPSHOT_VERSION 94", f"SNAPSHOT_VERSION {snapshot}")
+            results.append(con.execute(query).fetchall())
+        assert results[1] == [(snapshot,)]  # the published snapshot, as the README says to look it up
+        assert len(results[-1]) == 20  # the claims
+        now = con.execute("SELECT now()::TIMESTAMP").fetchone()[0]
+        examples = [" ".join(s.split()) for s in re.findall(r"`(SELECT [^`]+)`", section, re.S)]
+        time_travel = next(e for e in examples if "AT (TIMESTAMP" in e)
+        vintages = next(e for e in examples if "valid_from <=" in e)
+        assert con.execute(time_travel.replace("TIMESTAMP '2026-11-01 00:00'", f"TIMESTAMP '{now}'")).fetchall()
+        assert con.execute(vintages.replace("TIMESTAMP '2026-11-01'", f"TIMESTAMP '{now}'")).fetchall()
+    finally:
+        con.close()

@@ -314,25 +314,34 @@ class WarehouseResource(DuckDBResource):
         return self.write(record, what="recording the publication")
 
     def _publish_file(self) -> Path:
-        """Writes a complete copy to a temporary file of this process, then renames it over the published copy.
+        """Copies the checkpointed working file to a temporary file of this process, then renames it over the
+        published copy.
 
-        The temporary file (`published.duckdb.<pid>.<random>.tmp`, same directory) is created, written and
-        renamed while this process holds the working warehouse's writer lock, so two publishers (two
-        processes) never share or remove each other's file, and the later one's rename is the later state.
-        rename() is atomic: a reader that opened the old copy keeps reading the old file; one that opens
-        after the swap sees the new one; nobody sees a half-written file.
+        Under the writer connection: CHECKPOINT writes everything into the database file and empties the WAL, so
+        the file's bytes alone are the whole database, and no write can start until the copy is done (DuckDB
+        takes one writer process; this step holds it). Copying the file costs what the disk does (the old
+        `COPY FROM DATABASE` rebuilt every table: 2.6 s at 1 M cells held). Should the WAL not be empty (another
+        transaction kept the checkpoint from completing), the database is copied table by table instead.
+        The temporary file (`published.duckdb.<pid>.<random>.tmp`, same directory) is renamed while this
+        process holds the writer lock, so two publishers never share or remove each other's file, and the later
+        rename is the later state. rename() is atomic: a reader that opened the old copy keeps reading the old
+        file; one that opens after the swap sees the new one; nobody sees a half-written file.
         """
         target = self.published
         tmp = target.with_name(f"{target.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp")
+        wal = self.path.with_name(self.path.name + ".wal")
         with self.get_connection() as con:
             try:
                 con.execute("CHECKPOINT")
-                con.execute("ATTACH '" + str(tmp).replace("'", "''") + "' AS publish_tmp")
-                try:
-                    db = con.execute("SELECT current_database()").fetchone()[0]
-                    con.execute(f'COPY FROM DATABASE "{db}" TO publish_tmp')
-                finally:
-                    con.execute("DETACH publish_tmp")
+                if not wal.exists() or wal.stat().st_size == 0:
+                    shutil.copyfile(self.path, tmp)
+                else:
+                    con.execute("ATTACH '" + str(tmp).replace("'", "''") + "' AS publish_tmp")
+                    try:
+                        db = con.execute("SELECT current_database()").fetchone()[0]
+                        con.execute(f'COPY FROM DATABASE "{db}" TO publish_tmp')
+                    finally:
+                        con.execute("DETACH publish_tmp")
                 os.replace(tmp, target)  # still under the writer lock
             finally:
                 for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
