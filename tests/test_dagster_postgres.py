@@ -19,7 +19,7 @@ from tests.conftest import PROJECT, make
 from tests.postgres import PostgresCluster
 from tests.test_browser import SIGINT_WRAPPER, stop_group
 
-pytestmark = pytest.mark.xdist_group("postgres")
+pytestmark = pytest.mark.xdist_group("dagster_postgres")
 
 # What another process reads of the automation sensor's state: its cursor (the daemon's evaluation counter,
 # decoded by Dagster's own function) and how many ticks it made.
