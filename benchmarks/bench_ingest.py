@@ -1,20 +1,34 @@
-"""Benchmark: ingest a generated KOSIS table of ~1,000,000 cells from the loopback KOSIS server.
+"""Benchmark: KOSIS ingestion at 0.25 M, 1 M and 4 M cells, and `make run` against Dagster's own floor.
 
-Prints `name: value` lines. The baseline is DuckDB's own read_json over the same snapshot files,
-measured in the same run, so the ratio does not depend on the machine:
+Prints `name: value` lines only. Every ratio is against a baseline measured in the same run, so it does not
+depend on the machine:
 
-- end-to-end: the real Dagster asset (fetch in split calls, archive, parse, validate, merge);
-- load only: parse + validate + merge of the archived snapshots into a fresh warehouse;
-- baseline: `CREATE TABLE ... AS SELECT * FROM read_json([...snapshots...])`.
+- end to end: the real Dagster asset (fetch in split calls from the loopback KOSIS server, archive, stage,
+  validate, merge), over every year, as `make run` registers them. The server runs in its own process and serves
+  bodies it has rendered once from memory (`--cache-bodies`, warmed by a first run), so its JSON rendering is not
+  measured;
+- load only: the archived snapshots staged as the asset stages them (the same years, the same parser), validated
+  and merged, into a fresh warehouse (first load) and, after the server changed 1 % of the cells, into that
+  warehouse again (revision load);
+- baseline: DuckDB's own `read_json` over the same files into a table, under the pipeline's DuckDB settings
+  (memory_limit, preserve_insertion_order, spill directory);
+- peak RSS: of a process doing the end-to-end load of one size (one process per size);
+- publish: `WarehouseResource.publish()` of the 1 M warehouse (median of 3);
+- make_run_vs_dagster_floor: Dagster's floor (as many trivial assets and checks as `make run` materializes, on a
+  SQLite instance, in process) over the time of `python -m pipelines.run`, both as new processes.
 
-The server runs in its own process so that its JSON encoding does not share this interpreter.
-Usage: .venv/bin/python -m benchmarks.bench_ingest [--classes 556]
+Usage: .venv/bin/python -m benchmarks.bench_ingest            (all sizes, ~5 minutes)
+       .venv/bin/python -m benchmarks.bench_ingest --size 1m  (one size, in this process)
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,31 +37,24 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import dagster as dg
-import duckdb
-
-from pipelines.definitions import build_assets
-from pipelines.refresh import prepare_full_run
-from pipelines.resources import KosisResource
-from schemas.kosis import load_catalog
-from schemas.registry import SOURCES_DIR
-from warehouse.io import SourceFiles, WarehouseResource, transaction
-from warehouse.kosis_load import Snapshot, _read_json_sql, merge, region_codes, stage_snapshots, validate_staged
-
+PROJECT = Path(__file__).resolve().parent.parent
 KEY = "bench-key"
 FIRST, LAST, REGIONS, ITEMS = 2000, 2024, 18, 4
+# classes per size: 18 regions x classes x 4 items x 25 years cells
+SIZES = {"0_25m": 139, "1m": 556, "4m": 2224}
+MEMORY_LIMIT = "256MB"
 
 
 def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def start_server(classes: int) -> tuple[subprocess.Popen, str]:
+def start_server(classes: int, *extra: str) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.kosis_server", "--tbl-id", "DT_BENCH", "--regions", str(REGIONS),
          "--classes", str(classes), "--items", str(ITEMS), "--first", str(FIRST), "--last", str(LAST),
-         "--api-key", KEY],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=Path(__file__).resolve().parent.parent)
+         "--api-key", KEY, "--cache-bodies", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=PROJECT)
     line = proc.stdout.readline().strip()
     if not line.startswith("base_url="):
         proc.kill()
@@ -55,91 +62,237 @@ def start_server(classes: int) -> tuple[subprocess.Popen, str]:
     return proc, line.split("=", 1)[1]
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--classes", type=int, default=556, help="556 classes -> 1,000,800 cells")
-    args = parser.parse_args(argv)
-    cells = REGIONS * args.classes * ITEMS * (LAST - FIRST + 1)
-    work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+def stop(proc: subprocess.Popen) -> None:
+    proc.kill()
+    proc.wait()
+
+
+def measure_size(name: str, work: Path) -> dict[str, float]:
+    """One size in this process: end to end; for 1 M also load only (first and revision), baselines, publish."""
+    import dagster as dg
+    import duckdb
+
+    from assets.kosis import body_records
+    from pipelines.definitions import build_assets
+    from pipelines.refresh import prepare_full_run
+    from pipelines.resources import KosisResource
+    from schemas.kosis import load_catalog
+    from warehouse.io import SourceFiles, WarehouseResource
+    from warehouse.kosis_load import (
+        Snapshot,
+        _read_json_sql,
+        merge,
+        region_codes,
+        stage_snapshots,
+        validate_staged,
+    )
+
+    classes = SIZES[name]
+    full = name == "1m"
     catalog = work / "catalog.yaml"
     catalog.write_text(textwrap.dedent(f"""
         tables:
           - {{id: bench, org_id: "101", tbl_id: DT_BENCH, tbl_nm: bench, prd_se: Y, first_period: "{FIRST}",
              obj_levels: ["ALL", "ALL"], itm_id: ALL, unit: test, verified: false}}
     """), encoding="utf-8")
-    server, base_url = start_server(args.classes)
-    try:
-        db = work / "warehouse.duckdb"
+    table = load_catalog(catalog)[0]
+    assets = build_assets(catalog)
+    years = set(range(FIRST, LAST + 1))
+
+    def end_to_end(db: Path, base_url: str) -> float:
+        resources = {"warehouse": WarehouseResource(database=str(db), memory_limit=MEMORY_LIMIT),
+                     "source_files": SourceFiles(),
+                     "kosis": KosisResource(api_key=KEY, base_url=base_url, timeout_s=300)}
+        instance = dg.DagsterInstance.ephemeral()
         selection = dg.AssetSelection.assets(["sources", "region_code_map"], ["reference", "region_code_map"],
                                              ["kosis", "catalog"])
-        resources = {"warehouse": WarehouseResource(database=str(db)), "source_files": SourceFiles(),
-                     "kosis": KosisResource(api_key=KEY, base_url=base_url, timeout_s=120)}
-        assets = build_assets(catalog)
-        instance = dg.DagsterInstance.ephemeral()
         assert dg.materialize(assets, selection=selection, resources=resources, instance=instance).success
         started = time.perf_counter()
-        # Like `make run`: every year KOSIS has (getMeta PRD) registered, then one run over all of them.
         tags = prepare_full_run(instance, load_catalog(catalog), resources["kosis"], resources["source_files"].root,
                                 resources["warehouse"])
         result = dg.materialize(assets, selection=dg.AssetSelection.assets(["kosis", "bench"]), resources=resources,
                                 instance=instance, tags=tags)
-        end_to_end = time.perf_counter() - started
-        rss_after_end_to_end = peak_rss_mib()
         assert result.success
+        return time.perf_counter() - started
+
+    def snapshots(db: Path, exclude: set[str] = frozenset()) -> list[Snapshot]:
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            rows = con.execute("SELECT snapshot_sha256, path, n_records FROM kosis.snapshots ORDER BY path").fetchall()
+        finally:
+            con.close()
+        return [Snapshot(sha, Path(path), "bench", "live", n) for sha, path, n in rows if sha not in exclude]
+
+    def load_only(warehouse: WarehouseResource, files: list[Snapshot]) -> float:
+        with warehouse.get_connection() as con:
+            started = time.perf_counter()
+            stage_snapshots(con, files, years=years, append=False, parse_records=body_records)
+            outcome = validate_staged(con, table, region_codes(con, table.region_code_system))
+            con.execute("BEGIN TRANSACTION")
+            merge(con, table, files, outcome, run_id="bench", asset="kosis/bench",
+                  now=datetime.now(UTC).replace(tzinfo=None))
+            con.execute("COMMIT")
+            return time.perf_counter() - started
+
+    def read_json_baseline(files: list[Snapshot]) -> tuple[float, int]:
+        spill = work / "baseline-spill"
+        con = duckdb.connect(str(work / "baseline.duckdb"))
+        try:
+            con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+            con.execute("SET preserve_insertion_order = false")
+            con.execute(f"SET temp_directory = '{spill}'")
+            started = time.perf_counter()
+            con.execute("CREATE OR REPLACE TABLE t AS SELECT * FROM "
+                        + _read_json_sql([s.path for s in files if s.n_records > 0]))
+            seconds = time.perf_counter() - started
+            return seconds, con.execute("SELECT count(*) FROM t").fetchone()[0]
+        finally:
+            con.close()
+
+    out: dict[str, float] = {}
+    server, base_url = start_server(classes)
+    try:
+        if full:  # the server renders each body once; the measured run gets them from its memory
+            end_to_end(work / "warm" / "warehouse.duckdb", base_url)
+        db = work / "e2e" / "warehouse.duckdb"
+        out[f"end_to_end_seconds_{name}"] = end_to_end(db, base_url)
+        out[f"peak_rss_mib_{name}"] = peak_rss_mib()
     finally:
-        server.kill()
-        server.wait()
-
+        stop(server)
     con = duckdb.connect(str(db), read_only=True)
-    loaded = con.execute("SELECT count(*) FROM kosis.observations_current").fetchone()[0]
-    files = [(Path(p), sha, n) for p, sha, n in con.execute(
-        "SELECT path, snapshot_sha256, n_records FROM kosis.snapshots ORDER BY path").fetchall()]
+    cells = con.execute("SELECT count(*) FROM kosis.observations_current").fetchone()[0]
     con.close()
+    out[f"cells_{name}"] = cells
+    first_files = snapshots(db)
+    baseline_s, baseline_rows = read_json_baseline(first_files)
+    out[f"read_json_seconds_{name}"] = baseline_s
+    out[f"ratio_end_to_end_{name}"] = (cells / out[f"end_to_end_seconds_{name}"]) / (baseline_rows / baseline_s)
+    if not full:
+        return out
 
-    # Load only: the same archived snapshots into a fresh warehouse (parse, validate, merge).
-    table = load_catalog(catalog)[0]
-    fresh = WarehouseResource(database=str(work / "fresh.duckdb"))
-    snapshots = [Snapshot(sha, path, "bench", "live", n) for path, sha, n in files]
+    # Load only, first load: the archived snapshots into a fresh warehouse.
+    fresh = WarehouseResource(database=str(work / "load" / "warehouse.duckdb"), memory_limit=MEMORY_LIMIT)
     with fresh.get_connection() as con:
         con.execute("CREATE OR REPLACE TABLE reference.region_code_map AS SELECT * FROM read_csv(?, all_varchar=true)",
-                    [str(SOURCES_DIR / "reference" / "region_code_map.csv")])
-        t0 = time.perf_counter()
-        stage_snapshots(con, snapshots)
-        t1 = time.perf_counter()
-        outcome = validate_staged(con, table, region_codes(con, table.region_code_system))
-        t2 = time.perf_counter()
-        with transaction(con):
-            merge(con, table, snapshots, outcome, run_id="bench", asset="kosis/bench",
-                  now=datetime.now(UTC).replace(tzinfo=None))
-        t3 = time.perf_counter()
-    load_only = t3 - t0
+                    [str(PROJECT / "assets" / "sources" / "reference" / "region_code_map.csv")])
+    out["load_only_first_load_seconds"] = load_only(fresh, first_files)
+    out["ratio_load_only_first_load"] = ((cells / out["load_only_first_load_seconds"])
+                                         / (baseline_rows / baseline_s))
 
-    # Baseline: DuckDB's own read_json over the same files, materialized into a table.
-    con = duckdb.connect()
-    started = time.perf_counter()
-    con.execute(f"CREATE TABLE t AS SELECT * FROM {_read_json_sql([p for p, _, n in files if n > 0])}")
-    baseline = time.perf_counter() - started
-    baseline_rows = con.execute("SELECT count(*) FROM t").fetchone()[0]
-    con.close()
+    # The same warehouse published (the file copied under the writer's lock).
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        WarehouseResource(database=str(db)).publish()
+        times.append(time.perf_counter() - started)
+    out["publish_seconds_1m"] = statistics.median(times)
 
-    print(f"cells_generated: {cells}")
-    print(f"cells_loaded: {loaded}")
-    print(f"snapshot_files: {len(files)}")
-    print(f"snapshot_bytes: {sum(p.stat().st_size for p, _, _ in files)}")
-    print(f"end_to_end_seconds: {end_to_end:.2f}")
-    print(f"end_to_end_cells_per_s: {loaded / end_to_end:.0f}")
-    print(f"load_only_seconds: {load_only:.2f}")
-    print(f"load_parse_seconds: {t1 - t0:.2f}")
-    print(f"load_validate_seconds: {t2 - t1:.2f}")
-    print(f"load_merge_seconds: {t3 - t2:.2f}")
-    print(f"load_only_cells_per_s: {loaded / load_only:.0f}")
-    print(f"read_json_seconds: {baseline:.2f}")
-    print(f"read_json_cells_per_s: {baseline_rows / baseline:.0f}")
-    print(f"ratio_end_to_end_vs_read_json: {(loaded / end_to_end) / (baseline_rows / baseline):.3f}")
-    print(f"ratio_load_only_vs_read_json: {(loaded / load_only) / (baseline_rows / baseline):.3f}")
-    print(f"peak_rss_mib_end_to_end: {rss_after_end_to_end:.0f}")
-    print(f"peak_rss_mib_whole_benchmark: {peak_rss_mib():.0f}")
+    # Revision load: the service changes 1 % of the cells; the asset fetches every year again (archiving the new
+    # bodies), then those bodies are loaded into the warehouse that holds the first load.
+    server, base_url = start_server(classes, "--revise-percent", "1")
+    try:
+        end_to_end(db, base_url)
+    finally:
+        stop(server)
+    revised_files = snapshots(db, exclude={s.sha256 for s in first_files})
+    out["load_only_revision_load_seconds"] = load_only(fresh, revised_files)
+    with fresh.get_connection() as con:
+        out["cells_revised"] = con.execute("SELECT count(*) FROM kosis.observations WHERE valid_to IS NOT NULL"
+                                           ).fetchone()[0]
+    rev_s, rev_rows = read_json_baseline(revised_files)
+    out["read_json_revision_seconds"] = rev_s
+    out["ratio_load_only_revision_load"] = (rev_rows / out["load_only_revision_load_seconds"]) / (rev_rows / rev_s)
+    return out
+
+
+FLOOR_SCRIPT = """
+import sys, time
+import dagster as dg
+n_assets, n_checks = int(sys.argv[1]), int(sys.argv[2])
+def make(i):
+    specs = [dg.AssetCheckSpec(f"c{i}", asset=f"a{i}")] if i < n_checks else []
+    @dg.asset(name=f"a{i}", check_specs=specs, deps=[f"a{i - 1}"] if i else [])
+    def _a(context):
+        yield dg.MaterializeResult(metadata={"dagster/row_count": i})
+        if specs:
+            yield dg.AssetCheckResult(check_name=f"c{i}", passed=True)
+    return _a
+assets = [make(i) for i in range(n_assets)]
+defs = dg.Definitions(assets=assets, executor=dg.in_process_executor)
+with dg.DagsterInstance.get() as instance:
+    result = defs.resolve_implicit_global_asset_job_def().execute_in_process(instance=instance)
+    assert result.success
+"""
+
+
+def make_run_vs_floor(work: Path) -> dict[str, float]:
+    """`python -m pipelines.run` (the step `make run` times) against the same count of trivial assets and checks."""
+    from pipelines.definitions import defs
+
+    job = defs.resolve_job_def("refresh_all")
+    n_assets = len(job.asset_layer.executable_asset_keys)
+    n_checks = len(job.asset_layer.asset_graph.asset_check_keys)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KOSIS_", "WAREHOUSE_", "DAGSTER_"))}
+
+    def timed(args: list[str], home: Path, extra: dict[str, str]) -> float:
+        home.mkdir(parents=True)
+        shutil.copy(PROJECT / "pipelines" / "dagster.yaml", home / "dagster.yaml")
+        started = time.perf_counter()
+        proc = subprocess.run(args, cwd=PROJECT, env={**env, "DAGSTER_HOME": str(home), **extra},
+                              capture_output=True, text=True)
+        seconds = time.perf_counter() - started
+        if proc.returncode != 0:
+            raise RuntimeError(proc.stdout[-2000:] + proc.stderr[-2000:])
+        return seconds
+
+    data = work / "make-run"
+    data.mkdir()
+    make_run = timed([sys.executable, "-m", "pipelines.run"], work / "home-run",
+                     {"WAREHOUSE_PATH": str(data / "warehouse.duckdb")})
+    floor = timed([sys.executable, "-c", FLOOR_SCRIPT, str(n_assets), str(n_checks)], work / "home-floor", {})
+    return {"make_run_seconds": make_run, "dagster_floor_seconds": floor, "assets_in_make_run": n_assets,
+            "checks_in_make_run": n_checks, "make_run_vs_dagster_floor": floor / make_run}
+
+
+def child(name: str) -> int:
+    logging.disable(logging.WARNING)
+    work = Path(tempfile.mkdtemp(prefix=f"bench-ingest-{name}-", dir=PROJECT / "warehouse" / "data"))
+    try:
+        for key, value in measure_size(name, work).items():
+            print(f"{key}: {value:.3f}" if isinstance(value, float) else f"{key}: {value}", flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", choices=sorted(SIZES), help="one size only, measured in this process")
+    args = parser.parse_args(argv)
+    (PROJECT / "warehouse" / "data").mkdir(parents=True, exist_ok=True)
+    if args.size:
+        return child(args.size)
+    results: dict[str, str] = {}
+    for name in SIZES:  # one process per size: its peak RSS is its own
+        proc = subprocess.run([sys.executable, "-m", "benchmarks.bench_ingest", "--size", name], cwd=PROJECT,
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            print(f"failed_{name}: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}")
+            continue
+        for line in proc.stdout.splitlines():
+            key, _, value = line.partition(": ")
+            results[key] = value
+    logging.disable(logging.WARNING)
+    work = Path(tempfile.mkdtemp(prefix="bench-make-run-", dir=PROJECT / "warehouse" / "data"))
+    try:
+        results.update({k: f"{v:.3f}" if isinstance(v, float) else str(v) for k, v in make_run_vs_floor(work).items()})
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    results["ratio_end_to_end"] = results.get("ratio_end_to_end_1m", "n/a")
+    for key, value in results.items():
+        print(f"{key}: {value}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -219,6 +219,9 @@ class WarehouseResource(DuckDBResource):
             raise
         try:
             con.execute(f"SET memory_limit = '{self.memory_limit}'")
+            # Loads need no row order (every query that does says ORDER BY): measured at 1 M cells and 256 MB,
+            # DuckDB's JSON parse drops from 2.24 s to 0.94 s and its memory from 777 to 412 MiB.
+            con.execute("SET preserve_insertion_order = false")
             spill = spill_root(self.path) / str(os.getpid())  # DuckDB creates this one, not its parent
             # Connections of one process to one file share a DuckDB instance: set once (a set directory that
             # has been spilled to cannot be set again, even to the same value).
@@ -370,11 +373,14 @@ class SourceFiles(dg.ConfigurableResource):
 
 def default_warehouse() -> WarehouseResource:
     """The warehouse the environment selects: WAREHOUSE_PATH (the file, and the local folder of raw archive,
-    inbox and reports), WAREHOUSE_URL + WAREHOUSE_DATA_PATH (DuckLake), WAREHOUSE_LOCK_TIMEOUT_S."""
+    inbox and reports), WAREHOUSE_URL + WAREHOUSE_DATA_PATH (DuckLake), WAREHOUSE_LOCK_TIMEOUT_S and
+    WAREHOUSE_MEMORY_LIMIT (DuckDB's memory_limit, e.g. 1GB; default 256MB, beyond it DuckDB spills to disk)."""
     env = os.environ
     kwargs: dict = {}
     if env.get("WAREHOUSE_LOCK_TIMEOUT_S"):
         kwargs["lock_timeout_s"] = float(env["WAREHOUSE_LOCK_TIMEOUT_S"])
+    if env.get("WAREHOUSE_MEMORY_LIMIT"):
+        kwargs["memory_limit"] = env["WAREHOUSE_MEMORY_LIMIT"]
     if env.get("WAREHOUSE_URL", "").strip():
         lake_config(env["WAREHOUSE_URL"], env.get("WAREHOUSE_DATA_PATH", ""))  # a clear error at once if incomplete
         kwargs["url"] = dg.EnvVar("WAREHOUSE_URL")

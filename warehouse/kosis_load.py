@@ -337,9 +337,10 @@ def merge(con: duckdb.DuckDBPyConnection, table: KosisTable, snapshots: list[Sna
     con.register("rejected_rows", validation.rejected)
     try:
         con.execute(QUARANTINE_SQL, [f"kosis:{table.org_id}/{table.tbl_id}", run_id, asset, now])
-        counts = con.execute(MERGE_SQL.replace("$now", f"TIMESTAMP '{now.isoformat(sep=' ')}'")).fetchall()
+        close, insert = duckdb.extract_statements(MERGE_SQL.replace("$now", f"TIMESTAMP '{now.isoformat(sep=' ')}'"))
+        revised = con.execute(close).fetchone()[0]
+        inserted = con.execute(insert).fetchone()[0]
+        valid = con.execute(f"SELECT count(*) FROM {STAGED}").fetchone()[0] - validation.rejected.height
     finally:
         con.unregister("rejected_rows")
-    stats = dict(counts)
-    return MergeResult(stats.get("new", 0), stats.get("revised", 0), stats.get("unchanged", 0),
-                       validation.rejected.height, accounting)
+    return MergeResult(inserted - revised, revised, valid - inserted, validation.rejected.height, accounting)

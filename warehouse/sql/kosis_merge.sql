@@ -1,27 +1,19 @@
 -- Merge one table's staged KOSIS records (kosis_staged, less the rejected_rows) into kosis.observations,
--- keeping every vintage: a new cell is inserted; a changed value closes the current row (valid_to)
--- and inserts the new one; an unchanged value adds nothing. Runs inside the caller's transaction.
--- Cells absent from this load are left alone: a partial fetch (one year) says nothing about the rest.
-
-CREATE OR REPLACE TEMP TABLE merge_plan AS
-SELECT s.rowid AS rid,
-       CASE WHEN o.cell_key IS NULL THEN 'new'
-            WHEN o.value IS DISTINCT FROM s.value
-                 OR (o.value IS NULL AND o.value_raw IS DISTINCT FROM s.value_raw) THEN 'revised'
-            ELSE 'unchanged' END AS action
-FROM kosis_staged s
-LEFT JOIN kosis.observations o ON o.cell_key = s.cell_key AND o.valid_to IS NULL
-ANTI JOIN rejected_rows r ON r.rid = s.rowid;
+-- keeping every vintage, in two set-based steps inside the caller's transaction:
+--   1. close: a current row whose staged value differs gets valid_to = $now (a revision);
+--   2. insert: every staged cell that now has no current row (a new cell, or one step 1 just closed).
+-- An unchanged value adds nothing. Cells absent from this load are left alone: a partial fetch (one year) says
+-- nothing about the rest. Each statement returns its row count: closed = revised, inserted = new + revised.
 
 UPDATE kosis.observations AS o SET valid_to = $now
-FROM merge_plan p JOIN kosis_staged s ON s.rowid = p.rid
-WHERE p.action = 'revised' AND o.cell_key = s.cell_key AND o.valid_to IS NULL;
+FROM (SELECT s.cell_key, s.value, s.value_raw FROM kosis_staged s ANTI JOIN rejected_rows r ON r.rid = s.rowid) s
+WHERE o.cell_key = s.cell_key AND o.valid_to IS NULL
+  AND (o.value IS DISTINCT FROM s.value OR (o.value IS NULL AND o.value_raw IS DISTINCT FROM s.value_raw));
 
 INSERT INTO kosis.observations BY NAME
 SELECT s.cell_key, s.org_id, s.tbl_id, s.itm_id, s.c1, s.c2, s.c3, s.c4, s.c5, s.c6, s.c7, s.c8,
        s.c1_nm, s.c2_nm, s.c3_nm, s.itm_nm, s.prd_se, s.prd_de, s.year, s.value, s.value_raw, s.unit_nm, s.lst_chn_de,
        s.snapshot_sha256, $now AS valid_from, NULL AS valid_to
 FROM kosis_staged s
-SEMI JOIN (SELECT rid FROM merge_plan WHERE action IN ('new', 'revised')) p ON p.rid = s.rowid;
-
-SELECT action, count(*) FROM merge_plan GROUP BY action;
+ANTI JOIN rejected_rows r ON r.rid = s.rowid
+ANTI JOIN (SELECT cell_key FROM kosis.observations WHERE valid_to IS NULL) c ON c.cell_key = s.cell_key;
