@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import math
 import random
 import re
 import time
@@ -42,7 +41,6 @@ __all__ = [
     "enumerate_periods",
     "mask_secret",
     "parse_body",
-    "parse_dt",
     "redact_text",
     "redact_url",
 ]
@@ -316,35 +314,10 @@ class FetchedBody:
 # Parsing helpers
 # --------------------------------------------------------------------------------------------------------
 
-_NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_SPACES_RE = re.compile(r"\s+")
 # A JSON string literal, or an unquoted object key after "{" or ",".
 _UNQUOTED_KEY_RE = re.compile(r'("(?:[^"\\]|\\.)*")|(?<=[{,])(\s*)([A-Za-z_$][\w$]*)(\s*:)')
 # Values that are not strings (null, true, false, nested containers) need normalising to strings.
 _NON_STRING_VALUE_RE = re.compile(r":\s*(?:null|true|false|[\[{])")
-
-
-def parse_dt(raw: Any) -> float | None:
-    """Parse a KOSIS ``DT`` value: ``"1,234"`` -> 1234.0; ``'-'``, ``'x'``, ``'...'``, ``''`` ... -> None.
-
-    Thousands separators and spaces are removed; a leading ``△`` (the Korean minus sign in tables) makes
-    the number negative; anything that is not a finite number gives None.
-    """
-    if raw is None or isinstance(raw, bool):
-        return None
-    if isinstance(raw, int | float):
-        value = float(raw)
-        return value if math.isfinite(value) else None
-    text = _SPACES_RE.sub("", str(raw)).replace(",", "")
-    negative = False
-    if text.startswith("△"):
-        negative, text = True, text[1:]
-    if not text or not _NUMBER_RE.fullmatch(text):
-        return None
-    value = float(text)
-    if not math.isfinite(value):
-        return None
-    return -value if negative else value
 
 
 class MalformedBody(ValueError):

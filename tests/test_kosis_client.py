@@ -14,7 +14,6 @@ from assets.kosis_client import (
     KosisError,
     enumerate_periods,
     parse_body,
-    parse_dt,
     redact_url,
 )
 from tests.kosis_server import KosisServer, KosisTable, make_generated_table
@@ -474,35 +473,3 @@ def test_redact_url(url: str, expected: str) -> None:
     assert "SECRET" not in redact_url(url)
 
 
-# ------------------------------------------------------------------------------------------------ parse_dt
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ("1,234", 1234.0),
-        ("1,234,567.5", 1234567.5),
-        (" 12 345 ", 12345.0),
-        ("-1,234", -1234.0),
-        ("0", 0.0),
-        ("3.", 3.0),
-        (".5", 0.5),
-        ("1e3", 1000.0),
-        ("△1,200", -1200.0),
-        ("-", None),
-        ("x", None),
-        ("X", None),
-        ("...", None),
-        ("…", None),
-        ("", None),
-        ("   ", None),
-        ("(X)", None),
-        ("NA", None),
-        ("nan", None),
-        ("inf", None),
-        (None, None),
-        (5, 5.0),
-    ],
-)
-def test_parse_dt(raw: object, expected: float | None) -> None:
-    assert parse_dt(raw) == expected
