@@ -806,16 +806,16 @@ class KosisServer:
 
 
 def revise_share(server: KosisServer, table: KosisTable, percent: float, lst_chn_de: str) -> int:
-    """Changes every n-th cell of a table (n = 100 / percent) to a different number; returns how many."""
+    """Changes `percent` % of a table's cells, spread evenly over items, regions, classes and periods (a
+    multiplicative hash of the cell's position picks them), to a different number; returns how many."""
     import itertools
 
-    step = max(1, round(100 / percent))
     cells = itertools.product((code for code, _, _ in table.items),
                               itertools.product(*[[code for code, _ in level] for level in table.levels]),
                               table.periods)
     revised = 0
     for i, (itm_id, cs, prd_de) in enumerate(cells):
-        if i % step == 0:
+        if (i * 2654435761) % 2**32 % 10000 < percent * 100:
             server.revise(table.tbl_id, (itm_id, cs, prd_de), str(1000 + i % 997), lst_chn_de)
             revised += 1
     return revised
