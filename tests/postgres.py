@@ -59,14 +59,18 @@ class PostgresCluster:
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
 
-    def create_database(self, name: str) -> str:
-        con = psycopg2.connect(host="127.0.0.1", port=self.port, user=self.user, dbname="postgres")
+    def execute(self, sql: str, params: list | None = None, *, dbname: str = "postgres") -> None:
+        """One statement, outside a transaction (CREATE DATABASE cannot run inside one)."""
+        con = psycopg2.connect(host="127.0.0.1", port=self.port, user=self.user, dbname=dbname)
         try:
             con.autocommit = True
             with con.cursor() as cur:
-                cur.execute(f'CREATE DATABASE "{name}"')
+                cur.execute(sql, params)
         finally:
             con.close()
+
+    def create_database(self, name: str, template: str | None = None) -> str:
+        self.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
         return name
 
     def libpq(self, dbname: str) -> str:

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import psycopg2
 import pytest
 
 from tests.conftest import Built, make, snapshot_of
@@ -60,21 +59,11 @@ class Lake:
 
     def clone(self, dbname: str, root: Path) -> Lake:
         """A copy of this lake under a new catalog database and data directory, and of its local folder."""
-        con = psycopg2.connect(host="127.0.0.1", port=self.cluster.port, user=self.cluster.user, dbname="postgres")
-        try:
-            con.autocommit = True
-            with con.cursor() as cur:
-                cur.execute(f'CREATE DATABASE "{dbname}" TEMPLATE "{self.dbname}"')
-        finally:
-            con.close()
+        self.cluster.create_database(dbname, template=self.dbname)
         files = root / "lake-files"
         shutil.copytree(self.files, files)
-        con = psycopg2.connect(host="127.0.0.1", port=self.cluster.port, user=self.cluster.user, dbname=dbname)
-        try:
-            with con, con.cursor() as cur:
-                cur.execute("UPDATE ducklake_metadata SET value = %s WHERE key = 'data_path'", [f"{files}/"])
-        finally:
-            con.close()
+        self.cluster.execute("UPDATE ducklake_metadata SET value = %s WHERE key = 'data_path'", [f"{files}/"],
+                             dbname=dbname)
         for part in ("data", "home"):
             shutil.copytree(self.root / part, root / part)
         return Lake(self.cluster, dbname, files, root)
