@@ -18,18 +18,7 @@ if [[ ${#missing[@]} -eq 0 ]]; then
     exit 0
 fi
 
-SUDO=()
-if [[ "$(id -u)" -ne 0 ]]; then
-    if ! command -v sudo >/dev/null 2>&1; then
-        echo "install-browser: not root and no sudo; install the Debian packages ${missing[*]}" >&2
-        exit 1
-    fi
-    SUDO=(sudo)
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get update
-"${SUDO[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+bash "$(dirname "$0")/apt-install.sh" install-browser "${missing[@]}"
 
 for bin in /usr/bin/chromium /usr/bin/chromedriver; do
     if [[ ! -x "$bin" ]]; then

@@ -9,18 +9,7 @@ if [[ -x /usr/local/bin/initdb ]] || compgen -G "/usr/lib/postgresql/*/bin/initd
     exit 0
 fi
 
-SUDO=()
-if [[ "$(id -u)" -ne 0 ]]; then
-    if ! command -v sudo >/dev/null 2>&1; then
-        echo "install-postgres: not root and no sudo; install the Debian package postgresql" >&2
-        exit 1
-    fi
-    SUDO=(sudo)
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get update
-"${SUDO[@]}" apt-get install -y --no-install-recommends postgresql
+bash "$(dirname "$0")/apt-install.sh" install-postgres postgresql
 
 if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
     echo "install-postgres: initdb is still missing after installing postgresql" >&2
