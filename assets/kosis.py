@@ -5,6 +5,7 @@ response that cannot be right leaves kosis.* exactly as it was, and the error na
 period range and the KOSIS code or HTTP status.
 """
 
+import json
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,13 +15,14 @@ import dagster as dg
 import pandas as pd
 
 from assets.common import OWNERS, check_result, markdown_table
-from assets.kosis_client import KosisError, classify_body, mask_secret, parse_body
+from assets.kosis_client import KosisError, MaskingWriter, classify_body, parse_body
 from assets.kosis_resource import KosisResource
 from schemas.kosis import CATALOG_PATH, PRD_SE_ALIASES, KosisTable, load_catalog
 from warehouse.io import SourceFiles, WarehouseResource, warehouse_pool, write_transaction
 from warehouse.kosis_load import (
     STAGED,
     ConservationError,
+    RawArchive,
     Snapshot,
     archive,
     merge,
@@ -124,7 +126,7 @@ def periods_from_meta(table: KosisTable, records: list[dict[str, str]]) -> dict[
 def live_periods(table: KosisTable, kosis: KosisResource) -> dict[int, str]:
     """Years KOSIS has for a table (getMeta PRD), each with the service's date for it (getMeta NCD SEND_DE,
     '' where the service gives none)."""
-    with kosis.client(on_body=lambda body, url: None) as client:
+    with kosis.client() as client:
         periods = periods_from_meta(table, client.get_meta(table.org_id, table.tbl_id, "PRD"))
         for year, date in update_dates(table, client).items():
             if year in periods:
@@ -190,17 +192,18 @@ def body_records(body: bytes) -> list[dict]:
 
 def fetch_live(table: KosisTable, kosis: KosisResource, raw_dir: Path, start: str, end: str,
                log) -> list[Snapshot]:
-    # The last body archived for a URL is the one the client accepted (earlier ones were retried).
-    archived: dict[str, tuple[str, Path]] = {}
+    """Every body streams into the archive as it arrives (sha256 computed on the way), before anything parses
+    it; a large one is not parsed here at all (the loader reads the archived copy with DuckDB)."""
+    raw = RawArchive(raw_dir)
 
-    def on_body(body: bytes, redacted_url: str) -> None:  # before the client parses anything
-        # The client masked the key already; masking again here is the last line of defence.
-        archived[redacted_url] = archive(mask_secret(body, kosis.api_key)[0], raw_dir)
+    def writer() -> MaskingWriter:
+        # The client masked the key already; masking again on the way in is the last line of defence.
+        return MaskingWriter(raw.writer(), kosis.api_key)
 
-    with kosis.client(on_body=on_body, logger=log) as client:
+    with kosis.client(archive=writer, logger=log) as client:
         bodies = client.get_data(table.org_id, table.tbl_id, obj_levels=list(table.obj_levels), itm_id=table.itm_id,
                                  prd_se=table.prd_se, start=start, end=end)
-    return [Snapshot(*archived[b.request_url], b.request_url, "live", b.n_records, "30" if b.no_data else None,
+    return [Snapshot(*raw.committed[b.request_url], b.request_url, "live", b.n_records, "30" if b.no_data else None,
                      masked=b.n_masked) for b in bodies]
 
 
@@ -300,9 +303,10 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
                   "bundled_provenance": table.bundled_provenance or ""},
         check_specs=[dg.AssetCheckSpec(
             "observations_valid", asset=key, blocking=True,
-            description="Rows failing the observation schema (types, known region codes, one value per cell and "
-            "period, DT a number or a known marker) are quarantined (WARN); a response that cannot be parsed "
-            "as KOSIS records at all is an ERROR and nothing is written.")],
+            description="The observation rules (schemas/kosis.py: the requested table, known region codes, one value "
+            "per cell and period, DT a number or a known marker, ...) run in SQL over every staged row; rows "
+            "breaking any are quarantined with the reasons (WARN). A body that cannot be read as KOSIS records "
+            "fails the step and nothing is written.")],
     )
     def _kosis_table(context: dg.AssetExecutionContext, warehouse: WarehouseResource, kosis: KosisResource,
                      source_files: SourceFiles):
@@ -321,7 +325,7 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
         else:
             start, end = period_bounds(table.prd_se, years)
             try:
-                with kosis.client(on_body=lambda body, url: None) as client:
+                with kosis.client() as client:
                     send_de = update_dates(table, client)  # asked before the data: a later update is seen next time
                 fetched = fetch_live(table, kosis, raw_dir, start, end, context.log)
             except KosisError as exc:
@@ -353,13 +357,6 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
                                          skip_unselected=kosis.offline, parse_records=body_records)
             outcome = validate_staged(con, table, region_codes(con, table.region_code_system),
                                       check_items=not kosis.offline)
-            if outcome.unattributed:  # a failure that names no row: the whole response is suspect
-                yield check_result(context, warehouse, asset_key=key, check_name="observations_valid",
-                                   severity=dg.AssetCheckSeverity.ERROR, outcome=None, failures=outcome.summary(),
-                                   n_failures=outcome.failure_cases.height)
-                raise dg.Failure(f"KOSIS {table.org_id}/{table.tbl_id} ({period_range}): the response is not a table "
-                                 f"of KOSIS records; nothing was written",
-                                 metadata={"failures": str(outcome.summary())})
             def write():
                 merged = merge(con, table, snapshots, outcome, run_id=context.run_id,
                                asset=key.to_user_string(), now=now)
@@ -399,9 +396,11 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
                            severity=dg.AssetCheckSeverity.WARN, outcome=None,
                            failures=([{"catalog_entry": rejected_entry}] if rejected_entry else [])
                            + outcome.summary(limit=50),
-                           n_failures=outcome.rejected.height + bool(rejected_entry),
+                           n_failures=outcome.n_rejected + bool(rejected_entry),
                            extra_metadata={"rows_quarantined": merged.quarantined,
-                                           "service_rejected_entry": rejected_entry})
+                                           "service_rejected_entry": rejected_entry,
+                                           "rules_run": outcome.rules_run,
+                                           "rows_breaking_each_rule": json.dumps(outcome.by_rule)})
 
     return _kosis_table
 

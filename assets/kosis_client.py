@@ -9,8 +9,12 @@ Plain Python over ``requests`` (no Dagster here). What it deals with:
   exponential backoff and jitter, a bounded number of times.
 * Responses whose keys are not quoted (``{ORG_ID:"101"}``) are repaired before parsing.
 * The API key never appears in an exception message, a log line, a returned URL or a repr.
-* Every raw HTTP-200 body is handed to ``on_body(body, redacted_url)`` before it is parsed, so the caller
-  can archive exactly what KOSIS sent.
+* Every raw HTTP-200 body streams, masked, into a ``BodyWriter`` from ``archive()`` as it arrives (and is
+  committed once whole), or is handed whole to ``on_body(body, redacted_url)``, before it is parsed: the caller
+  archives exactly what KOSIS sent.
+* A client that keeps no records (``keep_records=False``, the pipeline's) does not parse a data body of
+  FULL_PARSE_MAX_BYTES or more: it tells a truncated transfer, an HTML page or another shape from the body's
+  first and last bytes (and retries it), and leaves the records to the loader, which reads the archived copy.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 import requests
@@ -46,6 +50,7 @@ __all__ = [
 ]
 
 DATA_PATH = "Param/statisticsParameterData.do"
+DATA_METHOD = "getList"
 META_PATH = "statisticsData.do"
 KEY_PARAM = "apiKey"
 MAX_OBJ_LEVELS = 8
@@ -186,6 +191,75 @@ def _literal_anchor(secret: str) -> bytes | None:
     return max(runs, key=len).encode("ascii") if runs else None
 
 
+def _max_match_bytes(secret: str) -> int:
+    """The longest any encoding of ``secret`` that _secret_pattern matches can be, in bytes (%XX per UTF-8 byte,
+    or \\uXXXX)."""
+    return sum(max(3 * len(c.encode("utf-8")), 6) for c in secret)
+
+
+class StreamMasker:
+    """mask_secret over a body that arrives in chunks. ``feed`` returns the bytes that are final (masked) and holds
+    back the last few, where an encoding of the key may have begun; ``finish`` returns the rest. The fast path
+    is the same as mask_secret's: without the key's literal anchor in sight, nothing is searched."""
+
+    def __init__(self, secret: str | None) -> None:
+        self._secret = secret if secret and len(secret) >= 4 else None
+        self._anchor = _literal_anchor(self._secret) if self._secret else None
+        self._hold = _max_match_bytes(self._secret) if self._secret else 0
+        self._pending = b""
+        self.count = 0
+
+    def _mask(self, data: bytes) -> bytes:
+        if self._secret is None or (self._anchor is not None and self._anchor not in data):
+            return data
+        data, n = _secret_pattern_bytes(self._secret).subn(MASK, data)
+        self.count += n
+        return data
+
+    def feed(self, chunk: bytes) -> bytes:
+        if self._secret is None:
+            return chunk
+        data = self._mask(self._pending + chunk)
+        cut = max(0, len(data) - self._hold)
+        self._pending = data[cut:]
+        return data[:cut]
+
+    def finish(self) -> bytes:
+        data, self._pending = self._mask(self._pending), b""
+        return data
+
+
+class BodyWriter(Protocol):
+    """Where one HTTP-200 body streams as it arrives (already masked). ``commit`` once it is whole (the body is
+    kept even if it turns out to be an error or not JSON: it is what the service sent); ``discard`` when the
+    transfer failed (a short read, a timeout), so no partial body is ever kept as a response."""
+
+    def write(self, chunk: bytes) -> None: ...
+
+    def commit(self, redacted_url: str) -> None: ...
+
+    def discard(self) -> None: ...
+
+
+class MaskingWriter:
+    """A BodyWriter that masks the key once more before passing the stream on (a last line of defence for an
+    archive whose caller holds the key)."""
+
+    def __init__(self, inner: BodyWriter, secret: str | None) -> None:
+        self._inner = inner
+        self._masker = StreamMasker(secret)
+
+    def write(self, chunk: bytes) -> None:
+        self._inner.write(self._masker.feed(chunk))
+
+    def commit(self, redacted_url: str) -> None:
+        self._inner.write(self._masker.finish())
+        self._inner.commit(redacted_url)
+
+    def discard(self) -> None:
+        self._inner.discard()
+
+
 class _RedactingFilter(logging.Filter):
     """Strips API keys from third-party log records (urllib3 logs request URLs at DEBUG level)."""
 
@@ -295,11 +369,13 @@ class FetchedBody:
     params: dict[str, str]
     no_data: bool = False
     kosis_code: str | None = None
-    n_records: int = -1  # set from records; kept when a client built with keep_records=False drops them
+    # Set from records; kept when a client built with keep_records=False drops them; None when such a client
+    # handed a large body on unparsed (the loader counts its records when it reads the archived copy).
+    n_records: int | None = -1
     n_masked: int = 0  # occurrences of the API key masked in the body (body and records are the masked ones)
 
     def __post_init__(self) -> None:
-        if self.n_records < 0:
+        if self.n_records is not None and self.n_records < 0:
             self.n_records = len(self.records)
 
     def __repr__(self) -> str:
@@ -418,6 +494,37 @@ def classify_body(body: bytes) -> tuple[list[dict[str, str]], str | None, str | 
     if code is not None:
         return [], code, err_msg
     return _records(data, text), None, None
+
+
+# A body at least this large, fetched by a client that keeps no records, is not parsed: it is told from its head
+# and tail (the loader parses the archived copy with DuckDB and counts its records). Error bodies are small.
+FULL_PARSE_MAX_BYTES = 64 * 1024
+_EDGE = 4096
+
+
+def inspect_edges(head: bytes, tail: bytes) -> str | None:
+    """None when a large body's first and last bytes look like a whole JSON array of objects, else why not (an
+    HTML page, another shape, a truncated transfer that does not close its array): the client retries it."""
+    head = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    tail = tail.rstrip()
+    if head.startswith(b"<"):
+        return "an HTML page, not JSON"
+    if not head.startswith(b"[") or not head[1:].lstrip().startswith(b"{"):
+        return "not a JSON array of objects"
+    if not tail.endswith(b"]") or not tail[:-1].rstrip().endswith(b"}"):
+        return "truncated: the body does not close its array of records"
+    return None
+
+
+@dataclass
+class _Body:
+    """What the client keeps of a body: all of it when it parses it, else its edges (see FULL_PARSE_MAX_BYTES)."""
+
+    size: int
+    head: bytes
+    tail: bytes
+    whole: bytes | None
+    n_masked: int
 
 
 def _as_str(value: Any) -> str:
@@ -549,6 +656,7 @@ class _Raw:
     code: str | None
     err_msg: str | None
     n_masked: int = 0
+    parsed: bool = True  # False: a large body of a client that keeps no records, inspected but not parsed
 
 
 @dataclass
@@ -587,6 +695,7 @@ class KosisClient:
         logger: logging.Logger | None = None,
         rng: random.Random | None = None,
         keep_records: bool = True,
+        archive: Callable[[], BodyWriter] | None = None,
     ) -> None:
         self._base_url = base_url if base_url.endswith("/") else base_url + "/"
         self._api_key = api_key or ""
@@ -605,9 +714,12 @@ class KosisClient:
         self._sleep = sleep
         self._log = logger if logger is not None else logging.getLogger(__name__)
         self._rng = rng if rng is not None else random.Random()
-        # False: a FetchedBody keeps neither body nor records, only their count. For callers that read the
-        # archived copy (on_body) instead, so a million-cell table is never held in memory twice.
+        # False: a FetchedBody keeps neither body nor records, only their count, and a data body of
+        # FULL_PARSE_MAX_BYTES or more is not even parsed (its count is None). For callers that read the archived
+        # copy (on_body) instead, so a million-cell table is never held in memory twice nor decoded in Python.
         self._keep_records = keep_records
+        # Opens a BodyWriter per HTTP-200 body: the body streams there as it arrives, before anything parses it.
+        self._archive = archive
         self._meta_cache: dict[tuple[str, str], _TableMeta] = {}
         self._prd_cache: dict[tuple[str, str, str], list[str]] = {}
         if len(self._api_key) >= 4:
@@ -696,7 +808,7 @@ class KosisClient:
             label = f"latest {req.new_est} period(s) (newEstPrdCnt={req.new_est}, prdSe={req.prd_se})"
         else:
             label = f"periods {req.start}..{req.end} (prdSe={req.prd_se})"
-        return _Ctx(req.org_id, req.tbl_id, (req.start, req.end), label, req.params(), "getList")
+        return _Ctx(req.org_id, req.tbl_id, (req.start, req.end), label, req.params(), DATA_METHOD)
 
     def _fetch(self, req: _DataReq, out: list[FetchedBody]) -> None:
         ctx = self._ctx_for(req)
@@ -715,7 +827,7 @@ class KosisClient:
                     self._fetch(part, out)
                 return
 
-        raw = self._call(DATA_PATH, "getList", req.params(), ctx)
+        raw = self._call(DATA_PATH, DATA_METHOD, req.params(), ctx)
         if raw.code == NO_DATA_CODE:
             out.append(FetchedBody(raw.url, raw.body, [], self._public_params(req.params()), True, raw.code,
                                    n_masked=raw.n_masked))
@@ -747,6 +859,10 @@ class KosisClient:
         if raw.code is not None:
             hint = self._diagnose(req, raw) if raw.code in PARAM_CODES else None
             raise self._fatal_for_code(raw, ctx, hint=hint)
+        if not raw.parsed:
+            out.append(FetchedBody(raw.url, b"", [], self._public_params(req.params()), False, None, None,
+                                   n_masked=raw.n_masked))
+            return
         records = self._parse_records(raw, ctx)
         if self._keep_records:
             out.append(FetchedBody(raw.url, raw.body, records, self._public_params(req.params()), False, None,
@@ -1034,33 +1150,54 @@ class KosisClient:
         finally:
             resp.close()
 
-    def _read_body(self, resp: requests.Response, deadline: float) -> bytes | _Transient:
-        """The whole body, read in chunks as they arrive, checking the total deadline before every read (and
-        bounding each read by the time left, so one stalled read cannot overshoot it by the read timeout)."""
+    def _read_body(self, resp: requests.Response, deadline: float, writer: BodyWriter | None,
+                   keep_whole: bool) -> _Body | _Transient:
+        """The body, read in chunks as they arrive, checking the total deadline before every read (and bounding
+        each read by the time left, so one stalled read cannot overshoot it by the read timeout). Each chunk is
+        masked and handed to ``writer`` as it arrives; the whole body is kept only if ``keep_whole`` or it is
+        smaller than FULL_PARSE_MAX_BYTES, else only its first and last bytes."""
         raw = resp.raw
         read = getattr(raw, "read1", None) or raw.read  # read1: returns what has arrived, up to the size
         sock = getattr(getattr(raw, "connection", None), "sock", None)
-        chunks: list[bytes] = []
-        try:
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    got = sum(map(len, chunks))
-                    return _Transient(f"total timeout: the response was not complete after {self._total_timeout:g}s "
-                                      f"({got} bytes received)")
+        masker = StreamMasker(self._api_key)
+        parts: list[bytes] | None = []
+        size, head, tail = 0, b"", b""
+
+        def take(piece: bytes) -> None:
+            nonlocal parts, size, head, tail
+            if not piece:
+                return
+            if writer is not None:
+                writer.write(piece)
+            size += len(piece)
+            if len(head) < _EDGE:
+                head += piece[: _EDGE - len(head)]
+            tail = (tail + piece)[-_EDGE:]
+            if parts is not None:
+                parts.append(piece)
+                if not keep_whole and size >= FULL_PARSE_MAX_BYTES:
+                    parts = None
+
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return _Transient(f"total timeout: the response was not complete after {self._total_timeout:g}s "
+                                  f"({size} bytes received)")
+            try:
                 if sock is not None:
                     sock.settimeout(max(0.01, min(self._timeout, remaining)))
                 chunk = read(_READ_CHUNK)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-        except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as exc:
-            if time.monotonic() >= deadline:
-                return _Transient(f"total timeout: the response was not complete after {self._total_timeout:g}s")
-            return _Transient(f"timeout ({type(exc).__name__}: {self._scrub(str(exc))})")
-        except (urllib3.exceptions.HTTPError, OSError, requests.RequestException) as exc:
-            return _Transient(f"connection error ({type(exc).__name__}: {self._scrub(str(exc))})")
-        return b"".join(chunks)
+            except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as exc:
+                if time.monotonic() >= deadline:
+                    return _Transient(f"total timeout: the response was not complete after {self._total_timeout:g}s")
+                return _Transient(f"timeout ({type(exc).__name__}: {self._scrub(str(exc))})")
+            except (urllib3.exceptions.HTTPError, OSError, requests.RequestException) as exc:
+                return _Transient(f"connection error ({type(exc).__name__}: {self._scrub(str(exc))})")
+            if not chunk:
+                break
+            take(masker.feed(chunk))  # outside the try: a failing archive write is not a network error
+        take(masker.finish())
+        return _Body(size, head, tail, None if parts is None else b"".join(parts), masker.count)
 
     def _answer(self, resp: requests.Response, redacted: str, ctx: _Ctx, deadline: float) -> _Raw | _Transient:
         status = resp.status_code
@@ -1072,13 +1209,30 @@ class KosisClient:
             raise self._error(ctx, f"unexpected HTTP status {status}", http_status=status)
 
         # The key is masked before anything sees the body: the archive, the parser, error messages.
-        received = self._read_body(resp, deadline)
+        writer = self._archive() if self._archive is not None else None
+        keep_whole = self._keep_records or self._on_body is not None or ctx.what != DATA_METHOD
+        try:
+            received = self._read_body(resp, deadline, writer, keep_whole)
+        except BaseException:
+            if writer is not None:
+                writer.discard()
+            raise
         if isinstance(received, _Transient):
+            if writer is not None:
+                writer.discard()
             return received
-        body, n_masked = mask_secret(received, self._api_key)
+        if writer is not None:
+            writer.commit(redacted)
+        n_masked = received.n_masked
         if n_masked:
             self._log.warning("KOSIS %s: the response echoed the API key %d time(s); masked before archiving",
                               redacted, n_masked)
+        body = received.whole
+        if body is None:  # a large data body: told from its edges, parsed later from the archived copy
+            problem = inspect_edges(received.head, received.tail)
+            if problem is not None:
+                return _Transient(f"unparseable body of {received.size} bytes (truncated?): {problem}")
+            return _Raw(redacted, b"", None, "", None, None, n_masked, parsed=False)
         if self._on_body is not None:
             self._on_body(body, redacted)
         try:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import dagster as dg
 from pydantic import Field
 
-from assets.kosis_client import KosisClient
+from assets.kosis_client import BodyWriter, KosisClient
 from schemas.kosis import CATALOG_PATH, KosisTable, load_catalog
 
 DEFAULT_KOSIS_BASE_URL = "https://kosis.kr/openapi/"
@@ -38,12 +38,13 @@ class KosisResource(dg.ConfigurableResource):
     def catalog(self) -> tuple[KosisTable, ...]:
         return load_catalog(self.catalog_path)
 
-    def client(self, on_body: Callable[[bytes, str], None], logger=None) -> KosisClient:
+    def client(self, archive: Callable[[], BodyWriter] | None = None, logger=None) -> KosisClient:
+        """A client that keeps no records: data bodies stream to ``archive`` and large ones are not parsed."""
         if self.offline:
             raise RuntimeError("no KOSIS_API_KEY: the KOSIS assets replay bundled snapshots instead")
         return KosisClient(
             self.base_url, self.api_key, timeout=self.timeout_s, connect_timeout=self.connect_timeout_s,
             total_timeout=self.total_timeout_s, max_retries=self.max_retries, backoff_base=self.backoff_base_s,
             backoff_max=self.backoff_max_s,
-            cell_limit=self.cell_limit, on_body=on_body, logger=logger, keep_records=False,
+            cell_limit=self.cell_limit, archive=archive, logger=logger, keep_records=False,
         )

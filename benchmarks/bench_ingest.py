@@ -34,11 +34,12 @@ import sys
 import tempfile
 import textwrap
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
-KEY = "bench-key"
+KEY = "NjU4YTk3ZGQ5ZDQ0ZjZmM2E4ZTQ2ZWJkMDhjMzQxOGE="  # the shape of a KOSIS key (base64); not a real one
 FIRST, LAST, REGIONS, ITEMS = 2000, 2024, 18, 4
 # classes per size: 18 regions x classes x 4 items x 25 years cells
 SIZES = {"0_25m": 139, "1m": 556, "4m": 2224}
@@ -128,10 +129,13 @@ def measure_size(name: str, work: Path) -> dict[str, float]:
         return [Snapshot(sha, Path(path), "bench", "live", n) for sha, path, n in rows]
 
     def load_only(warehouse: WarehouseResource, files: list[Snapshot]) -> float:
+        # As the asset gets them: the client does not count the records of a large body (DuckDB does).
+        files = [replace(s, n_records=None) for s in files]
         with warehouse.get_connection() as con:
             started = time.perf_counter()
             stage_snapshots(con, files, years=years, append=False, parse_records=body_records)
             outcome = validate_staged(con, table, region_codes(con, table.region_code_system))
+            out["validation_rules_run"] = outcome.rules_run
             con.execute("BEGIN TRANSACTION")
             merge(con, table, files, outcome, run_id="bench", asset="kosis/bench",
                   now=datetime.now(UTC).replace(tzinfo=None))

@@ -142,7 +142,7 @@ def describe(table: KosisTable, meta: TableMeta) -> list[str]:
 def kosis_check(kosis) -> tuple[int, list[str]]:
     tables = [t for t in kosis.catalog() if t.is_kosis]
     lines, failed = [], 0
-    with kosis.client(on_body=lambda body, url: None) as client:
+    with kosis.client() as client:
         for table in tables:
             head = f"{table.id} ({table.org_id}/{table.tbl_id})"
             try:
@@ -164,7 +164,7 @@ def kosis_check(kosis) -> tuple[int, list[str]]:
 
 
 def kosis_add(kosis, org_id: str, tbl_id: str) -> str:
-    with kosis.client(on_body=lambda body, url: None) as client:
+    with kosis.client() as client:
         meta = fetch_meta(client, org_id, tbl_id)
     codes_c1 = set(meta.levels[0]) if meta.levels else set()
     entry = {

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
-import pandera.polars as pa
-import polars as pl
 import yaml
-from pandera.api.polars.types import PolarsData
 
 from schemas.registry import SOURCES_DIR
 
@@ -161,80 +157,93 @@ def load_catalog(path: Path | str = CATALOG_PATH) -> tuple[KosisTable, ...]:
     return tuple(tables)
 
 
-def _is_number_or_marker(data: PolarsData) -> pl.LazyFrame:
-    """A known marker, or a well-formed number (DT_NUMBER_PATTERN) that is finite as a double: NaN, Infinity,
-    1e309 and 5,000-digit strings are quarantined, never stored."""
-    stripped = pl.col(data.key).fill_null("").str.strip_chars()
-    number = stripped.str.replace_all(",", "", literal=True).cast(pl.Float64, strict=False)
-    well_formed = stripped.str.contains(DT_NUMBER_PATTERN) & number.is_finite().fill_null(False)
-    return data.lazyframe.select(well_formed | stripped.is_in(list(NON_NUMBER_MARKERS)))
+@dataclass(frozen=True)
+class ObservationRule:
+    """One validation rule of a staged KOSIS record, as SQL over the staging table (kosis_staged), so every rule
+    runs where the rows are, over all of them at once. ``passes`` is a boolean expression; NULL counts as a
+    failure. A row that breaks a rule is quarantined with ``column: error``."""
+
+    column: str  # the column the rule reads, or "(row)" for a rule over several
+    name: str
+    error: str
+    passes: str
+
+    @property
+    def reason(self) -> str:
+        return f"{self.column}: {self.error}"
 
 
-def _is_null(data: PolarsData) -> pl.LazyFrame:
-    return data.lazyframe.select(pl.col(data.key).is_null())
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
-def _not_false(data: PolarsData) -> pl.LazyFrame:
-    return data.lazyframe.select(pl.col(data.key).fill_null(True))
+def _sql_list(values) -> str:
+    return ", ".join(_sql_text(v) for v in values) or "NULL"
 
 
-def _period_matches_type(data: PolarsData) -> pl.LazyFrame:
-    ok = pl.lit(False)
-    for label, pattern in PERIOD_PATTERNS.items():
-        ok = ok | ((pl.col("prd_se") == label) & pl.col("prd_de").str.contains(pattern))
-    return data.lazyframe.select(ok.fill_null(False))
+def _not_null(column: str) -> ObservationRule:
+    return ObservationRule(column, f"{column}_not_null", "not_nullable (the record has no value here)",
+                           f"{column} IS NOT NULL")
 
 
-@cache
-def observation_schema(prd_se_label: str, region_codes: tuple[str, ...], org_id: str | None = None,
-                       tbl_id: str | None = None, itm_ids: tuple[str, ...] | None = None) -> pa.DataFrameSchema:
-    """One parsed KOSIS record per row (pandera's polars backend: a million rows validate in well under a
-    second). Rows that fail are quarantined with the reason (the check's error text); the rest load.
+def _where_present(column: str, name: str, error: str, condition: str) -> ObservationRule:
+    """A check of a value that is there (a missing one is the not-null rule's business, as in pandera)."""
+    return ObservationRule(column, name, error, f"{column} IS NULL OR ({condition})")
+
+
+def observation_rules(prd_se_label: str, region_codes: tuple[str, ...], org_id: str | None = None,
+                      tbl_id: str | None = None, itm_ids: tuple[str, ...] | None = None) -> tuple[ObservationRule, ...]:
+    """The rules of one parsed KOSIS record (warehouse/kosis_load.py stages the records and runs them). Rows
+    that fail are quarantined with the reason; the rest load.
 
     With ``org_id``/``tbl_id`` the record must belong to the requested table (an empty TBL_ID fails too);
     with ``itm_ids`` (only when specific items were requested, not ALL) its item must be one of them."""
-    text = {"dtype": pl.Utf8, "coerce": False}
-    columns = {
-        "org_id": pa.Column(**text, nullable=False, checks=[] if org_id is None else pa.Check.eq(
-            org_id, name="org_id_as_requested", error=f"ORG_ID differs from the requested {org_id}")),
-        "tbl_id": pa.Column(**text, nullable=False, checks=[] if tbl_id is None else pa.Check.eq(
-            tbl_id, name="tbl_id_as_requested", error=f"TBL_ID differs from the requested {tbl_id}")),
-        "itm_id": pa.Column(**text, nullable=False, checks=[] if itm_ids is None else pa.Check.isin(
-            list(itm_ids), name="itm_id_as_requested", error="ITM_ID is not among the requested items")),
-        "c1": pa.Column(**text, nullable=False, checks=pa.Check.isin(list(region_codes), name="c1_known_region",
-                                                                     error="C1 is not in reference.region_code_map")),
-        **{f"c{i}": pa.Column(**text, nullable=True) for i in range(2, 9)},
-        "prd_se": pa.Column(**text, checks=pa.Check.eq(prd_se_label, name="prd_se_as_requested",
-                                                       error=f"PRD_SE differs from the requested {prd_se_label}")),
-        "prd_de": pa.Column(**text, nullable=False),
-        "year": pa.Column(pl.Int32, nullable=False, checks=pa.Check.in_range(
-            1900, 2100, error="malformed period: its year is not between 1900 and 2100")),
+    rules = [_not_null("org_id"), _not_null("tbl_id"), _not_null("itm_id"), _not_null("c1"), _not_null("prd_se"),
+             _not_null("prd_de"), _not_null("year")]
+    if org_id is not None:
+        rules.append(_where_present("org_id", "org_id_as_requested", f"ORG_ID differs from the requested {org_id}",
+                                    f"org_id = {_sql_text(org_id)}"))
+    if tbl_id is not None:
+        rules.append(_where_present("tbl_id", "tbl_id_as_requested", f"TBL_ID differs from the requested {tbl_id}",
+                                    f"tbl_id = {_sql_text(tbl_id)}"))
+    if itm_ids is not None:
+        rules.append(_where_present("itm_id", "itm_id_as_requested", "ITM_ID is not among the requested items",
+                                    f"itm_id IN ({_sql_list(itm_ids)})"))
+    # CASE, not OR: one regex per row instead of one per period type (4x faster over a million rows).
+    period_ok = "CASE prd_se " + " ".join(f"WHEN {_sql_text(label)} THEN regexp_matches(prd_de, {_sql_text(pattern)})"
+                                          for label, pattern in PERIOD_PATTERNS.items()) + " END"
+    rules += [
+        _where_present("c1", "c1_known_region", "C1 is not in reference.region_code_map",
+                       f"c1 IN ({_sql_list(region_codes)})"),
+        _where_present("prd_se", "prd_se_as_requested", f"PRD_SE differs from the requested {prd_se_label}",
+                       f"prd_se = {_sql_text(prd_se_label)}"),
+        _where_present("year", "year_in_range", "malformed period: its year is not between 1900 and 2100",
+                       "year BETWEEN 1900 AND 2100"),
         # Staged: whether the period's year is one the load asked for (NULL when the year cannot be read).
-        "in_request": pa.Column(pl.Boolean, nullable=True, checks=pa.Check(
-            _not_false, name="period_in_request", error="period outside the request")),
-        "value": pa.Column(pl.Float64, nullable=True),
-        "value_raw": pa.Column(**text, nullable=True,
-                               checks=pa.Check(_is_number_or_marker, name="dt_is_number_or_marker",
-                                               error="DT is neither a well-formed finite number (thousands groups "
-                                               "of three digits) nor a known non-number marker")),
-        "lst_chn_de": pa.Column(**text, nullable=True, checks=pa.Check.str_matches(
-            LST_CHN_DE_PATTERN, error="LST_CHN_DE is neither YYYYMMDD nor YYYY-MM-DD")),
+        ObservationRule("in_request", "period_in_request", "period outside the request",
+                        "in_request IS NULL OR in_request"),
+        # `value` is the staging's reading of DT: a well-formed (DT_NUMBER_PATTERN) finite number, else NULL.
+        ObservationRule("value_raw", "dt_is_number_or_marker",
+                        "DT is neither a well-formed finite number (thousands groups of three digits) nor a known "
+                        "non-number marker",
+                        "CASE WHEN value IS NOT NULL THEN true ELSE " + sql_trim("coalesce(value_raw, '')") +
+                        f" IN ({_sql_list(NON_NUMBER_MARKERS)}) END"),
+        _where_present("lst_chn_de", "lst_chn_de_format", "LST_CHN_DE is neither YYYYMMDD nor YYYY-MM-DD",
+                       f"regexp_matches(lst_chn_de, {_sql_text(LST_CHN_DE_PATTERN)})"),
         # Staged: the record's own "err" (a KOSIS error object among records is quarantined, never loaded).
-        "err": pa.Column(**text, nullable=True, checks=pa.Check(
-            _is_null, name="record_without_err", error="the record carries a KOSIS err code")),
-    }
-    return pa.DataFrameSchema(
-        columns,
-        checks=[pa.Check(_period_matches_type, name="period_format_matches_type",
-                         error="malformed period: PRD_DE does not have the format of its PRD_SE")],
-        strict=False,
-        name="kosis.observation",
-    )
+        ObservationRule("err", "record_without_err", "the record carries a KOSIS err code", "err IS NULL"),
+        ObservationRule("(row)", "period_format_matches_type",
+                        "malformed period: PRD_DE does not have the format of its PRD_SE", period_ok),
+        # One value per cell and period: every row of a key that occurs twice fails, as pandera's unique does.
+        ObservationRule("cell_key", "one_value_per_cell", "another record has the same cell and period",
+                        "count(*) OVER (PARTITION BY cell_key) = 1"),
+    ]
+    return tuple(rules)
 
 
-# One value per cell and period, checked on the composite key alone (so it can span every chunk).
-CELL_KEY_SCHEMA = pa.DataFrameSchema(
-    {"cell_key": pa.Column(pl.Utf8, unique=True, nullable=False,
-                           description="org|tbl|itm|c1..c8|prd_se|prd_de")},
-    name="kosis.observation.one_value_per_cell",
-)
+WHITESPACE = " \t\n\r\f\v"
+
+
+def sql_trim(expression: str) -> str:
+    """Leading and trailing whitespace of every kind trimmed (DuckDB's trim() alone removes only spaces)."""
+    return f"trim({expression}, {_sql_text(WHITESPACE)})"

@@ -70,6 +70,6 @@ def test_the_resource_passes_total_timeout_to_the_client(server) -> None:
                              backoff_base_s=0.01)
     server.inject("drip", times=1, seconds=1.0)
     started = time.monotonic()
-    with resource.client(on_body=lambda body, url: None) as client, pytest.raises(KosisError):
+    with resource.client() as client, pytest.raises(KosisError):
         fetch(client)
     assert time.monotonic() - started < TOTAL + SLACK

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import pickle
 from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assets.kosis_client import (
+    FULL_PARSE_MAX_BYTES,
     FetchedBody,
     KosisClient,
     KosisError,
+    StreamMasker,
+    classify_body,
     enumerate_periods,
+    mask_secret,
     parse_body,
     redact_url,
 )
 from tests.kosis_server import KosisServer, KosisTable, make_generated_table
+from warehouse.kosis_load import ArchiveWriter, RawArchive
 
 KEY = "test-key-5f3a9c"
 ORG = "101"
@@ -280,6 +290,46 @@ def test_transient_faults_are_retried_and_recovered(server: KosisServer, kind: s
         assert len(bodies_seen) == 1
 
 
+LARGE_BODY_FAULTS = [
+    pytest.param("err", {"code": 50}, id="err50"),
+    pytest.param("truncate", {}, id="truncate"),
+    pytest.param("truncate", {"lie_length": True}, id="truncate-short-read"),
+    pytest.param("raw", {"body": b"<!DOCTYPE html><html>" + b"<p>maintenance</p>" * 5000 + b"</html>"}, id="html"),
+    pytest.param("raw", {"body": b'{"rows": [' + b'{"DT": "1"},' * 8000 + b'{"DT": "1"}]}'}, id="object"),
+    pytest.param("reset", {}, id="reset"),
+]
+
+
+@pytest.mark.parametrize(("kind", "kw"), LARGE_BODY_FAULTS)
+def test_large_bodies_are_archived_unparsed_and_faults_still_retried(server: KosisServer, kind: str, kw: dict,
+                                                                      tmp_path: Path) -> None:
+    """A client that keeps no records (the pipeline's) tells a large body from its head, tail and length: a
+    truncated transfer, an HTML page or another shape is retried; the good body is handed on unparsed, its
+    records counted later from the archived copy (None here), and that copy holds every cell."""
+    sleeps: list[float] = []
+    raw = RawArchive(tmp_path / "raw")
+    server.inject(kind, times=1, **kw)
+    with make_client(server, sleep=sleeps.append, timeout=0.4, keep_records=False, archive=raw.writer) as client:
+        (fetched,) = client.get_data(ORG, BIG, obj_levels=["ALL", "ALL"], itm_id="ALL", prd_se="Y", start="2020",
+                                     end="2020")
+    assert len(sleeps) == 1 and len(server.data_requests) == 2
+    assert fetched.n_records is None and fetched.records == []
+    body = raw.committed[fetched.request_url][1].read_bytes()
+    assert len(body) >= FULL_PARSE_MAX_BYTES
+    records, code, _ = classify_body(body)
+    assert code is None and len(records) == 18 * 30 * 4
+    # complete HTTP 200 bodies are archived although they are not data; a short read or a reset never is
+    complete_200 = 2 if kind in ("err", "raw") or (kind == "truncate" and not kw) else 1
+    assert len(list((tmp_path / "raw").glob("*/*.json"))) == complete_200
+    assert not list((tmp_path / "raw").glob(".incoming-*"))
+
+
+def test_small_bodies_are_parsed_and_counted_by_a_client_that_keeps_no_records(server: KosisServer) -> None:
+    with make_client(server, keep_records=False) as client:
+        bodies = fetch_small(client)
+    assert sum(b.n_records for b in bodies) == len(expected_cells(small_table()))
+
+
 def test_unquoted_keys_are_repaired_without_retry(server: KosisServer) -> None:
     server.inject("unquoted")
     seen: list[bytes] = []
@@ -441,6 +491,37 @@ def test_on_body_failure_propagates(server: KosisServer) -> None:
 
     with make_client(server, on_body=archive) as client, pytest.raises(OSError, match="disk full"):
         fetch_small(client)
+
+
+def test_an_archive_write_failure_propagates_and_leaves_no_partial_file(server: KosisServer,
+                                                                        tmp_path: Path) -> None:
+    class Full(ArchiveWriter):
+        def write(self, chunk: bytes) -> None:
+            raise OSError("disk full")
+
+    with make_client(server, archive=lambda: Full(tmp_path), keep_records=False) as client, \
+            pytest.raises(OSError, match="disk full"):
+        fetch_small(client)
+    assert list(tmp_path.iterdir()) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(prefix=st.binary(max_size=300), suffix=st.binary(max_size=300), n_keys=st.integers(0, 3),
+       encoding=st.sampled_from(["raw", "quote", "quote_plus", "json"]), cuts=st.lists(st.integers(1, 400), max_size=8))
+def test_masking_a_stream_in_any_chunks_equals_masking_the_whole_body(prefix: bytes, suffix: bytes, n_keys: int,
+                                                                       encoding: str, cuts: list[int]) -> None:
+    secret = "k3y/with space+and=SIGNS"
+    written = {"raw": secret, "quote": quote(secret, safe=""), "quote_plus": quote_plus(secret),
+               "json": json.dumps(secret)[1:-1].replace("/", "\\/")}[encoding].encode()
+    body = prefix + (written + b"," + suffix) * n_keys + suffix
+    masker, out, start = StreamMasker(secret), [], 0
+    for cut in sorted(cuts):
+        out.append(masker.feed(body[start:cut]))
+        start = max(start, cut)
+    out.append(masker.feed(body[start:]))
+    out.append(masker.finish())
+    assert b"".join(out) == mask_secret(body, secret)[0]
+    assert masker.count == mask_secret(body, secret)[1] >= n_keys
 
 
 def test_logs_never_contain_the_key(server: KosisServer, caplog: pytest.LogCaptureFixture) -> None:

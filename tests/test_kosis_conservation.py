@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from assets.kosis_client import KosisClient, KosisError, MalformedBody
+from assets.kosis_client import FULL_PARSE_MAX_BYTES, KosisClient, KosisError, MalformedBody
 from pipelines.definitions import build_assets
 from pipelines.resources import KosisResource
 from schemas.registry import SOURCES_DIR
@@ -172,3 +172,26 @@ def test_the_asset_quarantines_what_it_cannot_load_and_records_the_counts(tmp_pa
         assert text in reasons, (text, reasons)
     assert query(db, "SELECT count(*) FROM quality.quarantine") == [(6,)]
     assert query(db, "SELECT count(*) FROM kosis.observations_current") == [(2,)]
+
+
+@pytest.mark.parametrize("fault", [None, "unquoted", "echo", "truncate"])
+def test_a_large_body_is_counted_from_its_archived_copy(tmp_path: Path, fault: str | None) -> None:
+    """Bodies of FULL_PARSE_MAX_BYTES or more reach the loader unparsed: DuckDB (or, for keys without quotes,
+    the client's parser) reads the archived copy, and what it reads is what the snapshot says it received."""
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text(CATALOG, encoding="utf-8")
+    db = tmp_path / "w.duckdb"
+    table = make_generated_table("DT_T", n_regions=17, n_classes=30, n_items=2, periods=["2019"])
+    cells = 17 * 30 * 2
+    with KosisServer([table], api_key=KEY) as srv:
+        if fault is not None:
+            srv.inject(fault, times=1)
+        kosis = KosisResource(api_key=KEY, base_url=srv.base_url, max_retries=1)
+        result = materialize(db, SOURCES_DIR, assets=build_assets(catalog), kosis=kosis, selection=SELECTION)
+    assert result.success
+    ((n_records, n_loaded, n_quarantined, path),) = query(
+        db, "SELECT n_records, n_loaded, n_quarantined, path FROM kosis.snapshots")
+    body = Path(path).read_bytes()
+    assert len(body) >= FULL_PARSE_MAX_BYTES and KEY.encode() not in body
+    assert (n_records, n_loaded, n_quarantined) == (cells, cells, 0)
+    assert query(db, "SELECT count(*) FROM kosis.observations_current") == [(cells,)]

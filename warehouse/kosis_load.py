@@ -10,6 +10,7 @@ the new one; unchanged: nothing), so loading the same snapshot twice changes not
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import tempfile
@@ -19,11 +20,9 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
-import pandera.polars as pa
 import polars as pl
-from pandera import errors as pa_errors
 
-from schemas.kosis import CELL_KEY_SCHEMA, DT_NUMBER_PATTERN, KosisTable, observation_schema
+from schemas.kosis import DT_NUMBER_PATTERN, KosisTable, observation_rules, sql_trim
 from warehouse.io import SQL_DIR
 
 RECORD_FIELDS = ("ORG_ID", "TBL_ID", "TBL_NM", "ITM_ID", "ITM_NM", "UNIT_NM", "PRD_SE", "PRD_DE", "DT", "LST_CHN_DE",
@@ -37,27 +36,71 @@ class Snapshot:
     path: Path
     request: str  # URL without the key, or the bundled file it replays
     origin: str  # live | bundled
-    n_records: int
+    n_records: int | None  # as the client counted them; None: a large body it did not parse (DuckDB counts)
     kosis_code: str | None = None
     masked: int = 0  # occurrences of the API key masked in the body before it was archived
 
 
 
 
-def archive(body: bytes, raw_dir: Path) -> tuple[str, Path]:
-    """Content-addressed, written once, atomically (a crash never leaves half a file under its name).
+class ArchiveWriter:
+    """One body streamed into the archive as it arrives: written to a temp file in the archive folder while its
+    sha256 is computed, then moved under its name, `raw/<sha[:2]>/<sha>.json`, atomically (a crash never leaves
+    half a file under a name; a body archived before is kept as it is)."""
 
-    The caller masks the API key first (the KOSIS assets do, as a last line of defence after the client):
-    the sha256 is that of the body as stored."""
-    sha = hashlib.sha256(body).hexdigest()
-    path = raw_dir / sha[:2] / f"{sha}.json"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(body)
-        os.replace(tmp, path)
-    return sha, path
+    def __init__(self, raw_dir: Path, on_commit=None) -> None:
+        raw_dir.mkdir(parents=True, exist_ok=True)
+        self._raw_dir = raw_dir
+        self._on_commit = on_commit
+        fd, self._tmp = tempfile.mkstemp(dir=raw_dir, prefix=".incoming-")
+        self._file = os.fdopen(fd, "wb")
+        self._sha = hashlib.sha256()
+
+    def write(self, chunk: bytes) -> None:
+        self._sha.update(chunk)
+        self._file.write(chunk)
+
+    def commit(self, request: str = "") -> tuple[str, Path]:
+        self._file.close()
+        sha = self._sha.hexdigest()
+        path = self._raw_dir / sha[:2] / f"{sha}.json"
+        if path.exists():
+            os.unlink(self._tmp)
+        else:
+            path.parent.mkdir(exist_ok=True)
+            os.replace(self._tmp, path)
+        if self._on_commit is not None:
+            self._on_commit(request, sha, path)
+        return sha, path
+
+    def discard(self) -> None:
+        self._file.close()
+        Path(self._tmp).unlink(missing_ok=True)
+
+
+class RawArchive:
+    """The archive as the KOSIS client streams into it: one ArchiveWriter per body; `committed` maps each request
+    (its URL without the key) to its last whole body, the one the client went on with (earlier ones were
+    retried)."""
+
+    def __init__(self, raw_dir: Path) -> None:
+        self.raw_dir = raw_dir
+        self.committed: dict[str, tuple[str, Path]] = {}
+
+    def writer(self) -> ArchiveWriter:
+        return ArchiveWriter(self.raw_dir, on_commit=self._record)
+
+    def _record(self, request: str, sha: str, path: Path) -> None:
+        self.committed[request] = (sha, path)
+
+
+def archive(body: bytes, raw_dir: Path) -> tuple[str, Path]:
+    """A body already in memory (an offline file), archived as a streamed one is.
+
+    The caller masks the API key first: the sha256 is that of the body as stored."""
+    writer = ArchiveWriter(raw_dir)
+    writer.write(body)
+    return writer.commit()
 
 
 def _read_json_sql(paths: list[Path]) -> str:
@@ -76,22 +119,21 @@ SELECT
     PRD_SE AS prd_se, PRD_DE AS prd_de,
     TRY_CAST(substr(PRD_DE, 1, 4) AS INTEGER) AS year,
     -- Only a well-formed number is a value (never "1,2,3" -> 123), and only a finite one (NaN, Infinity,
-    -- 1e309 and 5,000-digit strings give NULL here and are quarantined by the schema's DT check).
-    (SELECT CASE WHEN isfinite(v) THEN v END FROM (SELECT CASE WHEN regexp_full_match(trim(DT), '{number}')
-        THEN TRY_CAST(replace(trim(DT), ',', '') AS DOUBLE) END AS v)) AS value,
+    -- 1e309 and 5,000-digit strings give NULL here and are quarantined by the DT rule, schemas/kosis.py).
+    CASE WHEN regexp_full_match({trim_dt}, '{number}') AND isfinite(TRY_CAST(replace({trim_dt}, ',', '') AS DOUBLE))
+        THEN TRY_CAST(replace({trim_dt}, ',', '') AS DOUBLE) END AS value,
     DT AS value_raw, UNIT_NM AS unit_nm, LST_CHN_DE AS lst_chn_de,
     parse_filename(filename, true) AS snapshot_sha256,
     err
 FROM {source}
 """
 STAGED = "kosis_staged"
-PARSED = "kosis_parsed"
 COUNTS = "kosis_stage_counts"
 NO_RECORDS = "(SELECT " + ", ".join(f"NULL::VARCHAR AS {f}" for f in (*RECORD_FIELDS, "filename")) + ")"
 
 
 def _parse_select(source: str) -> str:
-    return PARSE_SELECT.format(source=source, number=DT_NUMBER_PATTERN.replace("'", "''"))
+    return PARSE_SELECT.format(source=source, number=DT_NUMBER_PATTERN.replace("'", "''"), trim_dt=sql_trim("DT"))
 
 
 class ConservationError(RuntimeError):
@@ -116,127 +158,143 @@ def stage_snapshots(con: duckdb.DuckDBPyConnection, snapshots: list[Snapshot], y
         con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED} AS SELECT *, NULL::BOOLEAN AS in_request FROM ("
                     f"{_parse_select(NO_RECORDS)}) WHERE false")
         con.execute(f"CREATE OR REPLACE TEMP TABLE {COUNTS} (snapshot_sha256 VARCHAR, parsed BIGINT, skipped BIGINT)")
-    unique = {s.sha256: s for s in snapshots if s.n_records > 0}
+    unique = {s.sha256: s for s in snapshots if s.n_records is None or s.n_records > 0}
     if unique:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {PARSED} AS SELECT * FROM ({_parse_select(NO_RECORDS)}) WHERE false")
-        _parse_into(con, list(unique.values()), parse_records)
         in_request = "NULL::BOOLEAN" if years is None else (
             f"CASE WHEN year IS NULL THEN NULL ELSE year IN ({', '.join(str(int(y)) for y in years) or 'NULL'}) END")
-        skip = f"{bool(skip_unselected and years is not None)} AND coalesce(NOT ({in_request}), false)"
-        con.execute(f"INSERT INTO {STAGED} SELECT * FROM (SELECT *, {in_request} AS in_request FROM {PARSED} "
-                    f") WHERE NOT ({skip})")
-        con.execute(f"INSERT INTO {COUNTS} SELECT snapshot_sha256, count(*), count(*) FILTER ({skip}) FROM {PARSED} "
-                    f"GROUP BY snapshot_sha256")
-        con.execute(f"DROP TABLE {PARSED}")
+        # Parsed straight into the staging table (no intermediate copy); this call's rows are those from `first`.
+        first = con.execute(f"SELECT coalesce(max(rowid) + 1, 0) FROM {STAGED}").fetchone()[0]
+        batch = _Batch(con, first, in_request, parse_records)
+        batch.parse(list(unique.values()))
+        skip = f"{bool(skip_unselected and years is not None)} AND coalesce(NOT in_request, false)"
+        con.execute(f"INSERT INTO {COUNTS} SELECT snapshot_sha256, count(*), count(*) FILTER ({skip}) FROM {STAGED} "
+                    f"WHERE rowid >= {first} GROUP BY snapshot_sha256")
+        if skip_unselected and years is not None:
+            con.execute(f"DELETE FROM {STAGED} WHERE rowid >= {first} AND {skip}")
     return con.execute(f"SELECT count(*) FROM {STAGED}").fetchone()[0]
 
 
-def _parse_into(con: duckdb.DuckDBPyConnection, snapshots: list[Snapshot],
-                parse_records: Callable[[bytes], list[dict]] | None) -> None:
-    """All files in one DuckDB read; files it cannot read, or reads into another count of rows than the
-    client counted (n_records), go through the client's parser one by one."""
-    try:
-        con.execute(f"INSERT INTO {PARSED} {_parse_select(_read_json_sql([s.path for s in snapshots]))}")
-    except duckdb.Error:
-        con.execute(f"DELETE FROM {PARSED}")
+@dataclass
+class _Batch:
+    """The rows one stage_snapshots call adds to the staging table: those with rowid >= first."""
+
+    con: duckdb.DuckDBPyConnection
+    first: int
+    in_request: str
+    parse_records: Callable[[bytes], list[dict]] | None
+
+    def _insert(self, source: str) -> None:
+        self.con.execute(f"INSERT INTO {STAGED} SELECT *, {self.in_request} AS in_request "
+                         f"FROM ({_parse_select(source)})")
+
+    def parse(self, snapshots: list[Snapshot]) -> None:
+        """All files in one DuckDB read; files it cannot read, or reads into another count of rows than the
+        client counted (n_records, when it counted them), go through the source's parser one by one."""
+        try:
+            self._insert(_read_json_sql([s.path for s in snapshots]))
+        except duckdb.Error:
+            self.con.execute(f"DELETE FROM {STAGED} WHERE rowid >= {self.first}")
+            for snapshot in snapshots:
+                try:
+                    self._insert(_read_json_sql([snapshot.path]))
+                except duckdb.Error:
+                    self._insert_repaired(snapshot)
+        counts = dict(self.con.execute(f"SELECT snapshot_sha256, count(*) FROM {STAGED} WHERE rowid >= {self.first} "
+                                       f"GROUP BY 1").fetchall())
         for snapshot in snapshots:
-            try:
-                con.execute(f"INSERT INTO {PARSED} {_parse_select(_read_json_sql([snapshot.path]))}")
-            except duckdb.Error:
-                _insert_repaired(con, snapshot, parse_records)
-    counts = dict(con.execute(f"SELECT snapshot_sha256, count(*) FROM {PARSED} GROUP BY 1").fetchall())
-    for snapshot in snapshots:
-        if counts.get(snapshot.sha256, 0) != snapshot.n_records:
-            con.execute(f"DELETE FROM {PARSED} WHERE snapshot_sha256 = ?", [snapshot.sha256])
-            _insert_repaired(con, snapshot, parse_records)
+            if snapshot.n_records is not None and counts.get(snapshot.sha256, 0) != snapshot.n_records:
+                self.con.execute(f"DELETE FROM {STAGED} WHERE rowid >= {self.first} AND snapshot_sha256 = ?",
+                                 [snapshot.sha256])
+                self._insert_repaired(snapshot)
+
+    def _insert_repaired(self, snapshot: Snapshot) -> None:
+        if self.parse_records is None:
+            raise UnreadableSnapshot(f"DuckDB cannot read the archived body {snapshot.path.name} "
+                                     f"({snapshot.request}) and no parser of the source was given")
+        try:
+            records = self.parse_records(snapshot.path.read_bytes())
+        except ValueError as exc:
+            raise UnreadableSnapshot(f"the archived body {snapshot.path.name} ({snapshot.request}) cannot be read "
+                                     f"as KOSIS records: {exc}") from None
+        frame = pl.DataFrame([{f: r.get(f) for f in RECORD_FIELDS} for r in records],
+                             schema={f: pl.Utf8 for f in RECORD_FIELDS}
+                             ).with_columns(filename=pl.lit(str(snapshot.path)))
+        self.con.register("_repaired", frame)
+        try:
+            self._insert("_repaired")
+        finally:
+            self.con.unregister("_repaired")
 
 
 class UnreadableSnapshot(RuntimeError):
     """An archived body that neither DuckDB nor the source's own parser reads as records."""
 
 
-def _insert_repaired(con: duckdb.DuckDBPyConnection, snapshot: Snapshot,
-                     parse_records: Callable[[bytes], list[dict]] | None) -> None:
-    if parse_records is None:
-        raise UnreadableSnapshot(f"DuckDB cannot read the archived body {snapshot.path.name} ({snapshot.request}) "
-                                 "and no parser of the source was given")
-    try:
-        records = parse_records(snapshot.path.read_bytes())
-    except ValueError as exc:
-        raise UnreadableSnapshot(f"the archived body {snapshot.path.name} ({snapshot.request}) cannot be read as "
-                                 f"KOSIS records: {exc}") from None
-    frame = pl.DataFrame([{f: r.get(f) for f in RECORD_FIELDS} for r in records],
-                         schema={f: pl.Utf8 for f in RECORD_FIELDS}).with_columns(filename=pl.lit(str(snapshot.path)))
-    con.register("_repaired", frame)
-    try:
-        con.execute(f"INSERT INTO {PARSED} {_parse_select('_repaired')}")
-    finally:
-        con.unregister("_repaired")
+REJECTED = "kosis_rejected"
 
 
 @dataclass
 class StagedValidation:
-    """pandera's verdict on the staged rows: which rows fail and why, or a failure naming no row."""
+    """The verdict of the observation rules on the staged rows: `kosis_rejected` (rid, reason) holds every
+    row that breaks a rule, with all the rules it breaks; `failures` shows the first of them."""
 
-    failure_cases: pl.DataFrame
-    rejected: pl.DataFrame  # rid, reason
-    unattributed: bool  # a failure that names no row (a missing column, a wrong type): nothing may load
+    rules_run: int
+    n_rejected: int
+    failures: list[dict]  # up to FAILURES_SHOWN: row, column, check, failure_case (the value as received)
+    by_rule: dict[str, int]  # rule name -> rows breaking it (only rules that some row breaks)
 
     @property
     def passed(self) -> bool:
-        return self.failure_cases.is_empty()
+        return self.n_rejected == 0
 
     def summary(self, limit: int = 20) -> list[dict]:
-        cols = [c for c in ("column", "check", "failure_case", "index") if c in self.failure_cases.columns]
-        return self.failure_cases.select(cols).head(limit).cast(pl.Utf8).to_dicts()
+        return self.failures[:limit]
 
 
-VALIDATION_CHUNK_ROWS = 25_000
+FAILURES_SHOWN = 50
 
 
 def validate_staged(con: duckdb.DuckDBPyConnection, table: KosisTable, codes: tuple[str, ...],
                     check_items: bool = True) -> StagedValidation:
-    """Validates the staged rows with pandera (polars backend) in chunks, so memory stays flat however
-    large the table; one value per cell and period is checked over all rows at once, on the key alone.
+    """Runs the registry's observation rules (schemas/kosis.py) as one SQL pass over the whole staging table
+    and writes the rows that break any of them, with every reason, to the temp table `kosis_rejected`.
 
     Rows must belong to the requested table (ORG_ID, TBL_ID) and, when the catalog names items (not ALL) and
     ``check_items`` (live requests; an offline replay requested nothing, and the bundled files use PAPER_*
     items), to one of those items."""
     items = None if not check_items or table.itm_id.strip().upper() == "ALL" else tuple(
         c for c in re.split(r"[+\s]", table.itm_id) if c)
-    schema = observation_schema(table.prd_se_label, codes, table.org_id, table.tbl_id, items)
-    n_rows = con.execute(f"SELECT count(*) FROM {STAGED}").fetchone()[0]
-    all_cases = []
-    for offset in range(0, max(n_rows, 1), VALIDATION_CHUNK_ROWS):
-        chunk = con.execute(f"SELECT * EXCLUDE (cell_key) FROM {STAGED} WHERE rowid >= ? AND rowid < ? ORDER BY rowid",
-                            [offset, offset + VALIDATION_CHUNK_ROWS]).pl()
-        all_cases.append(_failure_cases(schema, chunk, offset))
-    keys = con.execute(f"SELECT cell_key FROM {STAGED} ORDER BY rowid").pl()
-    all_cases.append(_failure_cases(CELL_KEY_SCHEMA, keys, 0))
-    cases = pl.concat([c for c in all_cases if c.height], how="vertical_relaxed") if any(
-        c.height for c in all_cases) else pl.DataFrame()
-    empty = pl.DataFrame(schema={"rid": pl.Int64, "reason": pl.Utf8})
-    if cases.is_empty():
-        return StagedValidation(cases, empty, False)
-    attributed = cases.filter(pl.col("index").is_not_null())
-    rejected = (
-        attributed.with_columns(
-            rid=pl.col("index").cast(pl.Int64),
-            reason=pl.col("column").fill_null("(row)") + pl.lit(": ") + pl.col("check"),
-        )
-        .group_by("rid").agg(pl.col("reason").unique().sort().str.join("; "))
-        .sort("rid")
-    )
-    return StagedValidation(cases, rejected, unattributed=attributed.height < cases.height)
-
-
-def _failure_cases(schema: pa.DataFrameSchema, frame: pl.DataFrame, offset: int) -> pl.DataFrame:
-    try:
-        schema.validate(frame, lazy=True)
-        return pl.DataFrame()
-    except pa_errors.SchemaErrors as err:
-        cases = err.failure_cases.with_columns(pl.col("failure_case").cast(pl.Utf8))
-        return cases.with_columns(pl.col("index").cast(pl.Int64) + offset)
+    rules = observation_rules(table.prd_se_label, codes, table.org_id, table.tbl_id, items)
+    broken = ", ".join(f"CASE WHEN NOT coalesce({r.passes}, false) THEN {i} END" for i, r in enumerate(rules))
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE kosis_rule_failures AS
+        SELECT rid, unnest(broken) AS rule FROM (
+            SELECT rid, list_filter([{broken}], x -> x IS NOT NULL) AS broken
+            FROM (SELECT rowid AS rid, * FROM {STAGED}))
+        WHERE len(broken) > 0""")
+    con.execute("CREATE OR REPLACE TEMP TABLE kosis_rules (rule INTEGER, rule_column VARCHAR, name VARCHAR, "
+                "reason VARCHAR)")
+    con.executemany("INSERT INTO kosis_rules VALUES (?, ?, ?, ?)",
+                    [[i, r.column, r.name, r.reason] for i, r in enumerate(rules)])
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {REJECTED} AS
+        SELECT rid, string_agg(DISTINCT reason, '; ' ORDER BY reason) AS reason
+        FROM kosis_rule_failures JOIN kosis_rules USING (rule) GROUP BY rid""")
+    n_rejected = con.execute(f"SELECT count(*) FROM {REJECTED}").fetchone()[0]
+    by_rule = dict(con.execute("SELECT name, count(*) FROM kosis_rule_failures JOIN kosis_rules USING (rule) "
+                               "GROUP BY name ORDER BY name").fetchall())
+    failures = []
+    if n_rejected:
+        shown = con.execute(f"""
+            SELECT f.rid, k.rule_column, k.name, to_json(s)::VARCHAR
+            FROM (SELECT * FROM kosis_rule_failures ORDER BY rid, rule LIMIT {FAILURES_SHOWN}) f
+            JOIN kosis_rules k USING (rule) JOIN (SELECT rowid AS rid, * EXCLUDE (cell_key) FROM {STAGED}) s USING (rid)
+            ORDER BY f.rid, f.rule""").fetchall()
+        for rid, column, name, row in shown:
+            values = json.loads(row)
+            failures.append({"column": column, "check": name, "index": rid,
+                             "failure_case": str(values.get(column)) if column in values else row})
+    return StagedValidation(len(rules), n_rejected, failures, by_rule)
 
 
 def region_codes(con: duckdb.DuckDBPyConnection, code_system: str) -> tuple[str, ...]:
@@ -249,7 +307,8 @@ def region_codes(con: duckdb.DuckDBPyConnection, code_system: str) -> tuple[str,
 class Accounting:
     """What became of one snapshot's records. The invariant, checked before anything is written:
 
-        n_records (received: the records the client or the offline reader counted in the body)
+        n_records (received: the records the client or the offline reader counted in the body; for a large body
+                   the client did not parse, the records DuckDB read from the archived copy)
           = n_loaded (passed validation and merged: new, revised or unchanged, i.e. already current)
           + n_quarantined (rows sent to quality.quarantine with the reason)
           + n_skipped (offline replay only: records of years another partition or file provides)
@@ -269,22 +328,21 @@ class Accounting:
 def account(con: duckdb.DuckDBPyConnection, snapshots: list[Snapshot],
             validation: StagedValidation) -> dict[str, Accounting]:
     """Per snapshot: received = loaded + quarantined + skipped, or a ConservationError naming the snapshot."""
-    con.register("rejected_rows", validation.rejected)
-    try:
-        rows = con.execute(f"""
-            SELECT s.snapshot_sha256, count(*) FILTER (r.rid IS NULL), count(r.rid)
-            FROM (SELECT rowid AS rid, snapshot_sha256 FROM {STAGED}) s LEFT JOIN rejected_rows r USING (rid)
-            GROUP BY 1""").fetchall()
-    finally:
-        con.unregister("rejected_rows")
+    rows = con.execute(f"""
+        SELECT s.snapshot_sha256, count(*) FILTER (r.rid IS NULL), count(r.rid)
+        FROM (SELECT rowid AS rid, snapshot_sha256 FROM {STAGED}) s LEFT JOIN {REJECTED} r USING (rid)
+        GROUP BY 1""").fetchall()
     staged = {sha: (loaded, quarantined) for sha, loaded, quarantined in rows}
-    skipped = dict(con.execute(f"SELECT snapshot_sha256, sum(skipped) FROM {COUNTS} GROUP BY 1").fetchall())
+    counts = con.execute(f"SELECT snapshot_sha256, sum(parsed), sum(skipped) FROM {COUNTS} GROUP BY 1").fetchall()
+    parsed = {sha: int(n) for sha, n, _ in counts}
+    skipped = {sha: int(n) for sha, _, n in counts}
     out: dict[str, Accounting] = {}
     for s in snapshots:
         if s.sha256 in out:
             continue
         loaded, quarantined = staged.pop(s.sha256, (0, 0))
-        out[s.sha256] = Accounting(s.sha256, s.n_records, loaded, quarantined, int(skipped.get(s.sha256) or 0))
+        received = parsed.get(s.sha256, 0) if s.n_records is None else s.n_records
+        out[s.sha256] = Accounting(s.sha256, received, loaded, quarantined, int(skipped.get(s.sha256) or 0))
     broken = [a for a in out.values() if not a.balanced]
     if staged:
         broken += [Accounting(sha, 0, lo, qu, 0) for sha, (lo, qu) in staged.items()]
@@ -307,7 +365,7 @@ class MergeResult:
 QUARANTINE_SQL = f"""
 INSERT INTO quality.quarantine
 SELECT ?, to_json(s) :: JSON, r.reason, ?, ?, ?
-FROM (SELECT rowid AS rid, * EXCLUDE (cell_key) FROM {STAGED}) s JOIN rejected_rows r USING (rid)
+FROM (SELECT rowid AS rid, * EXCLUDE (cell_key) FROM {STAGED}) s JOIN {REJECTED} r USING (rid)
 """
 
 
@@ -332,15 +390,11 @@ def merge(con: duckdb.DuckDBPyConnection, table: KosisTable, snapshots: list[Sna
     for s in snapshots:
         a = accounting[s.sha256]
         con.execute(RECORD_SNAPSHOT_SQL,
-                    [s.sha256, table.id, table.org_id, table.tbl_id, s.request, now, s.n_records, str(s.path),
+                    [s.sha256, table.id, table.org_id, table.tbl_id, s.request, now, a.n_records, str(s.path),
                      s.origin, s.kosis_code, s.masked, a.n_loaded, a.n_quarantined, a.n_skipped])
-    con.register("rejected_rows", validation.rejected)
-    try:
-        con.execute(QUARANTINE_SQL, [f"kosis:{table.org_id}/{table.tbl_id}", run_id, asset, now])
-        close, insert = duckdb.extract_statements(MERGE_SQL.replace("$now", f"TIMESTAMP '{now.isoformat(sep=' ')}'"))
-        revised = con.execute(close).fetchone()[0]
-        inserted = con.execute(insert).fetchone()[0]
-        valid = con.execute(f"SELECT count(*) FROM {STAGED}").fetchone()[0] - validation.rejected.height
-    finally:
-        con.unregister("rejected_rows")
-    return MergeResult(inserted - revised, revised, valid - inserted, validation.rejected.height, accounting)
+    con.execute(QUARANTINE_SQL, [f"kosis:{table.org_id}/{table.tbl_id}", run_id, asset, now])
+    close, insert = duckdb.extract_statements(MERGE_SQL.replace("$now", f"TIMESTAMP '{now.isoformat(sep=' ')}'"))
+    revised = con.execute(close).fetchone()[0]
+    inserted = con.execute(insert).fetchone()[0]
+    valid = con.execute(f"SELECT count(*) FROM {STAGED}").fetchone()[0] - validation.n_rejected
+    return MergeResult(inserted - revised, revised, valid - inserted, validation.n_rejected, accounting)

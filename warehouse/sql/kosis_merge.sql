@@ -1,4 +1,4 @@
--- Merge one table's staged KOSIS records (kosis_staged, less the rejected_rows) into kosis.observations,
+-- Merge one table's staged KOSIS records (kosis_staged, less the kosis_rejected) into kosis.observations,
 -- keeping every vintage, in two set-based steps inside the caller's transaction:
 --   1. close: a current row whose staged value differs gets valid_to = $now (a revision);
 --   2. insert: every staged cell that now has no current row (a new cell, or one step 1 just closed).
@@ -6,7 +6,7 @@
 -- nothing about the rest. Each statement returns its row count: closed = revised, inserted = new + revised.
 
 UPDATE kosis.observations AS o SET valid_to = $now
-FROM (SELECT s.cell_key, s.value, s.value_raw FROM kosis_staged s ANTI JOIN rejected_rows r ON r.rid = s.rowid) s
+FROM (SELECT s.cell_key, s.value, s.value_raw FROM kosis_staged s ANTI JOIN kosis_rejected r ON r.rid = s.rowid) s
 WHERE o.cell_key = s.cell_key AND o.valid_to IS NULL
   AND (o.value IS DISTINCT FROM s.value OR (o.value IS NULL AND o.value_raw IS DISTINCT FROM s.value_raw));
 
@@ -15,5 +15,5 @@ SELECT s.cell_key, s.org_id, s.tbl_id, s.itm_id, s.c1, s.c2, s.c3, s.c4, s.c5, s
        s.c1_nm, s.c2_nm, s.c3_nm, s.itm_nm, s.prd_se, s.prd_de, s.year, s.value, s.value_raw, s.unit_nm, s.lst_chn_de,
        s.snapshot_sha256, $now AS valid_from, NULL AS valid_to
 FROM kosis_staged s
-ANTI JOIN rejected_rows r ON r.rid = s.rowid
+ANTI JOIN kosis_rejected r ON r.rid = s.rowid
 ANTI JOIN (SELECT cell_key FROM kosis.observations WHERE valid_to IS NULL) c ON c.cell_key = s.cell_key;
