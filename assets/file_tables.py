@@ -1,11 +1,10 @@
 """One factory for every table that ships as a file (the paper's nine tables, the region reference).
 
-Each spec in the registry becomes two assets:
-- `sources/<file>`: reads the file as text, validates it (pandera, lazily) and reports two checks:
-  `structure` (ERROR, blocking: downstream does not run, nothing is written, failing rows go to
-  quality.quarantine) and `source_consistency` (WARN: the printed source disagrees with itself).
-- `<schema>/<table>`: writes the validated rows, their provenance and the source's inconsistencies
-  (quality.source_issues) in one transaction.
+Each spec in the registry becomes one asset, `<schema>/<table>`, that reads its file as text, validates it
+(pandera, lazily) and only then writes: the rows, their provenance and the source's inconsistencies
+(quality.source_issues), in one transaction. Its two checks: `structure` (ERROR, blocking: nothing is written,
+downstream does not run, failing rows go to quality.quarantine) and `source_consistency` (WARN: the printed
+source disagrees with itself; the data land as printed). One step, no frame handed between steps.
 """
 
 
@@ -16,10 +15,9 @@ import dagster as dg
 import pandas as pd
 import yaml
 
-from assets.common import OWNERS, check_result, ddl_columns, markdown_table, sha256_file, table_metadata
+from assets.common import OWNERS, check_result, ddl_columns, sha256_file, table_metadata
 from schemas.registry import FILE_TABLES, Column, TableSpec
 from schemas.validation import (
-    Validation,
     cells_message,
     locate_in_file,
     source_issues,
@@ -64,13 +62,12 @@ PAPER_CATALOG_COMMENTS = comment_sql("paper.catalog", "Each printed table of the
 
 @dataclass
 class ValidatedFile:
-    """What a source asset hands to its warehouse asset (through the IO manager)."""
+    """A source file that passed its structure check, with what the warehouse keeps of it."""
 
     spec_name: str
     file: str
     sha256: str
-    structure_passed: bool
-    frame: pd.DataFrame  # coerced when the structure passed, else the raw text
+    frame: pd.DataFrame  # coerced by the structural schema
     issues: pd.DataFrame = field(default_factory=pd.DataFrame)  # computed: published vs recomputed
     recorded: list[dict] = field(default_factory=list)  # from recorded_issues.yaml: what no check recomputes
 
@@ -94,10 +91,6 @@ def read_source_file(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")
 
 
-def source_key(spec: TableSpec) -> dg.AssetKey:
-    return dg.AssetKey(["sources", spec.path.stem])
-
-
 def table_key(spec: TableSpec) -> dg.AssetKey:
     return dg.AssetKey([spec.schema, spec.name])
 
@@ -110,19 +103,25 @@ def stored_columns(spec: TableSpec) -> list[Column]:
     return list(spec.stored_columns) + year + (list(PROVENANCE_COLUMNS) if spec.schema == "paper" else [])
 
 
-def build_source_asset(spec: TableSpec) -> dg.AssetsDefinition:
-    key = source_key(spec)
-    printed = f"{spec.source_table}: {spec.title}" if spec.source_table else spec.title
+def build_file_table_asset(spec: TableSpec) -> dg.AssetsDefinition:
+    key = table_key(spec)
+    columns = ddl_columns(stored_columns(spec))
+    nullable_key = any(spec.column(k).nullable for k in spec.key)
+    printed = f" Printed as {spec.source_table}: {spec.title}. {spec.source_note}" if spec.source_table else ""
 
     @dg.asset(
         key=key,
-        group_name="sources",
-        kinds={"csv", "pandera"},
+        group_name=spec.schema,
+        kinds={"csv", "pandera", "duckdb"},
         owners=OWNERS,
         pool=warehouse_pool(),
-        description=f"{printed}, transcribed in `assets/sources/{spec.file}`, read as text and validated "
-        f"against the pandera schema generated from `schemas/registry.py`.",
-        metadata={"file": spec.file, "source_note": spec.source_note or "", "unit": spec.unit or ""},
+        description=f"`{spec.qualified_name}`: {spec.description}{printed} Transcribed in "
+        f"`assets/sources/{spec.file}`, read as text and validated against the pandera schema generated from "
+        f"`schemas/registry.py` before anything is written.",
+        metadata={"file": spec.file, "source_note": spec.source_note or "", "unit": spec.unit or "",
+                  "dagster/column_schema": dg.TableSchema(
+                      columns=[dg.TableColumn(n, t, description=d) for n, t, d in columns]),
+                  "dagster/table_name": spec.qualified_name},
         check_specs=[
             dg.AssetCheckSpec("structure", asset=key, blocking=True,
                               description="ERROR: types, non-null, ranges, allowed codes, unique key, row checks."),
@@ -131,17 +130,12 @@ def build_source_asset(spec: TableSpec) -> dg.AssetsDefinition:
                               "from the printed amounts; each mismatch is kept in quality.source_issues."),
         ],
     )
-    def _source(context: dg.AssetExecutionContext, warehouse: WarehouseResource, source_files: SourceFiles):
+    def _file_table(context: dg.AssetExecutionContext, warehouse: WarehouseResource, source_files: SourceFiles):
         path = spec.path_in(source_files.root)
         raw = read_source_file(path)
         digest = sha256_file(path)
         structure = validate_structure(spec, raw)
-        failure_message = ""
-        if structure.passed:
-            consistency: Validation | None = validate_consistency(spec, structure.frame)
-            issues = source_issues(spec, structure.frame)
-        else:
-            consistency, issues = None, pd.DataFrame()
+        if not structure.passed:
             locate_in_file(spec, structure, raw, path.name, source_lines(path))
             with warehouse.get_connection() as con:
                 quarantine_rows(con, source=f"assets/sources/{spec.file}", rows=structure.failed_rows,
@@ -152,60 +146,29 @@ def build_source_asset(spec: TableSpec) -> dg.AssetsDefinition:
                 f"{spec.qualified_name} and everything downstream keep their previous state. Fix the file "
                 f"and run again:\n{cells_message(structure.cells)}")
             context.log.error(failure_message)
-
-        yield dg.Output(
-            ValidatedFile(spec.qualified_name, spec.file, digest, structure.passed,
-                          structure.frame if structure.passed else raw, issues,
-                          recorded_issues(source_files.root, spec.source_table)),
-            metadata={"sha256": digest, "dagster/row_count": len(raw), "file": spec.file,
-                      "preview": dg.MetadataValue.md(markdown_table(raw))},
-        )
-        yield check_result(context, warehouse, asset_key=key, check_name="structure",
-                           severity=dg.AssetCheckSeverity.ERROR, outcome=structure,
-                           failures=None if structure.passed else [c.record() for c in structure.cells],
-                           extra_metadata={"rows_quarantined": len(structure.failed_rows)},
-                           description=None if structure.passed else cells_message(structure.cells, limit=5).strip())
-        yield check_result(
-            context, warehouse, asset_key=key, check_name="source_consistency",
-            severity=dg.AssetCheckSeverity.WARN, outcome=consistency,
-            failures=issues.to_dict(orient="records") if structure.passed
-            else [{"note": "not evaluated: the structure check failed"}],
-        )
-        if failure_message:
+            yield check_result(context, warehouse, asset_key=key, check_name="structure",
+                               severity=dg.AssetCheckSeverity.ERROR, outcome=structure,
+                               failures=[c.record() for c in structure.cells],
+                               extra_metadata={"rows_quarantined": len(structure.failed_rows)},
+                               description=cells_message(structure.cells, limit=5).strip())
+            yield check_result(context, warehouse, asset_key=key, check_name="source_consistency",
+                               severity=dg.AssetCheckSeverity.WARN, outcome=None,
+                               failures=[{"note": "not evaluated: the structure check failed"}])
             # The step fails with the cells in its message (what `make run` prints), not only "check failed".
             raise dg.Failure(description=failure_message,
                              metadata={"cells": dg.MetadataValue.json([c.record() for c in structure.cells])})
 
-    return _source
-
-
-def build_table_asset(spec: TableSpec) -> dg.AssetsDefinition:
-    columns = ddl_columns(stored_columns(spec))
-    nullable_key = any(spec.column(k).nullable for k in spec.key)
-
-    @dg.asset(
-        key=table_key(spec),
-        ins={"validated": dg.AssetIn(source_key(spec))},
-        group_name=spec.schema,
-        kinds={"duckdb"},
-        owners=OWNERS,
-        pool=warehouse_pool(),
-        description=f"`{spec.qualified_name}`: {spec.description}"
-        + (f" Printed as {spec.source_table}. {spec.source_note}" if spec.source_table else ""),
-        metadata={"dagster/column_schema": dg.TableSchema(
-            columns=[dg.TableColumn(n, t, description=d) for n, t, d in columns]),
-            "dagster/table_name": spec.qualified_name},
-    )
-    def _table(context: dg.AssetExecutionContext, validated: ValidatedFile, warehouse: WarehouseResource):
-        if not validated.structure_passed:
-            # Reached only when this asset runs alone after a failed validation was stored.
-            raise dg.Failure(f"{spec.file} failed its structure check; {spec.qualified_name} is left as it was")
+        consistency = validate_consistency(spec, structure.frame)
+        validated = ValidatedFile(spec.qualified_name, spec.file, digest, structure.frame,
+                                  source_issues(spec, structure.frame),
+                                  recorded_issues(source_files.root, spec.source_table))
         frame = validated.frame
         stored = frame[~spec.drop_rows(frame)] if spec.drop_rows is not None else frame
         if spec.reference_year is not None:
             stored = stored.assign(year=spec.reference_year)
         if spec.schema == "paper":
             stored = stored.assign(source_table=spec.source_table, source_note=spec.source_note)
+
         def write(con) -> int:
             n = replace_table(con, spec.qualified_name, stored, columns,
                               key=() if nullable_key else spec.key, description=spec.description)
@@ -214,11 +177,17 @@ def build_table_asset(spec: TableSpec) -> dg.AssetsDefinition:
             return n
 
         warehouse.write(write, what=f"writing {spec.qualified_name}", log=context.log.warning)
-        return dg.MaterializeResult(metadata=table_metadata(
+        yield dg.MaterializeResult(metadata=table_metadata(
             stored[[c for c, _, _ in columns]], columns, spec.qualified_name,
-            source_file_sha256=validated.sha256, source_issues=len(validated.issues)))
+            source_file_sha256=digest, source_file=spec.file, source_rows=len(raw),
+            source_issues=len(validated.issues)))
+        yield check_result(context, warehouse, asset_key=key, check_name="structure",
+                           severity=dg.AssetCheckSeverity.ERROR, outcome=structure)
+        yield check_result(context, warehouse, asset_key=key, check_name="source_consistency",
+                           severity=dg.AssetCheckSeverity.WARN, outcome=consistency,
+                           failures=validated.issues.to_dict(orient="records"))
 
-    return _table
+    return _file_table
 
 
 def _record_paper_provenance(con, spec: TableSpec, validated: ValidatedFile, n_rows: int) -> None:
@@ -239,6 +208,4 @@ def _record_paper_provenance(con, spec: TableSpec, validated: ValidatedFile, n_r
         con.unregister("_issues")
 
 
-FILE_TABLE_ASSETS: list[dg.AssetsDefinition] = [
-    asset for spec in FILE_TABLES for asset in (build_source_asset(spec), build_table_asset(spec))
-]
+FILE_TABLE_ASSETS: list[dg.AssetsDefinition] = [build_file_table_asset(spec) for spec in FILE_TABLES]

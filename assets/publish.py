@@ -10,10 +10,7 @@ from warehouse.io import WarehouseResource, warehouse_pool
 
 
 def _warehouse_tables() -> list[dg.AssetKey]:
-    keys = []
-    for asset in FILE_TABLE_ASSETS + INDICATOR_ASSETS:
-        keys += [k for k in asset.keys if k.path[0] != "sources"]
-    return keys
+    return [key for asset in FILE_TABLE_ASSETS + INDICATOR_ASSETS for key in asset.keys]
 
 
 @dg.asset(

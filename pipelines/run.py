@@ -44,7 +44,7 @@ def run_pipeline(instance: dg.DagsterInstance | None = None, job_name: str = "re
     """Registers every KOSIS year the sources have, then runs the job over all of them in one run."""
     instance = instance or dg.DagsterInstance.get()
     definitions = definitions or defs
-    with resolved_resources(definitions) as res:  # EnvVars resolved as Dagster resolves them for the run
+    with resolved_resources(definitions, instance) as res:  # EnvVars resolved as Dagster resolves them for the run
         tags = prepare_full_run(instance, res.kosis.catalog(), res.kosis, res.source_files.root, res.warehouse)
     fail_orphaned_runs(instance)
     return definitions.resolve_job_def(job_name).execute_in_process(instance=instance, tags={**tags, **cli_tags()},
@@ -132,13 +132,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--job", default="refresh_all")
     args = parser.parse_args(argv)
-    with resolved_resources(defs) as res:  # the warehouse the environment selects, as a run resolves it
+    instance = dg.DagsterInstance.get()
+    with resolved_resources(defs, instance) as res:  # the warehouse the environment selects, as a run resolves it
         warehouse = res.warehouse
     try:
         if not warehouse.lake:  # the DuckDB file takes one writer process: say at once who holds it
             wait_for_writer_lock(warehouse.path, warehouse.lock_timeout_s)
         remove_orphaned_spill_dirs(warehouse.path)  # DuckDB spill directories of processes that died
-        result = run_pipeline(job_name=args.job)
+        result = run_pipeline(instance, job_name=args.job)
     except (KosisError, WarehouseLockedError) as exc:
         where = (f" (KOSIS at {os.environ.get('KOSIS_BASE_URL') or DEFAULT_KOSIS_BASE_URL})"
                  if isinstance(exc, KosisError) else "")

@@ -36,18 +36,17 @@ def test_one_factory_builds_the_nine_paper_tables_with_blocking_checks() -> None
     graph = defs.resolve_asset_graph()
     for spec in PAPER_TABLES:
         table = dg.AssetKey(["paper", spec.name])
-        source = graph.get(table).parent_keys
-        assert len(source) == 1
-        (source_key,) = source
-        checks = graph.get_check_keys_for_assets({source_key})
+        assert graph.get(table).parent_keys == set()  # read, validated and written in one step: no hand-over
+        checks = graph.get_check_keys_for_assets({table})
         assert {c.name for c in checks} == {"structure", "source_consistency"}
+        assert all(graph.get_check_spec(c).blocking == (c.name == "structure") for c in checks)
         assert graph.get(table).metadata["dagster/column_schema"].columns
 
 
 def test_lineage_runs_from_printed_table_to_indicator_to_claims() -> None:
     graph = defs.resolve_asset_graph()
     upstream = graph.get_ancestor_asset_keys(dg.AssetKey(["indicators", "paper_claims"]))
-    assert dg.AssetKey(["sources", "table_6_st_budget_2011"]) in upstream
+    assert dg.AssetKey(["paper", "st_budget_2011"]) in upstream
     assert dg.AssetKey(["indicators", "st_budget_dependence"]) in upstream
 
 

@@ -146,7 +146,7 @@ tables:
     unit: test
     verified: false
 """
-SELECTION = dg.AssetSelection.assets(["sources", "region_code_map"], ["reference", "region_code_map"],
+SELECTION = dg.AssetSelection.assets(["reference", "region_code_map"],
                                      ["kosis", "catalog"], ["kosis", "t"])
 
 

@@ -35,7 +35,7 @@ tables:
     unit: test
     verified: false
 """
-KOSIS_ONLY = dg.AssetSelection.assets(["sources", "region_code_map"], ["reference", "region_code_map"],
+KOSIS_ONLY = dg.AssetSelection.assets(["reference", "region_code_map"],
                                       ["kosis", "catalog"], ["kosis", "big"])
 
 

@@ -75,7 +75,7 @@ def test_inconsistencies_of_the_printed_source_are_recorded_not_fixed(baseline: 
     assert query(baseline, "SELECT regional_ratio_pct FROM paper.st_budget_2011 WHERE region_code = '38'") == [(19.7,)]
     checks = query(baseline, "SELECT asset, passed, n_failures FROM quality.check_results "
                              "WHERE check_name = 'source_consistency' AND severity = 'WARN' AND NOT passed")
-    assert checks == [("sources/table_6_st_budget_2011", False, 5)]
+    assert checks == [("paper/st_budget_2011", False, 5)]
 
 
 def test_indicators_are_derived_from_the_paper_tables(baseline: Path) -> None:
@@ -146,13 +146,13 @@ def _set(row_match: str, column: str, value: str):
 
 FAULTS = {
     "wrong_type": ("paper/table_2_sme_share_manufacturing.csv", _set("Daegu", "sme_worker_pct", "89.9%"),
-                   "sources/table_2_sme_share_manufacturing", "indicators/sme_concentration"),
+                   "paper/sme_share_manufacturing", "indicators/sme_concentration"),
     "out_of_range_share": ("paper/table_1_grdp_structure.csv", _set("1986", "tertiary_pct", "164.9"),
-                           "sources/table_1_grdp_structure", "indicators/industrial_structure"),
+                           "paper/grdp_structure", "indicators/industrial_structure"),
     "duplicate_key": ("paper/table_6_st_budget_2011.csv", lambda rows: rows + [rows[3]],
-                      "sources/table_6_st_budget_2011", "indicators/st_budget_dependence"),
+                      "paper/st_budget_2011", "indicators/st_budget_dependence"),
     "unknown_region": ("paper/table_2_sme_share_manufacturing.csv", _set("Daegu", "region_code", "99"),
-                       "sources/table_2_sme_share_manufacturing", "indicators/sme_concentration"),
+                       "paper/sme_share_manufacturing", "indicators/sme_concentration"),
 }
 
 

@@ -89,8 +89,9 @@ def env(env_template: Path, tmp_path: Path):
 
 def sensor_result(defs: dg.Definitions, instance: dg.DagsterInstance) -> dg.SensorResult | dg.SkipReason:
     sensor = defs.resolve_sensor_def("kosis_new_periods")
-    context = dg.build_sensor_context(instance=instance, resources=defs.resources)
-    return sensor(context)
+    # A context manager: the warehouse resource has a teardown (the run's connection), as under the daemon.
+    with dg.build_sensor_context(instance=instance, resources=defs.resources) as context:
+        return sensor(context)
 
 
 def data_periods(server: KosisServer) -> set[tuple[str, str]]:

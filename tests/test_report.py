@@ -224,7 +224,7 @@ def test_data_quality_section_lists_source_issues_and_latest_checks(built) -> No
                        "QUALIFY row_number() OVER (PARTITION BY asset, check_name ORDER BY evaluated_at DESC) = 1")
     shown = {(r[0], r[1]) for r in quality if len(r) >= 8}
     assert set(latest) <= shown
-    assert ("sources/table_6_st_budget_2011", "source_consistency") in {
+    assert ("paper/st_budget_2011", "source_consistency") in {
         (r[0], r[1]) for r in quality if len(r) >= 4 and r[3] == "failed (WARN)"}
 
 

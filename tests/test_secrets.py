@@ -115,7 +115,7 @@ tables:
 """
 
 
-SELECTION = dg.AssetSelection.assets(["sources", "region_code_map"], ["reference", "region_code_map"],
+SELECTION = dg.AssetSelection.assets(["reference", "region_code_map"],
                                      ["kosis", "catalog"], ["kosis", "sec"])
 
 

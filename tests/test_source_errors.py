@@ -100,7 +100,7 @@ def test_a_broken_cell_is_named_on_the_console_and_in_the_quarantine(baseline_co
     line = put(sources_copy / "paper" / TABLE_2, "Daegu", "sme_worker_pct", "8O.9")
     result = materialize(baseline_copy, sources_copy)
     assert not result.success
-    message = step_failures(result)["sources__table_2_sme_share_manufacturing"]  # what `make run` prints
+    message = step_failures(result)["paper__sme_share_manufacturing"]  # what `make run` prints
     expected = f"{TABLE_2} line {line}, column sme_worker_pct, value '8O.9': must be a number (DOUBLE)"
     assert expected in message
     assert message.count("'8O.9'") == 1  # once, with every rule
@@ -111,7 +111,7 @@ def test_a_broken_cell_is_named_on_the_console_and_in_the_quarantine(baseline_co
     assert json.loads(payload)["sme_worker_pct"] == "8O.9"
     ((n, details),) = query(baseline_copy, "SELECT n_failures, details FROM quality.check_results WHERE NOT passed "
                                            "AND asset = ? AND check_name = 'structure'",
-                            ["sources/table_2_sme_share_manufacturing"])
+                            ["paper/sme_share_manufacturing"])
     assert n == 1
     assert json.loads(details)["failures"][0] | {"rules": None} == {
         "file": TABLE_2, "line": line, "column": "sme_worker_pct", "value": "8O.9", "rules": None}
@@ -125,13 +125,13 @@ def test_a_header_only_file_fails_its_structure_and_blocks_downstream(baseline_c
     result = materialize(baseline_copy, sources_copy)
 
     check = next(e for e in result.get_asset_check_evaluations()
-                 if e.asset_key.to_user_string() == "sources/table_7_st_program_counts" and e.check_name == "structure")
+                 if e.asset_key.to_user_string() == "paper/st_program_counts" and e.check_name == "structure")
     assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
     done = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert not {"paper/st_program_counts", "indicators/st_program_mix", "indicators/paper_claims",
                 "published_warehouse"} & done
     assert "paper/daegu_plans" in done
-    message = step_failures(result)["sources__table_7_st_program_counts"]
+    message = step_failures(result)["paper__st_program_counts"]
     assert "table_7_st_program_counts.csv: has 0 data rows; paper.st_program_counts needs at least 3" in message
     assert snapshot(baseline_copy) == before  # nothing written: Table 7 keeps its three rows
     assert query(baseline_copy, "SELECT count(*) FROM paper.st_program_counts") == [(3,)]

@@ -108,7 +108,7 @@ def attach_lake(con: duckdb.DuckDBPyConnection, config: LakeConfig, *, alias: st
 
 
 def current_snapshot(con: duckdb.DuckDBPyConnection, alias: str = LAKE_ALIAS) -> int:
-    return int(con.execute(f"SELECT id FROM {alias}.current_snapshot()").fetchone()[0])
+    return int(con.execute(f"SELECT id FROM {alias}.current_snapshot()").fetchall()[0][0])
 
 
 # --- DDL: one source, fitted to DuckLake -------------------------------------------------------------------
@@ -167,7 +167,8 @@ def retry_on_conflict(work: Callable[[], T], *, what: str, attempts: int = 5, wa
 
 def is_lake(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the connection's default database is a DuckLake."""
-    row = con.execute("SELECT type FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    rows = con.execute("SELECT type FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    row = rows[0] if rows else None
     return bool(row) and row[0] == "ducklake"
 
 

@@ -128,7 +128,8 @@ _READY: set[str] = set()  # database files whose schema this process has set up
 
 def database_file(con: duckdb.DuckDBPyConnection) -> str:
     """The file (or, for a lake, the catalog's connection string) of the connection's default database."""
-    row = con.execute("SELECT path, type FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    rows = con.execute("SELECT path, type FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    row = rows[0] if rows else None
     if row and row[1] == "ducklake":
         return f"ducklake:{row[0]}"
     return str(Path(row[0]).resolve()) if row and row[0] else ":memory:"
@@ -136,7 +137,9 @@ def database_file(con: duckdb.DuckDBPyConnection) -> str:
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
     try:
-        return con.execute("SELECT max(version) FROM meta.schema_migrations").fetchone()[0]
+        # fetchall, not fetchone: a result left unexhausted keeps its transaction open on this connection (the run's
+        # connection lives for the whole run, and an open transaction there blocks the publication's CHECKPOINT).
+        return con.execute("SELECT max(version) FROM meta.schema_migrations").fetchall()[0][0]
     except duckdb.CatalogException:
         return None
 
