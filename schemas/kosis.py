@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -124,6 +125,13 @@ def _code_roles(table_id: str, entries: list[dict]) -> tuple[CodeRole, ...]:
 
 
 def load_catalog(path: Path | str = CATALOG_PATH) -> tuple[KosisTable, ...]:
+    """The catalog's entries, checked. Parsed once per version of the file (make run read it six times, 50 ms each)."""
+    stat = Path(path).stat()
+    return _parse_catalog(str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=16)
+def _parse_catalog(path: str, mtime_ns: int, size: int) -> tuple[KosisTable, ...]:
     with open(path, encoding="utf-8") as fh:
         doc = yaml.safe_load(fh)
     tables = []
