@@ -17,7 +17,7 @@ import pandas as pd
 from assets.common import OWNERS, check_result, markdown_table
 from assets.kosis_client import KosisError, MaskingWriter, classify_body, parse_body
 from assets.kosis_resource import KosisResource
-from schemas.kosis import CATALOG_PATH, PRD_SE_ALIASES, KosisTable, load_catalog
+from schemas.kosis import CATALOG_PATH, OBSERVATION_ROW, PRD_SE_ALIASES, KosisTable, load_catalog
 from warehouse.io import SourceFiles, WarehouseResource, warehouse_pool, write_transaction
 from warehouse.kosis_load import (
     STAGED,
@@ -34,20 +34,8 @@ from warehouse.kosis_load import (
 warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
 
 CATALOG_KEY = dg.AssetKey(["kosis", "catalog"])
-OBSERVATION_COLUMNS = dg.TableSchema(columns=[
-    dg.TableColumn("cell_key", "VARCHAR", description="org|tbl|itm|c1..c8|prd_se|prd_de"),
-    dg.TableColumn("itm_id", "VARCHAR", description="KOSIS item"),
-    *[dg.TableColumn(f"c{i}", "VARCHAR", description=f"classification level {i} (c1: sido)") for i in range(1, 9)],
-    dg.TableColumn("prd_se", "VARCHAR", description="period type as KOSIS labels it (A = annual)"),
-    dg.TableColumn("prd_de", "VARCHAR", description="period"),
-    dg.TableColumn("year", "INTEGER"),
-    dg.TableColumn("value", "DOUBLE", description="NULL where KOSIS printed a non-number"),
-    dg.TableColumn("value_raw", "VARCHAR", description="DT as received"),
-    dg.TableColumn("lst_chn_de", "VARCHAR", description="KOSIS last-revision date"),
-    dg.TableColumn("snapshot_sha256", "VARCHAR", description="the archived response this row came from"),
-    dg.TableColumn("valid_from", "TIMESTAMP"),
-    dg.TableColumn("valid_to", "TIMESTAMP", description="NULL: current vintage"),
-])
+OBSERVATION_COLUMNS = dg.TableSchema(columns=[dg.TableColumn(c.name, c.dtype, description=c.description)
+                                             for c in OBSERVATION_ROW])
 # Years, not a time window: KOSIS publishes a year whenever it is ready, so the refresh sensor adds them.
 KOSIS_YEARS = dg.DynamicPartitionsDefinition(name="kosis_year")
 

@@ -6,6 +6,7 @@ A test keeps the committed file equal to what this prints, so the dictionary can
 from __future__ import annotations
 
 from schemas.indicators import INDICATORS, PAPER_CLAIMS, IndicatorSpec
+from schemas.kosis import OBSERVATION_ROW, OBSERVATIONS_DESCRIPTION, observation_rules
 from schemas.registry import FILE_TABLES, Column, TableSpec
 
 
@@ -49,15 +50,32 @@ def indicator_section(spec: IndicatorSpec) -> list[str]:
     return [*lines, *_columns(spec.columns, spec.key), ""]
 
 
+def observations_section() -> list[str]:
+    lines = ["### `kosis.observations`", "", OBSERVATIONS_DESCRIPTION + " Current values: the view "
+             "`kosis.observations_current`. Every KOSIS table and the paper's figures in KOSIS form load here, each "
+             "response archived first (`kosis.snapshots`).", "",
+             "| column | type | meaning | from the KOSIS record |", "| --- | --- | --- | --- |"]
+    for col in OBSERVATION_ROW:
+        origin = "set by the merge" if col.staged_as is None else (
+            f"`{col.staged_as}`" if col.staged_as.isidentifier() else "computed (see schemas/kosis.py)")
+        lines.append(f"| {col.name} | {col.dtype} | {col.description.replace('|', '/')} | {origin} |")
+    rules = observation_rules("<the requested PRD_SE>", ("<codes of reference.region_code_map>",), "<requested ORG_ID>",
+                              "<requested TBL_ID>", ("<requested items>",))
+    lines += ["", "A record that breaks any of these rules is quarantined (quality.quarantine, with every rule it "
+              "breaks); the others load:", "", *(f"- `{r.name}` ({r.column}): {r.error}" for r in rules), ""]
+    return lines
+
+
 def render() -> str:
     lines = ["# Data dictionary", "",
-             "Generated from `schemas/registry.py` and `schemas/indicators.py` by `python -m schemas.dictionary`; "
-             "do not edit by hand. The SQL interface is `docs/warehouse-contract.md`; `kosis.*` and `quality.*` "
-             "are described there and in `warehouse/sql/warehouse.sql`. Every column below also carries its meaning "
-             "as a DuckDB comment (`SELECT * FROM duckdb_columns()`).", "",
+             "Generated from `schemas/registry.py`, `schemas/kosis.py` and `schemas/indicators.py` by "
+             "`python -m schemas.dictionary`; do not edit by hand. The SQL interface is `docs/warehouse-contract.md`; "
+             "the rest of `kosis.*` and `quality.*` are described there and in `warehouse/sql/warehouse.sql`. "
+             "Every column below also carries its meaning as a DuckDB comment (`SELECT * FROM duckdb_columns()`).", "",
              "## Tables loaded from files", ""]
     for spec in FILE_TABLES:
         lines += table_section(spec)
+    lines += ["## KOSIS observations", "", *observations_section()]
     lines += ["## Indicators", ""]
     for spec in (*INDICATORS, PAPER_CLAIMS):
         lines += indicator_section(spec)

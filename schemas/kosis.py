@@ -165,6 +165,75 @@ def _parse_catalog(path: str, mtime_ns: int, size: int) -> tuple[KosisTable, ...
     return tuple(tables)
 
 
+# --- the KOSIS observation row: defined once here; the warehouse's table and comments, the staging SELECT, the
+# merge and the Dagster column schema are all generated from it ------------------------------------------------
+
+@dataclass(frozen=True)
+class ObservationColumn:
+    """One column of kosis.observations. ``staged_as``: its SQL over one KOSIS record as DuckDB reads it (the
+    record's fields ORG_ID, ..., DT, and the archived file's name); None for the columns the merge sets."""
+
+    name: str
+    dtype: str
+    description: str
+    staged_as: str | None
+    nullable: bool = True
+
+
+
+WHITESPACE = " \t\n\r\f\v"
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def sql_trim(expression: str) -> str:
+    """Leading and trailing whitespace of every kind trimmed (DuckDB's trim() alone removes only spaces)."""
+    return f"trim({expression}, {_sql_text(WHITESPACE)})"
+
+
+_DT = sql_trim("DT")
+_DT_AS_NUMBER = f"TRY_CAST(replace({_DT}, ',', '') AS DOUBLE)"
+_LEVELS = range(1, 9)
+OBSERVATIONS_DESCRIPTION = ("One row per KOSIS cell per vintage: a revised value closes the old row (valid_to) and "
+                            "adds a new one.")
+OBSERVATION_ROW: tuple[ObservationColumn, ...] = (
+    ObservationColumn("cell_key", "VARCHAR", "org|tbl|itm|c1..c8|prd_se|prd_de: one cell of one period",
+                      "concat_ws('|', ORG_ID, TBL_ID, ITM_ID, " + ", ".join(f"coalesce(C{i}, '')" for i in _LEVELS)
+                      + ", PRD_SE, PRD_DE)", nullable=False),
+    ObservationColumn("org_id", "VARCHAR", "KOSIS organisation id (ORG_ID)", "ORG_ID", nullable=False),
+    ObservationColumn("tbl_id", "VARCHAR", "KOSIS table id (TBL_ID)", "TBL_ID", nullable=False),
+    ObservationColumn("itm_id", "VARCHAR", "KOSIS item id (ITM_ID)", "ITM_ID", nullable=False),
+    ObservationColumn("c1", "VARCHAR", "Classification code, level 1 (C1; usually the region)", "C1"),
+    *(ObservationColumn(f"c{i}", "VARCHAR", f"Classification code, level {i} (C{i}; NULL when the table has fewer "
+                        "levels)", f"C{i}") for i in _LEVELS if i > 1),
+    ObservationColumn("c1_nm", "VARCHAR", "Name of the level-1 code as KOSIS sends it (C1_NM)", "C1_NM"),
+    ObservationColumn("c2_nm", "VARCHAR", "Name of the level-2 code as KOSIS sends it (C2_NM)", "C2_NM"),
+    ObservationColumn("c3_nm", "VARCHAR", "Name of the level-3 code as KOSIS sends it (C3_NM; e.g. a size class)",
+                      "C3_NM"),
+    ObservationColumn("itm_nm", "VARCHAR", "Name of the item as KOSIS sends it (ITM_NM)", "ITM_NM"),
+    ObservationColumn("prd_se", "VARCHAR", "Period type as KOSIS labels it (PRD_SE; annual data come back as A)",
+                      "PRD_SE", nullable=False),
+    ObservationColumn("prd_de", "VARCHAR", "Period as sent (PRD_DE: YYYY, YYYYMM, YYYYQQ, ...)", "PRD_DE",
+                      nullable=False),
+    ObservationColumn("year", "INTEGER", "Year of the period", "TRY_CAST(substr(PRD_DE, 1, 4) AS INTEGER)",
+                      nullable=False),
+    # Only a well-formed number is a value (never "1,2,3" -> 123), and only a finite one (NaN, Infinity, 1e309 and
+    # 5,000-digit strings give NULL here, and the DT rule below quarantines them).
+    ObservationColumn("value", "DOUBLE", "DT as a number; NULL when KOSIS prints a non-number such as - or x",
+                      f"CASE WHEN regexp_full_match({_DT}, {_sql_text(DT_NUMBER_PATTERN)}) AND isfinite("
+                      f"{_DT_AS_NUMBER}) THEN {_DT_AS_NUMBER} END"),
+    ObservationColumn("value_raw", "VARCHAR", "DT exactly as received", "DT"),
+    ObservationColumn("unit_nm", "VARCHAR", "Unit name as sent (UNIT_NM)", "UNIT_NM"),
+    ObservationColumn("lst_chn_de", "VARCHAR", "Last-revision date as sent (LST_CHN_DE)", "LST_CHN_DE"),
+    ObservationColumn("snapshot_sha256", "VARCHAR", "Snapshot (kosis.snapshots) this vintage was read from",
+                      "parse_filename(filename, true)", nullable=False),
+    ObservationColumn("valid_from", "TIMESTAMP", "When this vintage was loaded", None, nullable=False),
+    ObservationColumn("valid_to", "TIMESTAMP", "When a revised value replaced it (NULL: current vintage)", None),
+)
+
+
 @dataclass(frozen=True)
 class ObservationRule:
     """One validation rule of a staged KOSIS record, as SQL over the staging table (kosis_staged), so every rule
@@ -179,10 +248,6 @@ class ObservationRule:
     @property
     def reason(self) -> str:
         return f"{self.column}: {self.error}"
-
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _sql_list(values) -> str:
@@ -248,10 +313,3 @@ def observation_rules(prd_se_label: str, region_codes: tuple[str, ...], org_id: 
     ]
     return tuple(rules)
 
-
-WHITESPACE = " \t\n\r\f\v"
-
-
-def sql_trim(expression: str) -> str:
-    """Leading and trailing whitespace of every kind trimmed (DuckDB's trim() alone removes only spaces)."""
-    return f"trim({expression}, {_sql_text(WHITESPACE)})"

@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from schemas.kosis import DT_NUMBER_PATTERN, KosisTable, observation_rules, sql_trim
+from schemas.kosis import OBSERVATION_ROW, KosisTable, observation_rules
 from warehouse.io import SQL_DIR
 
 RECORD_FIELDS = ("ORG_ID", "TBL_ID", "TBL_NM", "ITM_ID", "ITM_NM", "UNIT_NM", "PRD_SE", "PRD_DE", "DT", "LST_CHN_DE",
@@ -109,31 +109,19 @@ def _read_json_sql(paths: list[Path]) -> str:
     return f"read_json([{files}], format = 'array', columns = {{{columns}}}, filename = true)"
 
 
-PARSE_SELECT = """
-SELECT
-    concat_ws('|', ORG_ID, TBL_ID, ITM_ID, coalesce(C1, ''), coalesce(C2, ''), coalesce(C3, ''), coalesce(C4, ''),
-              coalesce(C5, ''), coalesce(C6, ''), coalesce(C7, ''), coalesce(C8, ''), PRD_SE, PRD_DE) AS cell_key,
-    ORG_ID AS org_id, TBL_ID AS tbl_id, ITM_ID AS itm_id,
-    C1 AS c1, C2 AS c2, C3 AS c3, C4 AS c4, C5 AS c5, C6 AS c6, C7 AS c7, C8 AS c8,
-    C1_NM AS c1_nm, C2_NM AS c2_nm, C3_NM AS c3_nm, ITM_NM AS itm_nm, TBL_NM AS tbl_nm,
-    PRD_SE AS prd_se, PRD_DE AS prd_de,
-    TRY_CAST(substr(PRD_DE, 1, 4) AS INTEGER) AS year,
-    -- Only a well-formed number is a value (never "1,2,3" -> 123), and only a finite one (NaN, Infinity,
-    -- 1e309 and 5,000-digit strings give NULL here and are quarantined by the DT rule, schemas/kosis.py).
-    CASE WHEN regexp_full_match({trim_dt}, '{number}') AND isfinite(TRY_CAST(replace({trim_dt}, ',', '') AS DOUBLE))
-        THEN TRY_CAST(replace({trim_dt}, ',', '') AS DOUBLE) END AS value,
-    DT AS value_raw, UNIT_NM AS unit_nm, LST_CHN_DE AS lst_chn_de,
-    parse_filename(filename, true) AS snapshot_sha256,
-    err
-FROM {source}
-"""
+# The staging SELECT: every column of the observation row that comes from the record (schemas/kosis.py:
+# OBSERVATION_ROW), plus what only staging needs: the table's name and the record's own err (quarantined if set).
+STAGING_ONLY = {"tbl_nm": "TBL_NM", "err": "err"}
+PARSE_SELECT = ("SELECT " + ", ".join([*(f"{c.staged_as} AS {c.name}" for c in OBSERVATION_ROW if c.staged_as),
+                                       *(f"{expr} AS {name}" for name, expr in STAGING_ONLY.items())])
+                + " FROM {source}")
 STAGED = "kosis_staged"
 COUNTS = "kosis_stage_counts"
 NO_RECORDS = "(SELECT " + ", ".join(f"NULL::VARCHAR AS {f}" for f in (*RECORD_FIELDS, "filename")) + ")"
 
 
 def _parse_select(source: str) -> str:
-    return PARSE_SELECT.format(source=source, number=DT_NUMBER_PATTERN.replace("'", "''"), trim_dt=sql_trim("DT"))
+    return PARSE_SELECT.replace("{source}", source)
 
 
 class ConservationError(RuntimeError):

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from schemas.kosis import OBSERVATION_ROW, OBSERVATIONS_DESCRIPTION
 from warehouse.backend import execute_ddl, is_lake
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
@@ -165,6 +166,28 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
     return done
 
 
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def observations_ddl() -> str:
+    """kosis.observations, from the one definition of the row (schemas/kosis.py: OBSERVATION_ROW)."""
+    columns = ",\n    ".join(f"{c.name} {c.dtype}{'' if c.nullable else ' NOT NULL'}" for c in OBSERVATION_ROW)
+    return f"CREATE TABLE IF NOT EXISTS kosis.observations (\n    {columns}\n)"
+
+
+def observations_comments(views: bool) -> list[str]:
+    """Comments of kosis.observations and, with ``views`` (DuckLake cannot comment on a view's columns), of the
+    columns of its view kosis.observations_current, from OBSERVATION_ROW."""
+    statements = [f"COMMENT ON TABLE kosis.observations IS {_quote(OBSERVATIONS_DESCRIPTION)}"]
+    statements += [f"COMMENT ON COLUMN kosis.observations.{c.name} IS {_quote(c.description)}" for c in OBSERVATION_ROW]
+    if views:
+        statements += [f"COMMENT ON COLUMN kosis.observations_current.{c.name} IS "
+                       f"{_quote('Always NULL here (current vintage)' if c.name == 'valid_to' else c.description)}"
+                       for c in OBSERVATION_ROW]
+    return statements
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Tables, migrations, views and comments: once per process and database file. A file seen before is
     checked with one query (its recorded version), so a file replaced under the same path is set up again."""
@@ -176,6 +199,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         _READY.add(path)
         return
     execute_ddl(con, (SQL_DIR / "warehouse.sql").read_text(encoding="utf-8"))
+    execute_ddl(con, observations_ddl())
     apply_migrations(con)
     views = (SQL_DIR / "views.sql").read_text(encoding="utf-8")
     if not lake:
@@ -184,6 +208,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         for statement in duckdb.extract_statements(views):  # views.sql brackets its comments in one transaction
             if not _is_view_column(con, statement.query):
                 con.execute(statement)
+    for statement in observations_comments(views=not lake):
+        con.execute(statement)
     _READY.add(path)
 
 

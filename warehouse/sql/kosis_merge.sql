@@ -10,10 +10,9 @@ FROM (SELECT s.cell_key, s.value, s.value_raw FROM kosis_staged s ANTI JOIN kosi
 WHERE o.cell_key = s.cell_key AND o.valid_to IS NULL
   AND (o.value IS DISTINCT FROM s.value OR (o.value IS NULL AND o.value_raw IS DISTINCT FROM s.value_raw));
 
+-- The staged columns are the observation row's (schemas/kosis.py: OBSERVATION_ROW) and three of staging's own.
 INSERT INTO kosis.observations BY NAME
-SELECT s.cell_key, s.org_id, s.tbl_id, s.itm_id, s.c1, s.c2, s.c3, s.c4, s.c5, s.c6, s.c7, s.c8,
-       s.c1_nm, s.c2_nm, s.c3_nm, s.itm_nm, s.prd_se, s.prd_de, s.year, s.value, s.value_raw, s.unit_nm, s.lst_chn_de,
-       s.snapshot_sha256, $now AS valid_from, NULL AS valid_to
+SELECT s.* EXCLUDE (tbl_nm, err, in_request), $now AS valid_from, NULL AS valid_to
 FROM kosis_staged s
 ANTI JOIN kosis_rejected r ON r.rid = s.rowid
 ANTI JOIN (SELECT cell_key FROM kosis.observations WHERE valid_to IS NULL) c ON c.cell_key = s.cell_key;

@@ -55,24 +55,7 @@ CREATE TABLE IF NOT EXISTS kosis.snapshots (
     kosis_code       VARCHAR            -- NULL for data; '30' when KOSIS answered "no data"
 );
 
-CREATE TABLE IF NOT EXISTS kosis.observations (
-    cell_key         VARCHAR NOT NULL,  -- org|tbl|itm|c1..c8|prd_se|prd_de: one cell of one period
-    org_id           VARCHAR NOT NULL,
-    tbl_id           VARCHAR NOT NULL,
-    itm_id           VARCHAR NOT NULL,
-    c1 VARCHAR, c2 VARCHAR, c3 VARCHAR, c4 VARCHAR, c5 VARCHAR, c6 VARCHAR, c7 VARCHAR, c8 VARCHAR,
-    c1_nm VARCHAR, c2_nm VARCHAR, c3_nm VARCHAR, itm_nm VARCHAR,
-    prd_se           VARCHAR NOT NULL,
-    prd_de           VARCHAR NOT NULL,
-    year             INTEGER NOT NULL,
-    value            DOUBLE,            -- NULL when KOSIS prints a non-number such as '-' or 'x'
-    value_raw        VARCHAR,           -- DT exactly as received
-    unit_nm          VARCHAR,
-    lst_chn_de       VARCHAR,
-    snapshot_sha256  VARCHAR NOT NULL,
-    valid_from       TIMESTAMP NOT NULL,
-    valid_to         TIMESTAMP
-);
+-- kosis.observations: generated from schemas/kosis.py (OBSERVATION_ROW), see warehouse/migrations.py.
 
 CREATE TABLE IF NOT EXISTS kosis.tables (
     id               VARCHAR PRIMARY KEY,  -- the catalog id, e.g. grdp_by_activity
