@@ -370,7 +370,8 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
             "years": ", ".join(map(str, years)),
             "period_range": period_range,
             "snapshots": dg.MetadataValue.md(markdown_table(pd.DataFrame(
-                [{"sha256": s.sha256[:16], "records": s.n_records, "request": s.request} for s in snapshots]))),
+                [{"sha256": s.sha256[:16], "records": merged.accounting[s.sha256].n_records, "request": s.request}
+                 for s in snapshots]))),
             "cells_new": merged.inserted_new,
             "cells_revised": merged.revised,
             "cells_unchanged": merged.unchanged,
