@@ -1,0 +1,43 @@
+"""A run opens the working warehouse once and sets up its schema once: every step works on a cursor of the run's
+connection (opening DuckDB and closing it, which checkpoints the file, cost more than the work, 80 times a run)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import warehouse.io
+from schemas.registry import SOURCES_DIR
+from tests.conftest import materialize, query
+
+
+def test_a_run_opens_the_warehouse_once_and_sets_up_the_schema_once(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "warehouse.duckdb"
+    opened: list[bool] = []  # read_only of every connection to the working file
+    schema_setups: list[str] = []
+    connect, ensure_schema = duckdb.connect, warehouse.io.ensure_schema
+
+    def counting_connect(database=":memory:", *args, **kwargs):
+        if Path(str(database)) == db:
+            opened.append(bool(kwargs.get("read_only")))
+        return connect(database, *args, **kwargs)
+
+    def counting_ensure_schema(con) -> None:
+        schema_setups.append("setup")
+        ensure_schema(con)
+
+    monkeypatch.setattr(duckdb, "connect", counting_connect)
+    monkeypatch.setattr(warehouse.io, "ensure_schema", counting_ensure_schema)
+    result = materialize(db, SOURCES_DIR)
+    assert result.success
+    n_steps = len({e.step_key for e in result.all_events if e.is_step_success})
+    assert n_steps >= 25
+    assert opened.count(False) == 1, opened  # one writer connection for all the steps of the run
+    assert schema_setups == ["setup"]
+    # the run's connection was closed at the end: another process-level writer can open the file at once
+    assert query(db, "SELECT count(*) FROM kosis.tables")[0][0] > 0
+    con = connect(str(db))
+    con.close()
