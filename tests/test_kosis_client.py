@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import pickle
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +27,7 @@ from assets.kosis_client import (
     redact_url,
 )
 from tests.kosis_server import KosisServer, KosisTable, make_generated_table
-from warehouse.kosis_load import ArchiveWriter, RawArchive
+from warehouse.kosis_load import INCOMING_PREFIX, ArchiveWriter, RawArchive
 
 KEY = "test-key-5f3a9c"
 ORG = "101"
@@ -503,6 +504,19 @@ def test_an_archive_write_failure_propagates_and_leaves_no_partial_file(server: 
             pytest.raises(OSError, match="disk full"):
         fetch_small(client)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_partial_body_of_a_process_that_died_is_removed_and_a_live_ones_kept(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    orphan = tmp_path / f"{INCOMING_PREFIX}{int(dead.stdout)}-abc"
+    arriving = tmp_path / f"{INCOMING_PREFIX}{os.getpid()}-def"
+    for path in (orphan, arriving):
+        path.write_bytes(b'[{"ORG_ID": "1')
+    RawArchive(tmp_path)
+    assert not orphan.exists() and arriving.exists()
 
 
 @settings(max_examples=200, deadline=None)

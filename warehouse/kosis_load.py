@@ -52,7 +52,7 @@ class ArchiveWriter:
         raw_dir.mkdir(parents=True, exist_ok=True)
         self._raw_dir = raw_dir
         self._on_commit = on_commit
-        fd, self._tmp = tempfile.mkstemp(dir=raw_dir, prefix=".incoming-")
+        fd, self._tmp = tempfile.mkstemp(dir=raw_dir, prefix=f"{INCOMING_PREFIX}{os.getpid()}-")
         self._file = os.fdopen(fd, "wb")
         self._sha = hashlib.sha256()
 
@@ -78,6 +78,20 @@ class ArchiveWriter:
         Path(self._tmp).unlink(missing_ok=True)
 
 
+INCOMING_PREFIX = ".incoming-"  # + the writing process's id: a body still arriving
+
+
+def remove_orphaned_incoming(raw_dir: Path) -> list[Path]:
+    """Removes the partial bodies of processes that died while a body arrived (a killed run leaves one behind)."""
+    removed = []
+    for path in raw_dir.glob(f"{INCOMING_PREFIX}*") if raw_dir.is_dir() else []:
+        pid = path.name.removeprefix(INCOMING_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
 class RawArchive:
     """The archive as the KOSIS client streams into it: one ArchiveWriter per body; `committed` maps each request
     (its URL without the key) to its last whole body, the one the client went on with (earlier ones were
@@ -86,6 +100,7 @@ class RawArchive:
     def __init__(self, raw_dir: Path) -> None:
         self.raw_dir = raw_dir
         self.committed: dict[str, tuple[str, Path]] = {}
+        remove_orphaned_incoming(raw_dir)
 
     def writer(self) -> ArchiveWriter:
         return ArchiveWriter(self.raw_dir, on_commit=self._record)
