@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pandas as pd
 
 from schemas.registry import Column
@@ -61,9 +62,11 @@ def check_result(
     n_failures: int | None = None,
     extra_metadata: dict | None = None,
     description: str | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
 ) -> dg.AssetCheckResult:
     """Turns a validation outcome (or an explicit list of failures) into a Dagster check result and a
-    row of quality.check_results, with the failure cases as metadata in both."""
+    row of quality.check_results, with the failure cases as metadata in both. Given ``con`` (the caller's
+    write transaction), the row is written there: a check of data that then fail to commit leaves no row."""
     if failures is None:
         failures = outcome.summary() if outcome is not None and not outcome.passed else []
         count = outcome.n_failures if outcome is not None else 0
@@ -74,9 +77,13 @@ def check_result(
     passed = count == 0
     details = json.dumps({"failures": failures[:50], **(extra_metadata or {}),
                           **({"note": description} if description else {})}, default=str, ensure_ascii=False)
-    with warehouse.get_connection() as con:
-        record_check(con, run_id=context.run_id, asset=asset_key.to_user_string(), check_name=check_name,
-                     severity=severity.value, passed=passed, n_failures=count, details=details)
+    row = {"run_id": context.run_id, "asset": asset_key.to_user_string(), "check_name": check_name,
+           "severity": severity.value, "passed": passed, "n_failures": count, "details": details}
+    if con is not None:
+        record_check(con, **row)
+    else:
+        with warehouse.get_connection() as own:
+            record_check(own, **row)
     metadata: dict = {"n_failures": count, **(extra_metadata or {})}
     if failures:
         metadata["failures"] = dg.MetadataValue.md(markdown_table(pd.DataFrame(failures)))

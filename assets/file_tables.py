@@ -169,23 +169,24 @@ def build_file_table_asset(spec: TableSpec) -> dg.AssetsDefinition:
         if spec.schema == "paper":
             stored = stored.assign(source_table=spec.source_table, source_note=spec.source_note)
 
-        def write(con) -> int:
+        def write(con) -> list[dg.AssetCheckResult]:
             n = replace_table(con, spec.qualified_name, stored, columns,
                               key=() if nullable_key else spec.key, description=spec.description)
             if spec.schema == "paper":
                 _record_paper_provenance(con, spec, validated, n)
-            return n
+            # the checks' rows commit with the table they describe, or not at all
+            return [check_result(context, warehouse, asset_key=key, check_name="structure",
+                                 severity=dg.AssetCheckSeverity.ERROR, outcome=structure, con=con),
+                    check_result(context, warehouse, asset_key=key, check_name="source_consistency",
+                                 severity=dg.AssetCheckSeverity.WARN, outcome=consistency,
+                                 failures=validated.issues.to_dict(orient="records"), con=con)]
 
-        warehouse.write(write, what=f"writing {spec.qualified_name}", log=context.log.warning)
+        checks = warehouse.write(write, what=f"writing {spec.qualified_name}", log=context.log.warning)
         yield dg.MaterializeResult(metadata=table_metadata(
             stored[[c for c, _, _ in columns]], columns, spec.qualified_name,
             source_file_sha256=digest, source_file=spec.file, source_rows=len(raw),
             source_issues=len(validated.issues)))
-        yield check_result(context, warehouse, asset_key=key, check_name="structure",
-                           severity=dg.AssetCheckSeverity.ERROR, outcome=structure)
-        yield check_result(context, warehouse, asset_key=key, check_name="source_consistency",
-                           severity=dg.AssetCheckSeverity.WARN, outcome=consistency,
-                           failures=validated.issues.to_dict(orient="records"))
+        yield from checks
 
     return _file_table
 

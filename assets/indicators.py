@@ -95,17 +95,20 @@ def _validate_and_write(context: dg.AssetExecutionContext, warehouse: WarehouseR
                            description=message)
         raise dg.Failure(message)
     outcome = validate_structure(spec.table, frame)
-    result = check_result(context, warehouse, asset_key=key, check_name="schema",
-                          severity=dg.AssetCheckSeverity.ERROR, outcome=outcome)
     if not outcome.passed:
-        yield result
+        yield check_result(context, warehouse, asset_key=key, check_name="schema",
+                           severity=dg.AssetCheckSeverity.ERROR, outcome=outcome)
         raise dg.Failure(f"indicators.{spec.name} failed validation ({outcome.n_failures} failures); the "
                          f"table is left as it was", metadata={"failure_cases": json.dumps(outcome.summary())})
-    def write(con) -> int:
-        _write_indicator(con, spec, outcome.frame, source_used)
-        return _record_disagreements(con, spec)
 
-    disagreements = warehouse.write(write, what=f"writing indicators.{spec.name}", log=context.log.warning)
+    def write(con) -> tuple[int, dg.AssetCheckResult]:
+        _write_indicator(con, spec, outcome.frame, source_used)
+        disagreements = _record_disagreements(con, spec)
+        # the check's row commits with the table it describes, or not at all
+        return disagreements, check_result(context, warehouse, asset_key=key, check_name="schema",
+                                           severity=dg.AssetCheckSeverity.ERROR, outcome=outcome, con=con)
+
+    disagreements, result = warehouse.write(write, what=f"writing indicators.{spec.name}", log=context.log.warning)
     yield dg.MaterializeResult(metadata=table_metadata(
         outcome.frame, ddl_columns(spec.columns), f"indicators.{spec.name}",
         unit=spec.unit, formula=spec.formula, sources=", ".join(spec.sources), source_used=source_used,

@@ -355,10 +355,21 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
                     for year in years:
                         con.execute(RECORD_UPDATE_SQL if year in send_de else RECORD_READ_SQL,
                                     [table.id, year, send_de.get(year, ""), now])
-                return merged, after
+                # the check's row commits with the merge it describes, or not at all
+                check = check_result(context, warehouse, asset_key=key, check_name="observations_valid",
+                                     severity=dg.AssetCheckSeverity.WARN, outcome=None,
+                                     failures=([{"catalog_entry": rejected_entry}] if rejected_entry else [])
+                                     + outcome.summary(limit=50),
+                                     n_failures=outcome.n_rejected + bool(rejected_entry),
+                                     extra_metadata={"rows_quarantined": merged.quarantined,
+                                                     "service_rejected_entry": rejected_entry,
+                                                     "rules_run": outcome.rules_run,
+                                                     "rows_breaking_each_rule": json.dumps(outcome.by_rule)},
+                                     con=con)
+                return merged, after, check
 
             try:
-                merged, (tbl_nm, current, preview) = write_transaction(
+                merged, (tbl_nm, current, preview), check = write_transaction(
                     con, write, what=f"merging KOSIS {table.org_id}/{table.tbl_id}", log=context.log.warning,
                     attempts=warehouse.conflict_retries)
             except ConservationError as exc:
@@ -381,15 +392,7 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
             "preview": dg.MetadataValue.md(markdown_table(preview)),
             "dagster/column_schema": OBSERVATION_COLUMNS,
         })
-        yield check_result(context, warehouse, asset_key=key, check_name="observations_valid",
-                           severity=dg.AssetCheckSeverity.WARN, outcome=None,
-                           failures=([{"catalog_entry": rejected_entry}] if rejected_entry else [])
-                           + outcome.summary(limit=50),
-                           n_failures=outcome.n_rejected + bool(rejected_entry),
-                           extra_metadata={"rows_quarantined": merged.quarantined,
-                                           "service_rejected_entry": rejected_entry,
-                                           "rules_run": outcome.rules_run,
-                                           "rows_breaking_each_rule": json.dumps(outcome.by_rule)})
+        yield check
 
     return _kosis_table
 

@@ -41,3 +41,28 @@ def test_a_run_opens_the_warehouse_once_and_sets_up_the_schema_once(tmp_path: Pa
     assert query(db, "SELECT count(*) FROM kosis.tables")[0][0] > 0
     con = connect(str(db))
     con.close()
+
+
+def test_a_check_row_commits_with_the_table_it_describes_or_not_at_all(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """An indicator whose write fails after its check passed leaves no 'passed' row in quality.check_results
+    (the row is written in the same transaction as the table); the other tables' rows are there."""
+    import assets.indicators
+
+    record = assets.indicators._record_disagreements
+
+    def failing(con, spec):
+        if spec.name == "sme_concentration":
+            raise OSError("disk full while writing indicators.sme_concentration")
+        return record(con, spec)
+
+    monkeypatch.setattr(assets.indicators, "_record_disagreements", failing)
+    db = tmp_path / "warehouse.duckdb"
+    result = materialize(db, SOURCES_DIR)
+    assert not result.success
+    rows = dict(query(db, "SELECT asset || ':' || check_name, passed FROM quality.check_results"))
+    assert "indicators/sme_concentration:schema" not in rows
+    assert query(db, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'indicators' "
+                     "AND table_name = 'sme_concentration'") == [(0,)]
+    assert rows["indicators/industrial_structure:schema"] is True
+    assert rows["paper/sme_share_manufacturing:structure"] is True
