@@ -3,6 +3,7 @@ connection (opening DuckDB and closing it, which checkpoints the file, cost more
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -29,14 +30,27 @@ def test_a_run_opens_the_warehouse_once_and_sets_up_the_schema_once(tmp_path: Pa
         schema_setups.append("setup")
         ensure_schema(con)
 
+    copied: list[Path] = []
+    copyfile = shutil.copyfile
+
+    def counting_copyfile(src, dst, **kwargs):
+        copied.append(Path(src))
+        return copyfile(src, dst, **kwargs)
+
+    assert materialize(db, SOURCES_DIR).success  # a first run; the second, measured one finds the file set up
     monkeypatch.setattr(duckdb, "connect", counting_connect)
     monkeypatch.setattr(warehouse.io, "ensure_schema", counting_ensure_schema)
+    monkeypatch.setattr(shutil, "copyfile", counting_copyfile)
     result = materialize(db, SOURCES_DIR)
     assert result.success
     n_steps = len({e.step_key for e in result.all_events if e.is_step_success})
     assert n_steps >= 25
-    assert opened.count(False) == 1, opened  # one writer connection for all the steps of the run
+    # the lock probe before the run (opened and closed at once), then one writer connection for all the steps
+    assert opened.count(False) == 2, opened
     assert schema_setups == ["setup"]
+    # the publication checkpointed through the run's connection and copied the file (no table-by-table fallback:
+    # a transaction left open on the run's connection would force it, 100x slower)
+    assert copied == [db]
     # the run's connection was closed at the end: another process-level writer can open the file at once
     assert query(db, "SELECT count(*) FROM kosis.tables")[0][0] > 0
     con = connect(str(db))
