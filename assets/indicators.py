@@ -1,29 +1,26 @@
 """Derived indicator tables: one SQL file each, validated before they are written.
 
 Each indicator runs its SELECT (warehouse/sql/indicators/<name>.sql) against the warehouse, validates
-the result with the pandera schema generated from schemas/indicators.py (ERROR: a failure writes
+the result with the pandera schema generated from its spec (schemas/indicators/<name>.py; ERROR: a failure writes
 nothing and fails the step; so does an empty result where the previous build had rows), then
 replaces the table and its row of indicators.catalog in one transaction. The paper's claims are
-evaluated the same way, one query per claim.
+evaluated the same way, one query per claim (each spec's `claims`).
 """
 
 
 import json
-from pathlib import Path
 
 import dagster as dg
 import pandas as pd
-import yaml
 
 from assets.common import OWNERS, check_result, ddl_columns, table_metadata
 from assets.kosis import CATALOG_KEY
-from schemas.indicators import INDICATORS, PAPER_CLAIMS, IndicatorSpec
+from schemas.indicators import INDICATORS, PAPER_CLAIMS, Claim, IndicatorSpec, all_claims
 from schemas.kosis import KosisTable, load_catalog
 from schemas.validation import validate_structure
 from warehouse.io import SQL_DIR, WarehouseResource, replace_table, warehouse_pool
 
 INDICATOR_SQL_DIR = SQL_DIR / "indicators"
-CLAIMS_FILE = SQL_DIR / "claims.yaml"
 # Rebuild when anything upstream updated and its blocking checks passed. Missing upstream partitions
 # are allowed: KOSIS years are shared by all tables, and not every table has every year.
 AUTOMATION = (
@@ -148,21 +145,16 @@ def build_indicator_asset(spec: IndicatorSpec, tables: tuple[KosisTable, ...] = 
     return _indicator
 
 
-def load_claims(path: Path = CLAIMS_FILE) -> list[dict]:
-    with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
-
-
-def evaluate_claims(con, claims: list[dict]) -> pd.DataFrame:
+def evaluate_claims(con, claims: tuple[Claim, ...]) -> pd.DataFrame:
     rows = []
     for claim in claims:
-        result = con.execute(claim["sql"]).fetchall()
+        result = con.execute(claim.query).fetchall()
         if len(result) != 1:
-            raise ValueError(f"claim {claim['id']}: its query returned {len(result)} rows, expected 1")
+            raise ValueError(f"claim {claim.id}: its query returned {len(result)} rows, expected 1")
         observed, verdict = result[0]
-        rows.append({"claim_id": claim["id"], "section": claim["section"], "claim_text": claim["claim"],
+        rows.append({"claim_id": claim.id, "section": claim.section, "claim_text": claim.text,
                      "observed": observed if observed is not None else "no data", "verdict": verdict,
-                     "evidence_tables": claim["tables"], "query": claim["sql"].strip()})
+                     "evidence_tables": claim.tables, "query": claim.query})
     return pd.DataFrame(rows)
 
 
@@ -174,8 +166,9 @@ def evaluate_claims(con, claims: list[dict]) -> pd.DataFrame:
     kinds={"duckdb", "sql"},
     owners=OWNERS,
     pool=warehouse_pool(),
-    description="`indicators.paper_claims`: the paper's quantitative claims, each evaluated by a query "
-    "(warehouse/sql/claims.yaml) with the observed numbers and a verdict: supported, partly supported, "
+    description="`indicators.paper_claims`: the paper's quantitative claims, each evaluated by a query (the "
+    "`claims` of the indicator specs, schemas/indicators/) with the observed numbers and a verdict: supported, "
+    "partly supported, "
     "contradicted or not evaluable.",
     check_specs=[dg.AssetCheckSpec("schema", asset=dg.AssetKey(["indicators", "paper_claims"]), blocking=True,
                                    description="ERROR: one row per claim, verdicts from the allowed list.")],
@@ -183,10 +176,10 @@ def evaluate_claims(con, claims: list[dict]) -> pd.DataFrame:
 )
 def paper_claims(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     with warehouse.get_connection() as con:
-        frame = evaluate_claims(con, load_claims())
+        frame = evaluate_claims(con, all_claims())
     counts = frame["verdict"].value_counts().to_dict()
     context.log.info(f"claims: {counts}")
-    yield from _validate_and_write(context, warehouse, PAPER_CLAIMS, frame, "warehouse/sql/claims.yaml")
+    yield from _validate_and_write(context, warehouse, PAPER_CLAIMS, frame, "schemas/indicators/*.py claims")
 
 
 def build_indicator_assets(tables: tuple[KosisTable, ...]) -> list[dg.AssetsDefinition]:

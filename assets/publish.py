@@ -8,13 +8,15 @@ from assets.file_tables import FILE_TABLE_ASSETS
 from assets.indicators import AUTOMATION, INDICATOR_ASSETS
 from warehouse.io import WarehouseResource, warehouse_pool
 
+PUBLISHED_KEY = dg.AssetKey(["published_warehouse"])
+
 
 def _warehouse_tables() -> list[dg.AssetKey]:
     return [key for asset in FILE_TABLE_ASSETS + INDICATOR_ASSETS for key in asset.keys]
 
 
 @dg.asset(
-    key=dg.AssetKey(["published_warehouse"]),
+    key=PUBLISHED_KEY,
     deps=_warehouse_tables(),
     group_name="publish",
     kinds={"duckdb"},

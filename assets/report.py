@@ -1,6 +1,7 @@
 """The indicators report: one self-contained HTML page that shows what the warehouse holds.
 
-Everything on the page is read from the warehouse when the asset runs: the sections come from
+Everything on the page is read from the published copy (what analysts query) when the asset runs, just
+after each publication: the sections come from
 `indicators.catalog` (with each table's unit, formula and sources), the numbers from the indicator
 tables, region names from `reference.regions`, the verdicts from `indicators.paper_claims` and the
 data-quality section from `quality.*`. Each chart and table says where its rows come from ("Source:", in words,
@@ -23,15 +24,28 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import jinja2
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
+from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
 from assets.common import OWNERS
 from assets.indicators import AUTOMATION
-from schemas.indicators import INDICATORS, PAPER_CLAIMS
+from assets.publish import PUBLISHED_KEY
+from schemas.indicators import INDICATORS, PAPER_CLAIMS, IndicatorSpec, spec_named
+from schemas.indicators.spec import (
+    GroupedBars,
+    ItemBars,
+    RankedBars,
+    RegionLines,
+    SeriesLines,
+    StackedShares,
+    YearLine,
+)
+from schemas.registry import Measure
 from warehouse.io import WarehouseResource, warehouse_pool
 
 REPORT_KEY = dg.AssetKey(["indicators_report"])
@@ -121,69 +135,25 @@ def region_label(name_en: object, name_ko: object) -> str:
     return " ".join(dict.fromkeys(parts))
 
 
-@dataclass(frozen=True)
-class Measure:
-    label: str  # in words
-    unit: str
-    decimals: int
+def _measures() -> tuple[dict[tuple[str, str], Measure], dict[str, Measure]]:
+    """Each indicator's measures (its spec's `measures`), and by column name alone the first spec's, for a
+    column shown outside its indicator."""
+    by_indicator: dict[tuple[str, str], Measure] = {}
+    by_column: dict[str, Measure] = {}
+    for spec in (*INDICATORS, PAPER_CLAIMS):
+        for column, m in spec.measures.items():
+            by_indicator[(spec.name, column)] = m
+            by_column.setdefault(column, m)
+    return by_indicator, by_column
 
-    @property
-    def title(self) -> str:
-        """An axis title: the measure in words with its unit."""
-        return f"{self.label}, {self.unit}" if self.unit else self.label
 
-
-# One precision per measure, in the tables and the charts alike; a column not listed here takes its precision
-# from its suffix (MEASURE_SUFFIXES), else numbers are shown to at most two decimals.
-MEASURES: dict[str, Measure] = {
-    "share_pct": Measure("Sector share of GRDP", "%", 1),
-    "change_pp": Measure("Change from the previous observed year", "percentage points", 1),
-    "sme_firm_pct": Measure("SME establishments", "% of manufacturing establishments", 1),
-    "sme_worker_pct": Measure("SME workers", "% of manufacturing employment", 1),
-    "firm_gap_to_country_pp": Measure("SME establishment share minus the country's", "percentage points", 1),
-    "worker_gap_to_country_pp": Measure("SME worker share minus the country's", "percentage points", 1),
-    "worker_rank": Measure("Rank by SME worker share", "", 0),
-    "firm_rank": Measure("Rank by SME establishment share", "", 0),
-    "population": Measure("Resident population", "persons", 0),
-    "city_rank": Measure("Rank among the metropolitan cities by population", "", 0),
-    "region_rank": Measure("Rank among all regions by population", "", 0),
-    "total_budget_mkrw": Measure("Total S&T budget", "million won", 0),
-    "national_fund_mkrw": Measure("National fund", "million won", 0),
-    "regional_fund_mkrw": Measure("Regional fund", "million won", 0),
-    "other_fund_mkrw": Measure("Other funds", "million won", 0),
-    "national_share_pct": Measure("National fund", "% of the region's S&T budget", 1),
-    "regional_share_pct": Measure("Regional fund", "% of the region's S&T budget", 1),
-    "other_share_pct": Measure("Other funds", "% of the region's S&T budget", 1),
-    "regional_ratio_pct_printed": Measure("Regional fund as printed", "% of the region's S&T budget", 1),
-    "finance_independence_pct": Measure("Financial independence of the region", "%", 1),
-    "total_programs": Measure("S&T programs", "programs", 0),
-    "national_programs": Measure("National S&T programs", "programs", 0),
-    "regional_programs": Measure("Regional S&T programs", "programs", 0),
-    "national_pct_printed": Measure("National programs as printed", "% of Daegu's S&T programs", 1),
-    "research_oriented_pct": Measure("Research-oriented (universities, public research institutes)", "%", 1),
-    "firm_oriented_pct": Measure("Firm-oriented (firms incl. SMEs and large firms)", "%", 1),
-    "intermediary_pct": Measure("Intermediary (firm support organizations)", "%", 1),
-    "other_pct": Measure("Other bodies", "%", 1),
-    "unclassified_bodies": Measure("Unclassified bodies", "bodies", 0),
-    "price_krw_thousand_per_3_3m2": Measure("Sale price", "1,000 KRW per 3.3 m²", 0),
-    "ratio_to_peripheral_mean": Measure("Price relative to the peripheral complexes' mean", "ratio", 2),
-    "peripheral_mean_price": Measure("Mean price of the peripheral complexes", "1,000 KRW per 3.3 m²", 0),
-    "distance_km": Measure("Distance", "km", 1),
-}
-# The same column name meaning something else in another indicator.
-MEASURE_OVERRIDES: dict[tuple[str, str], Measure] = {
-    ("st_program_mix", "national_share_pct"): Measure("National programs", "% of Daegu's S&T programs", 1),
-    ("st_program_mix", "regional_share_pct"): Measure("Regional programs", "% of Daegu's S&T programs", 1),
-    ("st_program_mix", "change_pp"): Measure("Change of the national share from the previous observed year",
-                                             "percentage points", 1),
-    ("industrial_structure", "change_pp"): Measure("Change of the sector share from the previous observed year",
-                                                   "percentage points", 1),
-}
+MEASURES_BY_INDICATOR, MEASURES = _measures()
+# A column no spec describes takes its precision from its suffix; else numbers show at most two decimals.
 MEASURE_SUFFIXES = (("_pct", 1), ("_pp", 1), ("_mkrw", 0), ("_rank", 0), ("_km", 1))
 
 
 def measure(column: str, indicator: str = "") -> Measure | None:
-    return MEASURE_OVERRIDES.get((indicator, column)) or MEASURES.get(column)
+    return MEASURES_BY_INDICATOR.get((indicator, column)) or MEASURES.get(column)
 
 
 def decimals_of(column: str | None) -> int | None:
@@ -270,15 +240,6 @@ def row_sources(df: pd.DataFrame | None) -> list[str]:
 
 def is_paper_source(words: str) -> bool:
     return "the paper's" in words and "KOSIS table" not in words
-
-
-def source_line(df: pd.DataFrame | None, what: str) -> str:
-    """'Source: ...' under a chart or table: the distinct sources of the rows it draws, in words."""
-    sources = row_sources(df)
-    if not sources:
-        return ""
-    return (f'<p class="source" data-source-for="{esc(what)}"><b>Source:</b> '
-            f'{"; ".join(esc(s) for s in sources)}.</p>')
 
 
 # --- values touched by a recorded source issue (quality.source_issues) -----------------------------------
@@ -495,17 +456,19 @@ def _axis_max(values) -> float:
     return max(numbers, default=1.0) * 1.18 or 1.0
 
 
-def _ranked_bars(df: pd.DataFrame, regions: dict[str, str], *, indicator: str, value: str, title: str) -> Chart:
-    """Horizontal bars of the regions (country row excluded) ranked by `value`, Daegu highlighted,
-    the country's value as a dashed reference line."""
+def _ranked_bars(spec: RankedBars, df: pd.DataFrame, regions: dict[str, str], indicator: str) -> Chart | None:
+    value = spec.value
     latest, year = _latest_year(df.dropna(subset=[value]))
+    if latest.empty:
+        return None
     country = latest[latest["region_code"] == COUNTRY]
     bars = latest[latest["region_code"] != COUNTRY].sort_values([value, "region_code"], ascending=[False, True])
     issues = _issues(bars)
     labels = [esc(_marked(_label(regions, c), i)) for c, i in zip(bars["region_code"], issues, strict=True)]
     colors = [HIGHLIGHT if c == DAEGU else BASE for c in bars["region_code"]]
     fig = go.Figure(go.Bar(
-        x=bars[value].tolist(), y=labels, orientation="h", marker_color=colors, name=esc(measure_title(value)),
+        x=bars[value].tolist(), y=labels, orientation="h", marker_color=colors,
+        name=esc(measure_title(value, indicator)),
         text=[fmt(v, value) for v in bars[value]], textposition="outside", cliponaxis=False,
         customdata=[[esc(c), fmt(v, value), _hover_issue(i)]
                     for c, v, i in zip(bars["region_code"], bars[value], issues, strict=True)],
@@ -518,44 +481,21 @@ def _ranked_bars(df: pd.DataFrame, regions: dict[str, str], *, indicator: str, v
         fig.add_vline(x=reference, line_dash="dash", line_color="#555",
                       annotation_text=esc(f"{_label(regions, COUNTRY)} {fmt(reference, value)}"),
                       annotation_position="top")
-    full_title = f"{title}{f', {year}' if year else ''}"
+    full_title = f"{spec.title}{f', {year}' if year else ''}"
     _layout(fig, title=full_title, height=120 + 26 * max(len(bars), 3), x_title=measure_title(value, indicator),
             legend=False)
     m = measure(value, indicator)
-    return Chart(indicator, "ranked", full_title, fig,
+    return Chart(indicator, spec.kind, full_title, fig,
                  f"Regions ranked by {m.label if m else value}; {_label(regions, DAEGU)} ({DAEGU}) highlighted in "
                  f"red; dashed line: {_label(regions, COUNTRY)}.", rows=latest)
 
 
-def chart_industrial_structure(df: pd.DataFrame, regions: dict[str, str], unit: str) -> list[Chart]:
-    fig = go.Figure()
-    multi_region = df["region_code"].nunique() > 1
-    sectors = sorted(df["sector"].dropna().unique())
-    color = {s: SERIES_COLORS[i % len(SERIES_COLORS)] for i, s in enumerate(sectors)}
-    has_daegu = (df["region_code"] == DAEGU).any()
-    for (region, sector), rows in df.sort_values("year").groupby(["region_code", "sector"], sort=True):
-        name = f"{_label(regions, region)} · {sector}" if multi_region else str(sector)
-        issues = _issues(rows)
-        fig.add_trace(go.Scatter(
-            x=rows["year"].tolist(), y=rows["share_pct"].tolist(), mode="lines+markers", name=esc(name),
-            line={"color": color[sector], "dash": "solid" if region == DAEGU or not has_daegu else "dot"},
-            marker={"symbol": ["x" if i else "circle" for i in issues]},
-            visible=True if region == DAEGU or not has_daegu else "legendonly",
-            customdata=[[fmt(v, "share_pct"), _hover_issue(i)] for v, i in zip(rows["share_pct"], issues,
-                                                                               strict=True)],
-            hovertemplate=f"{esc(name)} %{{x}}: %{{customdata[0]}}%%{{customdata[1]}}<extra></extra>"))
-    regions_shown = ", ".join(_label(regions, r) for r in sorted(df["region_code"].unique()))
-    title = f"Sector shares of GRDP over the years ({regions_shown})"
-    _layout(fig, title=title, height=420, x_title="Year", y_title=measure_title("share_pct", "industrial_structure"))
-    return [Chart("industrial_structure", "lines", title, fig,
-                  "One line per sector" + (f"; regions other than {_label(regions, DAEGU)} are in the legend "
-                                           "(click to show)" if multi_region else "") + ".", rows=df)]
-
-
-def _region_lines(df: pd.DataFrame, regions: dict[str, str], *, indicator: str, value: str, title: str) -> Chart:
-    """One line per region over the years; Daegu shown and highlighted, the others in the legend."""
-    fig = go.Figure()
+def _region_lines(spec: RegionLines, df: pd.DataFrame, regions: dict[str, str], indicator: str) -> Chart | None:
+    value = spec.value
     drawn = df.dropna(subset=[value])
+    if drawn.empty or drawn["year"].nunique() < spec.min_years:
+        return None
+    fig = go.Figure()
     for region, rows in drawn.sort_values("year").groupby("region_code", sort=True):
         name = _label(regions, region)
         issues = _issues(rows)
@@ -567,220 +507,179 @@ def _region_lines(df: pd.DataFrame, regions: dict[str, str], *, indicator: str, 
             customdata=[[fmt(v, value), _hover_issue(i)] for v, i in zip(rows[value], issues, strict=True)],
             hovertemplate=f"{esc(name)} %{{x}}: %{{customdata[0]}} {esc(_unit(value, indicator))}"
                           "%{customdata[1]}<extra></extra>"))
-    _layout(fig, title=title, height=420, x_title="Year", y_title=measure_title(value, indicator))
-    return Chart(indicator, "lines", title, fig,
+    _layout(fig, title=spec.title, height=420, x_title="Year", y_title=measure_title(value, indicator))
+    return Chart(indicator, spec.kind, spec.title, fig,
                  f"One line per region; {_label(regions, DAEGU)} highlighted in red; other regions are in the "
                  "legend (click to show).", rows=drawn)
 
 
-def chart_sme_concentration(df: pd.DataFrame, regions: dict[str, str], unit: str) -> list[Chart]:
-    charts = [_ranked_bars(df, regions, indicator="sme_concentration", value="sme_worker_pct",
-                           title="SME workers among manufacturing employment by region")]
-    if df["year"].nunique() > 1:
-        charts.append(_region_lines(df, regions, indicator="sme_concentration", value="sme_worker_pct",
-                                    title="SME workers among manufacturing employment over the years"))
-    return charts
+def _series_lines(spec: SeriesLines, df: pd.DataFrame, regions: dict[str, str], indicator: str) -> Chart | None:
+    value, series = spec.value, spec.series
+    drawn = df.dropna(subset=[value])
+    if drawn.empty:
+        return None
+    fig = go.Figure()
+    multi_region = drawn["region_code"].nunique() > 1
+    names = sorted(drawn[series].dropna().unique())
+    color = {s: SERIES_COLORS[i % len(SERIES_COLORS)] for i, s in enumerate(names)}
+    has_daegu = (drawn["region_code"] == DAEGU).any()
+    for (region, part), rows in drawn.sort_values("year").groupby(["region_code", series], sort=True):
+        name = f"{_label(regions, region)} · {part}" if multi_region else str(part)
+        issues = _issues(rows)
+        shown = region == DAEGU or not has_daegu
+        fig.add_trace(go.Scatter(
+            x=rows["year"].tolist(), y=rows[value].tolist(), mode="lines+markers", name=esc(name),
+            line={"color": color[part], "dash": "solid" if shown else "dot"},
+            marker={"symbol": ["x" if i else "circle" for i in issues]},
+            visible=True if shown else "legendonly",
+            customdata=[[fmt(v, value), _hover_issue(i)] for v, i in zip(rows[value], issues, strict=True)],
+            hovertemplate=f"{esc(name)} %{{x}}: %{{customdata[0]}} {esc(_unit(value, indicator))}"
+                          "%{customdata[1]}<extra></extra>"))
+    regions_shown = ", ".join(_label(regions, r) for r in sorted(drawn["region_code"].unique()))
+    title = f"{spec.title} ({regions_shown})"
+    _layout(fig, title=title, height=420, x_title="Year", y_title=measure_title(value, indicator))
+    return Chart(indicator, spec.kind, title, fig,
+                 f"One line per {series}" + (f"; regions other than {_label(regions, DAEGU)} are in the legend "
+                                             "(click to show)" if multi_region else "") + ".", rows=drawn)
 
 
-def chart_population(df: pd.DataFrame, regions: dict[str, str], unit: str) -> list[Chart]:
-    if df.empty:
-        return []
-    return [_region_lines(df, regions, indicator="population", value="population",
-                          title="Resident population over the years"),
-            _ranked_bars(df, regions, indicator="population", value="population",
-                         title="Resident population by region")]
-
-
-def chart_st_budget_dependence(df: pd.DataFrame, regions: dict[str, str], unit: str) -> list[Chart]:
-    ranked = _ranked_bars(df, regions, indicator="st_budget_dependence", value="national_share_pct",
-                          title="National fund share of the regional S&T budget")
+def _stacked_shares(spec: StackedShares, df: pd.DataFrame, regions: dict[str, str], indicator: str) -> Chart | None:
     latest, year = _latest_year(df)
-    order = latest.sort_values(["national_share_pct", "region_code"], ascending=[False, True])
+    if latest.empty:
+        return None
+    order = latest.sort_values([spec.sort_by, "region_code"], ascending=[False, True])
     order = pd.concat([order[order["region_code"] == COUNTRY], order[order["region_code"] != COUNTRY]])
     issues = _issues(order)
     labels = [f"<b>{esc(_marked(_label(regions, c), i))}</b>" if c == DAEGU else esc(_marked(_label(regions, c), i))
               for c, i in zip(order["region_code"], issues, strict=True)]
     fig = go.Figure()
-    parts = [("national_share_pct", "national", "#1f77b4"), ("regional_share_pct", "regional", "#2ca02c"),
-             ("other_share_pct", "other", "#bbbbbb")]
-    for column, name, colour in parts:
+    for column, name, colour in spec.parts:
         if column not in order:
             continue
         fig.add_trace(go.Bar(
-            x=order[column].tolist(), y=labels, orientation="h", name=name,
+            x=order[column].tolist(), y=labels, orientation="h", name=esc(name),
             marker={"color": colour, "line": {"color": [HIGHLIGHT if c == DAEGU else "rgba(0,0,0,0)"
                                                         for c in order["region_code"]], "width": 2}},
             customdata=[[fmt(v, column), _hover_issue(i)] for v, i in zip(order[column], issues, strict=True)],
-            hovertemplate=f"%{{y}} {name}: %{{customdata[0]}}%%{{customdata[1]}}<extra></extra>"))
+            hovertemplate=f"%{{y}} {esc(name)}: %{{customdata[0]}} {esc(_unit(column, indicator))}"
+                          "%{customdata[1]}<extra></extra>"))
     fig.update_layout(barmode="stack")
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(range=[0, 100])
-    title = f"Composition of the S&T budget: national / regional / other{f', {year}' if year else ''}"
-    _layout(fig, title=title, height=160 + 26 * max(len(order), 3),
-            x_title="Share of the region's S&T budget, % (national, regional, other funds)")
-    stacked = Chart("st_budget_dependence", "stacked", title, fig,
-                    f"Shares recomputed from amounts; {_label(regions, DAEGU)} in bold with a red outline.",
-                    rows=order)
-    return [ranked, stacked]
+    title = f"{spec.title}{f', {year}' if year else ''}"
+    _layout(fig, title=title, height=160 + 26 * max(len(order), 3), x_title=spec.x_title)
+    return Chart(indicator, spec.kind, title, fig,
+                 f"{spec.caption} {_label(regions, DAEGU)} in bold with a red outline.", rows=order)
 
 
-def chart_st_program_mix(df: pd.DataFrame, regions: dict[str, str], unit: str) -> list[Chart]:
-    rows = df.sort_values("year")
-    value = "national_share_pct"
+def _year_line(spec: YearLine, df: pd.DataFrame, regions: dict[str, str], indicator: str) -> Chart | None:
+    value = spec.value
+    rows = df.dropna(subset=[value]).sort_values("year")
+    if rows.empty:
+        return None
     issues = _issues(rows)
     fig = go.Figure(go.Scatter(
         x=rows["year"].tolist(), y=rows[value].tolist(), mode="lines+markers+text",
-        name=esc(measure_title(value, "st_program_mix")),
+        name=esc(measure_title(value, indicator)),
         text=[_marked(fmt(v, value), i) for v, i in zip(rows[value], issues, strict=True)],
         textposition="top center", line={"color": SERIES_COLORS[0]},
         customdata=[[fmt(v, value), _hover_issue(i)] for v, i in zip(rows[value], issues, strict=True)],
-        hovertemplate="%{x}: %{customdata[0]}%%{customdata[1]}<extra></extra>"))
-    fig.update_yaxes(range=[0, 100])
+        hovertemplate=f"%{{x}}: %{{customdata[0]}} {esc(_unit(value, indicator))}%{{customdata[1]}}<extra></extra>"))
+    if spec.y_range:
+        fig.update_yaxes(range=list(spec.y_range))
     fig.update_xaxes(tickmode="array", tickvals=rows["year"].tolist())
-    title = "National programs' share of Daegu's S&T programs"
-    _layout(fig, title=title, height=380, x_title="Year", y_title=measure_title(value, "st_program_mix"),
-            legend=False)
-    return [Chart("st_program_mix", "lines", title, fig, "Recomputed from the program counts.", rows=rows)]
+    _layout(fig, title=spec.title, height=380, x_title="Year", y_title=measure_title(value, indicator), legend=False)
+    return Chart(indicator, spec.kind, spec.title, fig, spec.caption, rows=rows)
 
 
-def chart_rd_orientation(df: pd.DataFrame, regions: dict[str, str], unit: str) -> list[Chart]:
-    rows = df.sort_values(["source", "year"])
+def _grouped_bars(spec: GroupedBars, df: pd.DataFrame, regions: dict[str, str], indicator: str) -> Chart | None:
+    rows = df.sort_values(["source", "year"]) if "source" in df else df.sort_values("year")
+    columns = [c for c in spec.columns if c in rows]
+    if rows.empty or not columns:
+        return None
     issues = _issues(rows)
     tables = rows["source_table"] if "source_table" in rows else rows["source"]
     labels = [esc(_marked(f"{t}, {y}", i)) for t, y, i in zip(tables, rows["year"], issues, strict=True)]
     fig = go.Figure()
-    columns = [c for c in ("research_oriented_pct", "firm_oriented_pct", "intermediary_pct", "other_pct") if c in rows]
     for i, column in enumerate(columns):
-        label = measure(column).label if measure(column) else column
+        label = m.label if (m := measure(column, indicator)) else column
         fig.add_trace(go.Bar(
-            x=labels, y=rows[column].tolist(), name=esc(label), marker_color=SERIES_COLORS[i],
+            x=labels, y=rows[column].tolist(), name=esc(label), marker_color=SERIES_COLORS[i % len(SERIES_COLORS)],
             text=[fmt(v, column) for v in rows[column]], textposition="outside", cliponaxis=False,
             customdata=[[esc(source_words(s, t)), fmt(v, column), _hover_issue(n)]
                         for s, t, v, n in zip(rows["source"], tables, rows[column], issues, strict=True)],
-            hovertemplate=f"%{{customdata[0]}}<br>{esc(label)}: %{{customdata[1]}}%%{{customdata[2]}}"
-                          "<extra></extra>"))
+            hovertemplate=f"%{{customdata[0]}}<br>{esc(label)}: %{{customdata[1]}} {esc(_unit(column, indicator))}"
+                          "%{customdata[2]}<extra></extra>"))
     fig.update_layout(barmode="group")
-    title = "Research- vs firm-oriented R&D"
     fig.update_yaxes(range=[0, _axis_max([v for c in columns for v in rows[c]])])
-    _layout(fig, title=title, height=420, x_title="The paper's table, year",
-            y_title="Share of R&D programs or investment, %")
-    return [Chart("rd_orientation", "bars", title, fig,
-                  "Table 8: % of Daegu's R&D programs by managing body; Table 9: % of national R&D investment by "
-                  "research body.",
-                  rows=rows)]
+    _layout(fig, title=spec.title, height=420, x_title=spec.x_title, y_title=spec.y_title)
+    return Chart(indicator, spec.kind, spec.title, fig, spec.caption, rows=rows)
 
 
-def chart_land_price_gap(df: pd.DataFrame, regions: dict[str, str], unit: str) -> list[Chart]:
-    value = "price_krw_thousand_per_3_3m2"
-    rows = df.sort_values([value, "complex"], ascending=[False, True])
-    in_daegu = rows["in_daegu"].fillna(False).astype(bool) if "in_daegu" in rows else rows["city"] == "Daegu"
-    by_name = {v.split(" ")[0]: v for v in regions.values()}  # a city that is a region: its Korean name too
+def _item_bars(spec: ItemBars, df: pd.DataFrame, regions: dict[str, str], indicator: str) -> Chart | None:
+    value = spec.value
+    rows = df.dropna(subset=[value]).sort_values([value, spec.item], ascending=[False, True])
+    if rows.empty:
+        return None
+    highlighted = rows[spec.highlight].fillna(False).astype(bool) if spec.highlight in rows else [False] * len(rows)
+    by_name = {v.split(" ")[0]: v for v in regions.values()}  # a place that is a region: its Korean name too
     issues = _issues(rows)
-    labels = [_marked(f"{c} ({by_name.get(str(city), city)})", i)
-              for c, city, i in zip(rows["complex"], rows["city"], issues, strict=True)]
-    ratio = rows["ratio_to_peripheral_mean"] if "ratio_to_peripheral_mean" in rows else [None] * len(rows)
+    labels = [_marked(f"{item} ({by_name.get(str(place), place)})", i)
+              for item, place, i in zip(rows[spec.item], rows[spec.place], issues, strict=True)]
+    ratio = rows[spec.ratio] if spec.ratio and spec.ratio in rows else [None] * len(rows)
     fig = go.Figure(go.Bar(
         x=rows[value].tolist(), y=[esc(label) for label in labels], orientation="h",
-        marker_color=[HIGHLIGHT if d else BASE for d in in_daegu], name=esc(measure_title(value)),
-        text=[f"{fmt(p, value)} (×{fmt(r, 'ratio_to_peripheral_mean')})" if not _missing(r) else fmt(p, value)
+        marker_color=[HIGHLIGHT if h else BASE for h in highlighted], name=esc(measure_title(value, indicator)),
+        text=[f"{fmt(p, value)} (×{fmt(r, spec.ratio)})" if not _missing(r) else fmt(p, value)
               for p, r in zip(rows[value], ratio, strict=True)],
         customdata=[[fmt(p, value), _hover_issue(i)] for p, i in zip(rows[value], issues, strict=True)],
         textposition="outside", cliponaxis=False,
-        hovertemplate=f"%{{y}}: %{{customdata[0]}} {esc(_unit(value))}%{{customdata[1]}}<extra></extra>"))
+        hovertemplate=f"%{{y}}: %{{customdata[0]}} {esc(_unit(value, indicator))}%{{customdata[1]}}<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
-    if "peripheral_mean_price" in rows and rows["peripheral_mean_price"].notna().any():
-        mean = float(rows["peripheral_mean_price"].dropna().iloc[0])
-        fig.add_vline(x=mean, line_dash="dash", line_color="#555",
-                      annotation_text=esc(f"peripheral mean {fmt(mean, 'peripheral_mean_price')}"),
+    if spec.reference and spec.reference in rows and rows[spec.reference].notna().any():
+        reference = float(rows[spec.reference].dropna().iloc[0])
+        fig.add_vline(x=reference, line_dash="dash", line_color="#555",
+                      annotation_text=esc(f"{spec.reference_label} {fmt(reference, spec.reference)}"),
                       annotation_position="top")
     fig.update_xaxes(range=[0, _axis_max(rows[value])])
-    title = "Sale prices of new industrial complexes"
-    _layout(fig, title=title, height=140 + 30 * max(len(rows), 3), x_title=measure_title(value), legend=False)
-    return [Chart("land_price_gap", "bars", title, fig,
-                  "Daegu complexes in red; labels: price (ratio to the mean of the peripheral complexes).", rows=rows)]
+    _layout(fig, title=spec.title, height=140 + 30 * max(len(rows), 3), x_title=measure_title(value, indicator),
+            legend=False)
+    return Chart(indicator, spec.kind, spec.title, fig, spec.caption, rows=rows)
 
 
-CHARTS: dict[str, Callable[[pd.DataFrame, dict[str, str], str], list[Chart]]] = {
-    "industrial_structure": chart_industrial_structure,
-    "sme_concentration": chart_sme_concentration,
-    "population": chart_population,
-    "st_budget_dependence": chart_st_budget_dependence,
-    "st_program_mix": chart_st_program_mix,
-    "rd_orientation": chart_rd_orientation,
-    "land_price_gap": chart_land_price_gap,
+# Each kind of chart an indicator spec may ask for (schemas/indicators/spec.py), and how it is drawn.
+DRAW: dict[type, Callable[..., Chart | None]] = {
+    RankedBars: _ranked_bars,
+    RegionLines: _region_lines,
+    SeriesLines: _series_lines,
+    StackedShares: _stacked_shares,
+    YearLine: _year_line,
+    GroupedBars: _grouped_bars,
+    ItemBars: _item_bars,
 }
 
 
-def chart_html(chart: Chart, index: int) -> str:
-    div_id = f"plot-{chart.indicator}-{chart.kind}-{index}"
-    plot = pio.to_html(chart.figure, full_html=False, include_plotlyjs=False, div_id=div_id, config=PLOTLY_CONFIG,
-                       default_width="100%", default_height=f"{chart.figure.layout.height or 420}px")
-    chart_id = f"chart-{chart.indicator}-{chart.kind}"
-    flagged = chart.rows is not None and any(_issues(chart.rows))
-    issue_note = (f' <span class="issue-legend">{ISSUE_MARK} marks values touched by a recorded source issue: '
-                  "hover for it; the notes under the table and the data-quality section say more.</span>"
-                  if flagged else "")
-    return (f'<figure class="chart-figure"><div class="chart" id="{esc(chart_id)}" '
-            f'data-indicator="{esc(chart.indicator)}" data-chart="{esc(chart.kind)}">{plot}</div>'
-            f"<figcaption>{esc(chart.caption)}{issue_note}{source_line(chart.rows, chart_id)}</figcaption></figure>")
+def draw_charts(spec: IndicatorSpec, df: pd.DataFrame, regions: dict[str, str]) -> list[Chart]:
+    """The charts the indicator's spec asks for, over its rows (a chart with nothing to draw is left out)."""
+    charts = (DRAW[type(chart)](chart, df, regions, spec.name) for chart in spec.charts)
+    return [c for c in charts if c is not None]
 
 
-# --- the page -------------------------------------------------------------------------------------------
+def _plot(chart: Chart, index: int) -> Markup:
+    return Markup(pio.to_html(chart.figure, full_html=False, include_plotlyjs=False,
+                              div_id=f"plot-{chart.indicator}-{chart.kind}-{index}", config=PLOTLY_CONFIG,
+                              default_width="100%", default_height=f"{chart.figure.layout.height or 420}px"))
 
-CSS = """
-:root { --ink: #1d2733; --muted: #5b6b7c; --line: #dde3ea; --daegu: #fdecec; }
-* { box-sizing: border-box; }
-body { font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans KR", sans-serif; color: var(--ink);
-       margin: 0; background: #f6f8fa; line-height: 1.45; }
-header { background: #1d3557; color: #fff; padding: 24px 32px; }
-header h1 { margin: 0 0 6px; font-size: 24px; }
-header p { margin: 0; color: #d6e2f0; }
-nav { padding: 10px 32px; background: #fff; border-bottom: 1px solid var(--line); position: sticky; top: 0;
-      z-index: 5; }
-nav a { margin-right: 14px; color: #1d3557; text-decoration: none; font-size: 14px; }
-main { max-width: 1200px; margin: 0 auto; padding: 16px 24px 48px; }
-section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 18px 22px; margin: 18px 0; }
-h2 { margin: 0 0 6px; font-size: 20px; }
-h3 { margin: 18px 0 6px; font-size: 16px; }
-dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 8px 0 12px; font-size: 14px; }
-dl.meta dt { color: var(--muted); } dl.meta dd { margin: 0; }
-code { background: #f0f3f6; padding: 1px 4px; border-radius: 3px; font-size: 13px; }
-figure.chart-figure { margin: 12px 0; } figcaption { color: var(--muted); font-size: 13px; }
-.chart { width: 100%; min-height: 200px; }
-.table-wrap { overflow-x: auto; max-width: 100%; margin: 8px 0 4px; border: 1px solid var(--line); }
-table.data { border-collapse: collapse; font-size: 13px; width: 100%; }
-table.data th, table.data td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left;
-                               vertical-align: top; }
-table.data th { background: #f0f3f6; position: sticky; top: 0; }
-table.data td.long { min-width: 16em; }
-table.data td.issue { background: #fff3cd; }
-table.data td.issue::after { content: " " attr(data-issue); color: #842029; font-weight: 600; }
-table.data td.issue-note { color: #842029; font-weight: 600; }
-ol.issue-notes { font-size: 12px; color: var(--muted); margin: 4px 0; padding-left: 18px; list-style: none; }
-p.source { font-size: 13px; color: var(--ink); margin: 4px 0; }
-p.download { font-size: 13px; margin: 4px 0 10px; }
-.paper-only { font-size: 12px; font-weight: 400; font-style: italic; }
-.issue-legend { color: #842029; }
-table.data td.short { white-space: nowrap; }
-p.constant { font-size: 13px; color: var(--muted); margin: 4px 0; }
-table.data td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-tr.daegu td { background: var(--daegu); font-weight: 600; }
-.badge, td.verdict, td.check { font-weight: 600; }
-.small { font-size: 12px; color: var(--muted); }
-table.claims-table td:nth-child(1) { width: 11em; }
-table.claims-table td.verdict { min-width: 10em; }
-.badge { display: inline-block; padding: 2px 10px; border-radius: 12px; margin: 2px 6px 2px 0; font-size: 13px; }
-.verdict-supported { background: #d8f3dc; color: #1b5e20; }
-.verdict-partly-supported { background: #fff3cd; color: #7a5a00; }
-.verdict-contradicted { background: #f8d7da; color: #842029; }
-.verdict-not-evaluable { background: #e9ecef; color: #495057; }
-.check-passed { background: #d8f3dc; color: #1b5e20; }
-.check-failed-warn { background: #fff3cd; color: #7a5a00; }
-.check-failed-error { background: #f8d7da; color: #842029; }
-pre { white-space: pre-wrap; word-break: break-word; font-size: 12px; margin: 4px 0; }
-p.note, p.empty, p.missing { color: var(--muted); }
-footer { color: var(--muted); font-size: 12px; text-align: center; padding: 12px; }
-"""
+
+# --- the page: assets/report.html.j2, given what each part shows ---------------------------------------------
+
+def _escaped(value: object) -> object:
+    """Every value the template prints is escaped once, by `esc` (as the tables are), unless it is markup."""
+    return value if hasattr(value, "__html__") else Markup(esc(value))
+
+
+TEMPLATE = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent), autoescape=True,
+                              finalize=_escaped, undefined=jinja2.StrictUndefined).get_template("report.html.j2")
 
 
 def _slug(text: str) -> str:
@@ -812,45 +711,33 @@ def _daegu_rows(table: pd.DataFrame | None) -> Callable[[pd.Series], str] | None
     return lambda row: "daegu" if _is_daegu(row) else ""
 
 
-def _meta(row, table: pd.DataFrame | None) -> str:
+def _meta(row, table: pd.DataFrame | None) -> dict:
     """The catalog row of a table: where it is, its unit, formula and sources, and the data used."""
-    parts = ['<dl class="meta">',
-             f"<dt>table</dt><dd><code>{esc(row.table_name)}</code> "
-             f"({f'{len(table)} rows' if table is not None else 'missing from the warehouse'})</dd>",
-             f"<dt>unit</dt><dd>{esc(row.unit)}</dd>",
-             f"<dt>formula</dt><dd>{esc(row.formula)}</dd>",
-             f"<dt>tables read</dt><dd>{esc(row.sources)}</dd>"]
     source_used = getattr(row, "source_used", None)
-    if not _missing(source_used):
-        parts.append(f"<dt>data used</dt><dd>{esc(source_used)}</dd>")
-    parts.append("</dl>")
-    return "".join(parts)
+    return {"table_name": row.table_name, "unit": row.unit, "formula": row.formula, "sources": row.sources,
+            "rows": f"{len(table)} rows" if table is not None else "missing from the warehouse",
+            "source_used": None if _missing(source_used) else source_used}
+
+
+def _download(df: pd.DataFrame | None, filename: str, what: str) -> dict | None:
+    return None if df is None else {"filename": filename, "href": csv_href(df), "what": what, "rows": len(df)}
 
 
 def indicator_section(row, table: pd.DataFrame | None, regions: dict[str, str], charts: list[Chart],
-                      first_chart_index: int, source_issues: pd.DataFrame | None = None) -> str:
+                      first_chart_index: int, source_issues: pd.DataFrame | None = None) -> dict:
     name = str(row.indicator)
-    parts = [f'<section class="indicator" id="{esc(_slug(name))}" data-indicator="{esc(name)}">',
-             f"<h2>{esc(name)}</h2>", f"<p>{esc(row.description)}</p>", _meta(row, table)]
-    if charts:
-        parts += [chart_html(c, first_chart_index + i) for i, c in enumerate(charts)]
-    elif table is not None and not table.empty:
-        parts.append('<p class="note">No chart is defined for this indicator yet (assets/report.py CHARTS).</p>')
-    elif table is not None:
-        parts.append('<p class="note">No data yet: the tables this indicator reads hold no rows (KOSIS tables load '
-                     'with a KOSIS_API_KEY, or from KOSIS-format files dropped in warehouse/data/inbox/).</p>')
-    parts.append(f"<h3>Table <code>{esc(row.table_name)}</code></h3>")
     flags = issue_flags(table, source_issues, regions) if source_issues is not None else None
-    parts.append(render_table(_with_region_names(table, regions) if table is not None else None,
-                              row_class=_daegu_rows(table), indicator=name, flags=flags, csv=table,
-                              csv_name=f"{row.table_name}.csv"))
-    parts.append(source_line(table, f"table-{name}"))
-    parts.append("</section>")
-    return "\n".join(parts)
-
-
-def _verdict_class(verdict: object) -> str:
-    return f"verdict verdict-{_slug(str(verdict))}"
+    return {
+        "name": name, "slug": _slug(name), "description": row.description, "meta": _meta(row, table),
+        "rows": None if table is None else len(table),
+        "charts": [{"id": f"chart-{c.indicator}-{c.kind}", "kind": c.kind, "plot": _plot(c, first_chart_index + i),
+                    "caption": c.caption, "flagged": c.rows is not None and any(_issues(c.rows)),
+                    "sources": row_sources(c.rows)} for i, c in enumerate(charts)],
+        "table": Markup(render_table(_with_region_names(table, regions) if table is not None else None,
+                                     row_class=_daegu_rows(table), indicator=name, flags=flags, csv=table,
+                                     csv_name=f"{row.table_name}.csv")),
+        "sources": row_sources(table),
+    }
 
 
 def paper_only_claims(data: ReportData) -> set[str]:
@@ -875,45 +762,24 @@ def paper_only_claims(data: ReportData) -> set[str]:
     return found
 
 
-def claims_section(data: ReportData, catalog_row) -> str:
+def claims_section(data: ReportData, catalog_row) -> dict:
     claims = data.claims
     counts = claims["verdict"].value_counts().to_dict() if len(claims) else {}
     verdicts = [v for v in VERDICT_ORDER if v in counts] + sorted(set(counts) - set(VERDICT_ORDER))
-    badges = "".join(f'<span class="badge {_verdict_class(v)}">{esc(v)}: {counts[v]}</span>' for v in verdicts)
-    parts = ['<section class="claims" id="paper-claims" data-indicator="paper_claims">',
-             "<h2>The paper's claims, checked against the warehouse</h2>"]
-    if catalog_row is not None:
-        parts += [f"<p>{esc(catalog_row.description)}</p>", _meta(catalog_row, claims)]
-    parts.append(f'<p class="verdicts">{badges}</p>')
-    if claims.empty:
-        parts += ['<p class="empty">No claims evaluated.</p>', "</section>"]
-        return "\n".join(parts)
-    rows = []
-    paper_only = paper_only_claims(data)
-    for claim in claims.astype(object).to_dict("records"):
-        evidence = esc(fmt(claim.get("evidence_tables")))
-        checked = ('<br><span class="paper-only">checked against the paper\'s own figures</span>'
-                   if claim["claim_id"] in paper_only else "")
-        paper_attr = ' data-paper-only="true"' if checked else ""
-        if not _missing(claim.get("query")):
-            evidence += f"<details><summary>query</summary><pre>{esc(claim['query'])}</pre></details>"
-        rows.append(
-            f'<tr data-claim-id="{esc(claim["claim_id"])}"{paper_attr}><td><b>{esc(claim["claim_id"])}</b><br>'
-            f'<span class="small">{esc(fmt(claim.get("section")))}</span></td>'
-            f'<td class="long">{esc(fmt(claim.get("claim_text")))}</td>'
-            f'<td class="long">{esc(fmt(claim.get("observed")))}</td>'
-            f'<td class="{_verdict_class(claim.get("verdict"))}">{esc(fmt(claim.get("verdict")))}{checked}</td>'
-            f'<td class="small">{evidence}</td></tr>')
-    parts.append('<div class="table-wrap"><table class="data claims-table"><thead><tr><th>claim</th>'
-                 "<th>the paper says</th><th>the warehouse shows</th><th>verdict</th><th>evidence</th></tr></thead>"
-                 f"<tbody>{''.join(rows)}</tbody></table></div>")
-    if paper_only:
-        parts.append(f'<p class="note">{len(paper_only)} of {len(claims)} claims were checked against the paper\'s '
-                     "own figures only (the paper's tables as printed, not KOSIS): they show the paper is consistent "
-                     "with itself, not that KOSIS confirms it.</p>")
-    parts.append(download_link(data.claims, "indicators.paper_claims.csv", "the claims"))
-    parts.append("</section>")
-    return "\n".join(parts)
+    paper_only = paper_only_claims(data) if len(claims) else set()
+    return {
+        "description": catalog_row.description if catalog_row is not None else "",
+        "meta": _meta(catalog_row, claims) if catalog_row is not None else None,
+        "badges": [{"verdict": v, "slug": _slug(str(v)), "count": counts[v]} for v in verdicts],
+        "rows": [{"id": c["claim_id"], "section": fmt(c.get("section")), "text": fmt(c.get("claim_text")),
+                  "observed": fmt(c.get("observed")), "verdict": fmt(c.get("verdict")),
+                  "slug": _slug(str(c.get("verdict"))), "evidence": fmt(c.get("evidence_tables")),
+                  "query": None if _missing(c.get("query")) else c["query"],
+                  "paper_only": c["claim_id"] in paper_only}
+                 for c in claims.astype(object).to_dict("records")],
+        "paper_only": len(paper_only),
+        "download": _download(data.claims, "indicators.paper_claims.csv", "the claims"),
+    }
 
 
 def _check_class(result: object) -> str:
@@ -934,22 +800,9 @@ def _issues_with_regions(issues: pd.DataFrame, regions: dict[str, str]) -> pd.Da
     return out
 
 
-def quality_section(data: ReportData) -> str:
+def quality_section(data: ReportData) -> dict:
     checks = data.checks
-    n_failed = int((~checks["passed"].astype(bool)).sum()) if len(checks) else 0
-    parts = ['<section class="quality" id="data-quality">', "<h2>Data quality</h2>",
-             f"<h3>Inconsistencies in the sources as published (<code>quality.source_issues</code>, "
-             f"{len(data.source_issues)} rows)</h3>",
-             "<p>Recorded, not corrected: the warehouse keeps the published values.</p>",
-             render_table(_issues_with_regions(data.source_issues, data.regions), css_class="data source-issues",
-                          csv=data.source_issues, csv_name="quality.source_issues.csv"),
-             f"<h3>Quarantined rows (<code>quality.quarantine</code>, {data.quarantine_total} rows"
-             f"{f'; the latest {len(data.quarantine)} shown' if data.quarantine_total > len(data.quarantine) else ''})"
-             "</h3>",
-             render_table(data.quarantine, css_class="data quarantine", long_columns=("payload",),
-                          csv_name="quality.quarantine.csv"),
-             f"<h3>Latest checks (<code>quality.check_results</code>, latest evaluation per asset and check: "
-             f"{len(checks)} checks, {n_failed} not passed)</h3>"]
+    shown = None
     if len(checks):
         shown = checks.assign(
             result=["passed" if p else f"failed ({sev})" for p, sev in
@@ -957,13 +810,20 @@ def quality_section(data: ReportData) -> str:
             details=[None if p else d for p, d in zip(checks["passed"], checks["details"], strict=True)],
             run=[str(r)[:8] for r in checks["run_id"]])
         shown = shown[["asset", "check_name", "severity", "result", "n_failures", "evaluated_at", "run", "details"]]
-        parts.append(render_table(shown, css_class="data checks", long_columns=("details",),
-                                  cell_class={"result": _check_class}, csv=checks,
-                                  csv_name="quality.check_results.csv"))
-    else:
-        parts.append('<p class="empty">No check results recorded.</p>')
-    parts.append("</section>")
-    return "\n".join(parts)
+    return {
+        "n_issues": len(data.source_issues),
+        "issues": Markup(render_table(_issues_with_regions(data.source_issues, data.regions),
+                                      css_class="data source-issues", csv=data.source_issues,
+                                      csv_name="quality.source_issues.csv")),
+        "quarantine_total": data.quarantine_total, "quarantine_shown": len(data.quarantine),
+        "quarantine": Markup(render_table(data.quarantine, css_class="data quarantine", long_columns=("payload",),
+                                          csv_name="quality.quarantine.csv")),
+        "n_checks": len(checks),
+        "n_failed": int((~checks["passed"].astype(bool)).sum()) if len(checks) else 0,
+        "checks": None if shown is None else Markup(render_table(
+            shown, css_class="data checks", long_columns=("details",), cell_class={"result": _check_class},
+            csv=checks, csv_name="quality.check_results.csv")),
+    }
 
 
 def _hover_notes(flags: IssueFlags, position: int, width: int = 90) -> str:
@@ -979,13 +839,13 @@ def build_sections(data: ReportData) -> tuple[list[Section], list[Chart]]:
         if row.indicator == PAPER_CLAIMS.name:
             continue
         table = data.tables.get(row.indicator)
-        builder = CHARTS.get(row.indicator)
+        spec = spec_named(row.indicator)
         made = []
-        if builder and table is not None and len(table):
+        if spec and spec.charts and table is not None and len(table):
             table = table.reset_index(drop=True)
             flags = issue_flags(table, data.source_issues, data.regions)
             drawn = table.assign(**{ISSUE_COLUMN: [_hover_notes(flags, i) for i in range(len(table))]})
-            made = builder(drawn, data.regions, str(row.unit))
+            made = draw_charts(spec, drawn, data.regions)
         sections.append(Section(row.indicator, made))
         charts += made
     return sections, charts
@@ -996,45 +856,21 @@ def render_report(data: ReportData, generated_at: datetime | None = None) -> tup
     generated_at = generated_at or datetime.now(UTC)
     sections, charts = build_sections(data)
     rows = {r.indicator: r for r in data.catalog.itertuples(index=False)}
-    body: list[str] = []
-    index = 0
+    shown, index = [], 0
     for section in sections:
-        body.append(indicator_section(rows[section.indicator], data.tables.get(section.indicator), data.regions,
-                                      section.charts, index, data.source_issues))
+        shown.append(indicator_section(rows[section.indicator], data.tables.get(section.indicator), data.regions,
+                                       section.charts, index, data.source_issues))
         index += len(section.charts)
-    body.append(claims_section(data, rows.get(PAPER_CLAIMS.name)))
-    body.append(quality_section(data))
-    nav = "".join(f'<a href="#{esc(_slug(s.indicator))}">{esc(s.indicator)}</a>' for s in sections)
-    nav += '<a href="#paper-claims">claims</a><a href="#data-quality">data quality</a>'
     counts = data.claims["verdict"].value_counts().to_dict() if len(data.claims) else {}
     failed = int((~data.checks["passed"].astype(bool)).sum()) if len(data.checks) else 0
     summary = (f"{len(sections)} indicator tables, {len(charts)} charts; {len(data.claims)} claims "
                f"({', '.join(f'{counts[v]} {v}' for v in VERDICT_ORDER if v in counts)}); "
                f"{len(data.source_issues)} source inconsistencies; {data.quarantine_total} quarantined rows; "
                f"{failed} of {len(data.checks)} latest checks not passed.")
-    page = f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="assets/report.py (Dagster asset indicators_report)">
-<title>Regional innovation indicators: report</title>
-<style>{CSS}</style>
-<script type="text/javascript">{get_plotlyjs()}</script>
-</head>
-<body>
-<header>
-<h1>Regional innovation statistics, Korea: indicators report</h1>
-<p>{esc(summary)} Generated {esc(generated_at.strftime("%Y-%m-%d %H:%M UTC"))} from the warehouse.</p>
-</header>
-<nav>{nav}</nav>
-<main>
-{chr(10).join(body)}
-</main>
-<footer>Self-contained page: all data and the charting library are embedded; it needs no network.</footer>
-</body>
-</html>
-"""
+    page = TEMPLATE.render(
+        summary=summary, generated=generated_at.strftime("%Y-%m-%d %H:%M UTC"), plotly_js=Markup(get_plotlyjs()),
+        issue_mark=ISSUE_MARK, sections=shown, claims=claims_section(data, rows.get(PAPER_CLAIMS.name)),
+        quality=quality_section(data))
     return page, len(charts)
 
 
@@ -1072,7 +908,7 @@ def _summary_markdown(data: ReportData, n_charts: int, path: Path) -> str:
 
 @dg.asset(
     key=REPORT_KEY,
-    deps=[dg.AssetKey(["indicators", s.name]) for s in INDICATORS] + [dg.AssetKey(["indicators", "paper_claims"])],
+    deps=[PUBLISHED_KEY],  # the page shows what analysts query: the published copy
     group_name="publish",
     kinds={"html"},
     owners=OWNERS,
@@ -1081,11 +917,11 @@ def _summary_markdown(data: ReportData, n_charts: int, path: Path) -> str:
     description="A self-contained HTML report at `warehouse/data/reports/index.html` (beside the warehouse): for "
     "every table of `indicators.catalog` its unit, formula, sources, a chart and the table; the paper's claims "
     "with colour-coded verdicts; and the data-quality picture (source inconsistencies, quarantined rows, the "
-    "latest check results). Everything is read from the warehouse; Plotly's JavaScript is inlined, so the page "
-    "opens offline. Written to a temporary file and renamed over the old page.",
+    "latest check results). Everything is read from the published copy, just after each publication. Plotly's "
+    "JavaScript is inlined, so the page opens offline. Written to a temporary file and renamed over the old page.",
 )
 def indicators_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    with warehouse.get_connection() as con:
+    with warehouse.published_connection() as con:
         data = read_report_data(con)
     page, n_charts = render_report(data)
     path = report_path(warehouse)

@@ -45,9 +45,16 @@ def table_section(spec: TableSpec) -> list[str]:
 
 
 def indicator_section(spec: IndicatorSpec) -> list[str]:
+    computed = ("one query per claim below and in the other specs" if spec.name == "paper_claims"
+                else f"`warehouse/sql/indicators/{spec.name}.sql`")
     lines = [f"### `indicators.{spec.name}`", "", spec.description, "",
-             f"Unit: {spec.unit}. Formula: {spec.formula}. Sources: {', '.join(spec.sources)}.", ""]
-    return [*lines, *_columns(spec.columns, spec.key), ""]
+             f"Unit: {spec.unit}. Formula: {spec.formula}. Sources: {', '.join(spec.sources)}.", "",
+             f"Defined in `schemas/indicators/{spec.name}.py`; computed by {computed}.", ""]
+    lines += _columns(spec.columns, spec.key)
+    if spec.claims:
+        lines += ["", "Claims of the paper evaluated on it (rows of `indicators.paper_claims`):",
+                  *(f"- {c.id} ({c.section}): {c.text}" for c in spec.claims)]
+    return [*lines, ""]
 
 
 def observations_section() -> list[str]:
@@ -68,7 +75,7 @@ def observations_section() -> list[str]:
 
 def render() -> str:
     lines = ["# Data dictionary", "",
-             "Generated from `schemas/registry.py`, `schemas/kosis.py` and `schemas/indicators.py` by "
+             "Generated from `schemas/registry.py`, `schemas/kosis.py` and `schemas/indicators/` by "
              "`python -m schemas.dictionary`; do not edit by hand. The SQL interface is `docs/warehouse-contract.md`; "
              "the rest of `kosis.*` and `quality.*` are described there and in `warehouse/sql/warehouse.sql`. "
              "Every column below also carries its meaning as a DuckDB comment (`SELECT * FROM duckdb_columns()`).", "",

@@ -41,6 +41,20 @@ REGION_TYPES = ("country", "metropolitan", "province")
 
 
 @dataclass(frozen=True)
+class Measure:
+    """How a reader is told a column's numbers: in words, with its unit, to one precision everywhere."""
+
+    label: str
+    unit: str
+    decimals: int
+
+    @property
+    def title(self) -> str:
+        """An axis title: the measure in words with its unit."""
+        return f"{self.label}, {self.unit}" if self.unit else self.label
+
+
+@dataclass(frozen=True)
 class Column:
     name: str
     dtype: str  # a DuckDB type: VARCHAR, INTEGER, BIGINT, DOUBLE, BOOLEAN

@@ -9,8 +9,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from assets.indicators import load_claims
-from schemas.indicators import CLAIM_VERDICTS
+from schemas.indicators import CLAIM_VERDICTS, all_claims
 from schemas.registry import PAPER_TABLES, SOURCES_DIR, TableSpec
 from tests.conftest import Built, materialize, query, snapshot
 from warehouse.io import published_path
@@ -108,7 +107,7 @@ def test_indicators_are_derived_from_the_paper_tables(baseline: Path) -> None:
 
 def test_paper_claims_have_observations_and_verdicts(baseline: Path) -> None:
     claims = query(baseline, "SELECT claim_id, verdict, observed FROM indicators.paper_claims ORDER BY claim_id")
-    assert [c for c, _, _ in claims] == sorted(c["id"] for c in load_claims())  # every claim, once
+    assert [c for c, _, _ in claims] == sorted(c.id for c in all_claims())  # every claim, once
     assert {v for _, v, _ in claims} <= set(CLAIM_VERDICTS)
     verdicts = {c: v for c, v, _ in claims}
     assert verdicts["C14"] == "supported"  # 13 regions got more from central government

@@ -17,6 +17,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from assets.publish import PUBLISHED_KEY
 from assets.report import REPORT_KEY, fmt, indicators_report
 from pipelines.definitions import build_assets
 from schemas.indicators import INDICATORS
@@ -280,7 +281,7 @@ def test_text_from_the_warehouse_is_escaped(built, tmp_path: Path) -> None:
                     "WHERE indicator = 'land_price_gap'", [f" <img src=x onerror=alert(1)> & {evil}"])
     finally:
         con.close()
-    build(db, selection=[REPORT_KEY])
+    build(db, selection=[PUBLISHED_KEY, REPORT_KEY])  # the report reads what is published
     text, page = parse(report_of(db))
     assert evil not in text and "<img src=x" not in text
     assert "bad row &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in text
@@ -288,6 +289,28 @@ def test_text_from_the_warehouse_is_escaped(built, tmp_path: Path) -> None:
     assert page.external == []
     assert any(r[1:3] == ["assets/sources/paper/evil.csv", "sources/evil"] for r in page.tables["data-quality"])
     assert "quality.quarantine, 1 rows" in " ".join(text.split()).replace("<code>", "").replace("</code>", "")
+
+
+def test_the_report_shows_the_published_copy_not_the_working_warehouse(built, tmp_path: Path) -> None:
+    """A change written to the working warehouse reaches the page only once it is published, as it reaches an
+    analyst's queries."""
+    from warehouse.io import published_path
+
+    source_db, _ = built
+    db = tmp_path / "warehouse.duckdb"
+    db.write_bytes(source_db.read_bytes())
+    published_path(db).write_bytes(published_path(source_db).read_bytes())
+    marker = "working-copy-only-7f3a"
+    con = duckdb.connect(str(db))
+    try:
+        con.execute("UPDATE indicators.catalog SET description = description || ? WHERE indicator = 'population'",
+                    [f" {marker}"])
+    finally:
+        con.close()
+    build(db, selection=[REPORT_KEY])
+    assert marker not in report_of(db).read_text(encoding="utf-8")
+    build(db, selection=[PUBLISHED_KEY, REPORT_KEY])
+    assert marker in report_of(db).read_text(encoding="utf-8")
 
 
 # --- provenance a reader can trust: sources, units, Korean names, source issues, downloads ------------------

@@ -1,0 +1,123 @@
+"""SME concentration of manufacturing: how much of each region's manufacturing is in SMEs, against
+the country."""
+
+from __future__ import annotations
+
+from schemas.indicators.spec import (
+    Claim,
+    IndicatorSpec,
+    RankedBars,
+    RegionLines,
+    region_names,
+    share,
+    source_table,
+    src,
+)
+from schemas.registry import REGION_CODES, Column, Measure, region_code, year
+
+CHARTS = (
+    RankedBars(value="sme_worker_pct", title="SME workers among manufacturing employment by region"),
+    RegionLines(value="sme_worker_pct", title="SME workers among manufacturing employment over the years",
+                min_years=2),
+)
+
+SPEC = IndicatorSpec(
+    name="sme_concentration",
+    unit="%; percentage points; rank",
+    formula="sme_firm_pct = SME establishments / all establishments x 100 (KOSIS current vintage where it "
+    "covers the region-year, else the paper's printed share); gap = regional share - whole-country share; "
+    "rank = RANK() over regions by share, descending (country excluded, ties share a rank)",
+    sources=("kosis.manufacturing_by_size", "kosis.manufacturing_by_size_2006", "kosis.paper_table_2_kosis_form",
+             "paper.sme_share_manufacturing", "reference.regions"),
+    comparison="sme_concentration_vs_paper.sql",
+    comparison_label="Table 2 vs KOSIS",
+    description="How concentrated manufacturing is in SMEs (< 300 employees), by region: shares, gaps to "
+    "the country and ranks.",
+    key=("region_code", "year"),
+    columns=(
+        region_code(), *region_names(), year(),
+        Column("region_type", "VARCHAR", "country | metropolitan | province"),
+        share("sme_firm_pct", "SMEs among manufacturing firms"),
+        share("sme_worker_pct", "SME workers among manufacturing employment"),
+        Column("firm_gap_to_country_pp", "DOUBLE", "Firm share minus the country's, pp", min=-100, max=100),
+        Column("worker_gap_to_country_pp", "DOUBLE", "Worker share minus the country's, pp", min=-100, max=100),
+        Column("worker_rank", "BIGINT", "Rank by worker share (1 = highest; NULL for the country)",
+               nullable=True, min=1, max=len(REGION_CODES)),
+        Column("firm_rank", "BIGINT", "Rank by firm share (1 = highest; NULL for the country)",
+               nullable=True, min=1, max=len(REGION_CODES)),
+        source_table(),
+        src(),
+    ),
+    measures={
+        'sme_firm_pct': Measure('SME establishments', '% of manufacturing establishments', 1),
+        'sme_worker_pct': Measure('SME workers', '% of manufacturing employment', 1),
+        'firm_gap_to_country_pp': Measure("SME establishment share minus the country's", 'percentage points', 1),
+        'worker_gap_to_country_pp': Measure("SME worker share minus the country's", 'percentage points', 1),
+        'worker_rank': Measure('Rank by SME worker share', '', 0),
+        'firm_rank': Measure('Rank by SME establishment share', '', 0),
+    },
+    charts=CHARTS,
+    claims=(
+        Claim(
+            id='C05',
+            section='3.1 Local economy in Daegu City',
+            text='The proportion of SMEs with below 300 employees was much higher in Daegu than in other regions.',
+            tables='indicators.sme_concentration',
+            sql="""
+        -- The paper's year (2011): other years, however many arrive, are not this claim's.
+        WITH d AS (SELECT * FROM indicators.sme_concentration WHERE region_code = '22' AND year = 2011),
+             n AS (SELECT count(*) AS regions FROM indicators.sme_concentration WHERE region_code <> '00' AND year = 2011)
+        SELECT coalesce('Daegu: firms ' || sme_firm_pct || '% (rank ' || firm_rank || ' of ' || regions || ', '
+               || firm_gap_to_country_pp || ' pp vs country), workers ' || sme_worker_pct || '% (rank ' || worker_rank
+               || ' of ' || regions || ', ' || worker_gap_to_country_pp || ' pp vs country) [' || source || ']',
+                        'no 2011 row for Daegu') AS observed,
+               CASE WHEN d.region_code IS NULL THEN 'not evaluable'
+                    WHEN firm_rank = 1 AND worker_rank = 1 THEN 'supported'
+                    WHEN firm_gap_to_country_pp > 0 AND worker_gap_to_country_pp > 0 THEN 'partly supported'
+                    ELSE 'contradicted' END AS verdict
+        FROM n LEFT JOIN d ON true
+        """,
+        ),
+        Claim(
+            id='C06',
+            section='3.1 Local economy in Daegu City',
+            text='Daegu was the region where the proportion of SMEs was the highest after Seoul throughout Korea.',
+            tables='indicators.sme_concentration',
+            sql="""
+        WITH r AS (
+            SELECT region_code, sme_firm_pct, sme_worker_pct, firm_rank, worker_rank,
+                   rank() OVER (PARTITION BY region_type ORDER BY sme_worker_pct DESC) AS worker_rank_in_type,
+                   rank() OVER (PARTITION BY region_type ORDER BY sme_firm_pct DESC) AS firm_rank_in_type
+            FROM indicators.sme_concentration WHERE region_code <> '00' AND year = 2011),
+        top AS (SELECT string_agg(x.name_en || ' ' || r.sme_worker_pct, ', ' ORDER BY r.worker_rank) AS leaders
+                FROM r JOIN reference.regions x USING (region_code) WHERE r.worker_rank <= 3)
+        SELECT coalesce('Daegu ranks ' || firm_rank || ' by firm share and ' || worker_rank || ' by worker share among all regions '
+               || '(' || firm_rank_in_type || ' and ' || worker_rank_in_type || ' among metropolitan cities); top by worker share: '
+               || top.leaders, 'no 2011 rows') AS observed,
+               CASE WHEN firm_rank = 2 AND worker_rank = 2
+                         AND (SELECT firm_rank = 1 AND worker_rank = 1 FROM r WHERE region_code = '11') THEN 'supported'
+                    WHEN worker_rank_in_type = 2 OR firm_rank_in_type = 2 THEN 'partly supported'
+                    WHEN r.region_code IS NULL THEN 'not evaluable'
+                    ELSE 'contradicted' END AS verdict
+        FROM top LEFT JOIN r ON r.region_code = '22'
+        """,
+        ),
+        Claim(
+            id='C07',
+            section='3.1 Local economy in Daegu City',
+            text=('The average proportion of SMEs in metropolitan areas, in terms of number of workers, was higher'
+                  ' than that of province areas.'),
+            tables='indicators.sme_concentration',
+            sql="""
+        WITH m AS (SELECT avg(sme_worker_pct) FILTER (WHERE region_type = 'metropolitan') AS metro,
+                          avg(sme_worker_pct) FILTER (WHERE region_type = 'province') AS prov
+                   FROM indicators.sme_concentration WHERE region_code <> '00' AND year = 2011)
+        SELECT 'unweighted mean SME worker share: metropolitan ' || round(metro, 2) || '%, provinces ' || round(prov, 2) || '%'
+               AS observed,
+               CASE WHEN metro IS NULL OR prov IS NULL THEN 'not evaluable'
+                    WHEN metro > prov THEN 'supported' ELSE 'contradicted' END AS verdict
+        FROM m
+        """,
+        ),
+    ),
+)

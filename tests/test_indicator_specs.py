@@ -1,0 +1,82 @@
+"""One indicator, one place: its spec module (`schemas/indicators/<name>.py`: table, unit, formula, sources,
+measures, charts, claims) and its SQL file (`warehouse/sql/indicators/<name>.sql`). Nothing about an indicator
+is defined elsewhere, so these checks hold every pair to what the rest of the code derives from it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+
+from assets.report import DRAW
+from schemas.indicators import INDICATORS, PAPER_CLAIMS, all_claims
+from schemas.indicators.spec import Chart, Claim
+from schemas.registry import FILE_TABLES
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC_DIR = ROOT / "schemas" / "indicators"
+SQL_DIR = ROOT / "warehouse" / "sql" / "indicators"
+SPECS = (*INDICATORS, PAPER_CLAIMS)
+
+
+def test_every_spec_module_is_registered_and_every_indicator_has_its_sql_file() -> None:
+    modules = {p.stem for p in SPEC_DIR.glob("*.py")} - {"__init__", "spec"}
+    assert modules == {s.name for s in SPECS}
+    assert {p.name for p in SQL_DIR.glob("*.sql")} == ({f"{s.name}.sql" for s in INDICATORS}
+                                                       | {s.comparison for s in INDICATORS if s.comparison})
+    for spec in INDICATORS:  # the comparison of an indicator is named after it
+        assert spec.comparison is None or spec.comparison.startswith(f"{spec.name}_"), spec.comparison
+
+
+def test_no_indicator_is_described_outside_its_pair() -> None:
+    """The report draws from the specs: no chart function or measure table names an indicator."""
+    report = (ROOT / "assets" / "report.py").read_text(encoding="utf-8")
+    for spec in INDICATORS:
+        assert spec.name not in report, f"assets/report.py names {spec.name}"
+    assert not (ROOT / "warehouse" / "sql" / "claims.yaml").exists()
+
+
+@pytest.mark.parametrize("spec", INDICATORS, ids=lambda s: s.name)
+def test_charts_and_measures_name_columns_of_their_table(spec) -> None:
+    columns = {c.name for c in spec.columns}
+    assert set(spec.measures) <= columns
+    assert spec.charts, f"{spec.name} draws no chart"
+    for chart in spec.charts:
+        assert type(chart) in DRAW, f"{type(chart).__name__} has no drawing"
+        named = []
+        for f in fields(chart):
+            value = getattr(chart, f.name)
+            if f.name in ("value", "series", "sort_by", "item", "place", "highlight", "ratio", "reference"):
+                named.append(value)
+            elif f.name == "columns":
+                named += list(value)
+            elif f.name == "parts":
+                named += [column for column, _, _ in value]
+        assert {n for n in named if n} <= columns, (spec.name, chart)
+
+
+def test_every_chart_kind_has_a_drawing() -> None:
+    assert set(Chart.__args__) == set(DRAW)
+
+
+def test_claims_are_unique_and_read_the_tables_they_name() -> None:
+    claims = all_claims()
+    assert [c.id for c in claims] == sorted({c.id for c in claims})
+    known = ({f"indicators.{s.name}" for s in INDICATORS} | {f"{t.schema}.{t.name}" for t in FILE_TABLES})
+    for claim in claims:
+        tables = [t.strip() for t in claim.tables.split(",")]
+        assert set(tables) <= known, (claim.id, tables)
+        for table in tables:
+            assert re.search(rf"\b{re.escape(table)}\b", claim.query), (claim.id, table)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+def test_claims_belong_to_the_indicator_they_read(spec) -> None:
+    """A claim sits in the spec of the first table it reads (claims on the paper's own tables: paper_claims)."""
+    for claim in spec.claims:
+        assert isinstance(claim, Claim)
+        first = claim.tables.split(",")[0].strip()
+        owner = first.split(".")[1] if first.startswith("indicators.") else PAPER_CLAIMS.name
+        assert owner == spec.name, (claim.id, first)
