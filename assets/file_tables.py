@@ -8,6 +8,7 @@ source disagrees with itself; the data land as printed). One step, no frame hand
 """
 
 
+import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,12 +17,12 @@ import pandas as pd
 import yaml
 
 from assets.common import OWNERS, check_result, ddl_columns, sha256_file, table_metadata
+from assets.source_files import table_file
 from schemas.registry import FILE_TABLES, Column, TableSpec
 from schemas.validation import (
     cells_message,
     locate_in_file,
     source_issues,
-    source_lines,
     validate_consistency,
     validate_structure,
 )
@@ -86,6 +87,20 @@ def recorded_issues(root: str, source_table: str | None) -> list[dict]:
             for e in entries if e["source_table"] == source_table]
 
 
+def source_lines(path: Path | str) -> list[int]:
+    """The editor line on which each data record of a CSV starts (header = line 1; blank lines skipped as
+    pandas skips them; a quoted field spanning lines counts from its first line)."""
+    starts: list[int] = []
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        previous = 0
+        for row in reader:
+            if row and any(cell.strip() for cell in row):
+                starts.append(previous + 1)
+            previous = reader.line_num
+    return starts[1:]  # without the header
+
+
 def read_source_file(path: Path) -> pd.DataFrame:
     # Everything as text: pandera does the typing, so a bad value is reported, not silently parsed.
     return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")
@@ -131,7 +146,7 @@ def build_file_table_asset(spec: TableSpec) -> dg.AssetsDefinition:
         ],
     )
     def _file_table(context: dg.AssetExecutionContext, warehouse: WarehouseResource, source_files: SourceFiles):
-        path = spec.path_in(source_files.root)
+        path = table_file(spec, source_files.root)
         raw = read_source_file(path)
         digest = sha256_file(path)
         structure = validate_structure(spec, raw)

@@ -15,8 +15,9 @@ import pandas as pd
 
 from assets.common import OWNERS, check_result, ddl_columns, table_metadata
 from assets.kosis import CATALOG_KEY
+from assets.source_files import load_catalog
 from schemas.indicators import INDICATORS, PAPER_CLAIMS, Claim, IndicatorSpec, all_claims
-from schemas.kosis import KosisTable, load_catalog
+from schemas.kosis import KosisTable
 from schemas.validation import validate_structure
 from warehouse.io import SQL_DIR, WarehouseResource, replace_table, warehouse_pool
 

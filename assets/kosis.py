@@ -17,7 +17,8 @@ import pandas as pd
 from assets.common import OWNERS, check_result, markdown_table
 from assets.kosis_client import KosisError, MaskingWriter, classify_body, parse_body
 from assets.kosis_resource import KosisResource
-from schemas.kosis import CATALOG_PATH, OBSERVATION_ROW, PRD_SE_ALIASES, KosisTable, load_catalog
+from assets.source_files import CATALOG_PATH, bundled_file, load_catalog
+from schemas.kosis import OBSERVATION_ROW, PRD_SE_ALIASES, KosisTable
 from warehouse.io import SourceFiles, WarehouseResource, warehouse_pool, write_transaction
 from warehouse.kosis_load import (
     STAGED,
@@ -71,7 +72,7 @@ def offline_files(table: KosisTable, source_root: str, inbox_dir: Path) -> list[
     table: KOSIS-format files a user dropped in the inbox, oldest first (for each year, the last file wins);
     never a bundled file, so nothing made here poses as a loaded period of a KOSIS table."""
     if not table.is_kosis:
-        bundled = table.bundled_path(source_root)
+        bundled = bundled_file(table, source_root)
         if bundled is None or not bundled.exists():
             return []
         return [describe_offline_file(bundled, "bundled", table, f"bundled:assets/sources/kosis/{table.bundled}")]

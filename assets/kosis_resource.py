@@ -8,7 +8,8 @@ import dagster as dg
 from pydantic import Field
 
 from assets.kosis_client import BodyWriter, KosisClient
-from schemas.kosis import CATALOG_PATH, KosisTable, load_catalog
+from assets.source_files import CATALOG_PATH, load_catalog
+from schemas.kosis import KosisTable
 
 DEFAULT_KOSIS_BASE_URL = "https://kosis.kr/openapi/"
 

@@ -74,10 +74,10 @@ def measure_size(name: str, work: Path) -> dict[str, float]:
     import duckdb
 
     from assets.kosis import body_records
+    from assets.source_files import load_catalog
     from pipelines.definitions import build_assets
     from pipelines.refresh import prepare_full_run
     from pipelines.resources import KosisResource
-    from schemas.kosis import load_catalog
     from warehouse.io import SourceFiles, WarehouseResource
     from warehouse.kosis_load import (
         Snapshot,

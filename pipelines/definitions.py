@@ -11,11 +11,11 @@ from assets.indicators import build_indicator_assets
 from assets.kosis import build_kosis_assets
 from assets.publish import published_warehouse
 from assets.report import indicators_report
+from assets.source_files import CATALOG_PATH, load_catalog
 from pipelines.jobs import ALL_JOBS
 from pipelines.resources import KosisResource, resources_from_env
 from pipelines.schedules import monthly_refresh
 from pipelines.sensors import automation_sensor, build_kosis_sensor
-from schemas.kosis import CATALOG_PATH, load_catalog
 
 
 def build_assets(kosis_catalog: Path | str = CATALOG_PATH) -> list[dg.AssetsDefinition]:

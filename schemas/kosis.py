@@ -1,16 +1,9 @@
-"""The KOSIS catalog (assets/sources/kosis/catalog.yaml) and the pandera schema of a parsed observation."""
+"""The KOSIS catalog's entries (read from assets/sources/kosis/catalog.yaml by assets/source_files.py), the
+KOSIS observation row and the SQL rules every KOSIS record is checked against."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
-
-import yaml
-
-from schemas.registry import SOURCES_DIR
-
-CATALOG_PATH = SOURCES_DIR / "kosis" / "catalog.yaml"
 
 # PRD_SE as KOSIS labels it in records, for each prdSe the request used (annual comes back as "A").
 PRD_SE_LABELS = {"Y": "A", "H": "H", "Q": "Q", "M": "M", "D": "D", "IR": "IR", "F": "F"}
@@ -93,8 +86,6 @@ class KosisTable:
     def prd_se_label(self) -> str:
         return PRD_SE_LABELS.get(self.prd_se, self.prd_se)
 
-    def bundled_path(self, root: Path | str) -> Path | None:
-        return Path(root) / "kosis" / self.bundled if self.bundled else None
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -124,16 +115,8 @@ def _code_roles(table_id: str, entries: list[dict]) -> tuple[CodeRole, ...]:
     return tuple(out)
 
 
-def load_catalog(path: Path | str = CATALOG_PATH) -> tuple[KosisTable, ...]:
-    """The catalog's entries, checked. Parsed once per version of the file (make run read it six times, 50 ms each)."""
-    stat = Path(path).stat()
-    return _parse_catalog(str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
-
-
-@lru_cache(maxsize=16)
-def _parse_catalog(path: str, mtime_ns: int, size: int) -> tuple[KosisTable, ...]:
-    with open(path, encoding="utf-8") as fh:
-        doc = yaml.safe_load(fh)
+def parse_catalog(doc: dict, path: str = "the catalog") -> tuple[KosisTable, ...]:
+    """The catalog's entries (the YAML document as read), checked; `path` names it in errors."""
     tables = []
     for entry in doc["tables"]:
         entry = dict(entry)

@@ -8,14 +8,12 @@ printed source disagrees with itself). The pandera schemas (`schemas.validation`
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
-SOURCES_DIR = Path(__file__).resolve().parent.parent / "assets" / "sources"
+from schemas.regions import REGION_BY_CODE, REGION_CODES, REGION_TYPES
 
 # DuckDB type -> pandas dtype used for coercion before validation.
 PANDAS_DTYPES = {
@@ -28,16 +26,7 @@ PANDAS_DTYPES = {
 NULLABLE_PANDAS_DTYPES = {"INTEGER": "Int64", "BIGINT": "Int64", "BOOLEAN": "boolean"}
 
 
-def _load_regions() -> dict[str, dict[str, str]]:
-    with open(SOURCES_DIR / "reference" / "regions.csv", encoding="utf-8") as fh:
-        return {row["region_code"]: row for row in csv.DictReader(fh)}
-
-
-# The contract's region list (KOSIS statistical sido codes); the reference table is loaded from the
-# same file, so the allowed codes and the reference table can never disagree.
-REGIONS = _load_regions()
-REGION_CODES: tuple[str, ...] = tuple(REGIONS)
-REGION_TYPES = ("country", "metropolitan", "province")
+__all__ = ["REGION_CODES", "REGION_TYPES"]  # re-exported: the registry's region facts (schemas/regions.py)
 
 
 @dataclass(frozen=True)
@@ -138,13 +127,6 @@ class TableSpec:
         return f"{self.schema}.{self.name}"
 
     @property
-    def path(self) -> Path:
-        return SOURCES_DIR / self.file
-
-    def path_in(self, root: Path | str) -> Path:
-        return Path(root) / self.file
-
-    @property
     def stored_columns(self) -> tuple[Column, ...]:
         return tuple(c for c in self.columns if c.stored)
 
@@ -168,8 +150,21 @@ def year(description: str = "Reference year", lo: int = 1980, hi: int = 2030) ->
 
 def region_exists_in_year(df: pd.DataFrame) -> pd.Series:
     """A region row must not predate its region (e.g. Sejong before 2012)."""
-    start = df["region_code"].map(lambda c: int(REGIONS[c]["valid_from_year"]) if c in REGIONS else 0)
+    start = df["region_code"].map(lambda c: REGION_BY_CODE[c].valid_from_year if c in REGION_BY_CODE else 0)
     return df["year"] >= start
+
+
+def matches_the_contract_regions(df: pd.DataFrame) -> pd.Series:
+    """Each row of the reference table equals the region of schemas/regions.py with its code."""
+    def same(row: pd.Series) -> bool:
+        region = REGION_BY_CODE.get(row["region_code"])
+        if region is None:
+            return False
+        to = None if pd.isna(row["valid_to_year"]) else int(row["valid_to_year"])
+        return (row["name_en"], row["name_ko"], row["region_type"], int(row["valid_from_year"]), to) == (
+            region.name_en, region.name_ko, region.region_type, region.valid_from_year, region.valid_to_year)
+
+    return df.apply(same, axis=1).astype(bool) if len(df) else pd.Series(dtype=bool)
 
 
 def shares_sum_to(columns: list[str], total: float = 100.0) -> Callable[[pd.DataFrame], pd.Series]:
@@ -267,7 +262,7 @@ PAPER_TABLES: tuple[TableSpec, ...] = (
                 "region_type_matches_reference",
                 "printed grouping (metropolitan city / province) matches reference.regions",
                 lambda df: df["region_type"] == df["region_code"].map(
-                    lambda c: REGIONS.get(c, {}).get("region_type")),
+                    lambda c: REGION_BY_CODE[c].region_type if c in REGION_BY_CODE else None),
                 ("region_code", "region_type"),
             ),
         ),
@@ -511,6 +506,12 @@ REFERENCE_TABLES: tuple[TableSpec, ...] = (
             Column("valid_from_year", "INTEGER", "First year the region exists as a sido", min=1900, max=2100),
             Column("valid_to_year", "INTEGER", "Last year (NULL: still exists)", nullable=True,
                    min=1900, max=2100),
+        ),
+        row_checks=(
+            RowCheck("matches_the_contract_regions",
+                     "the row equals the contract's region with that code (schemas/regions.py): names, type, years",
+                     matches_the_contract_regions,
+                     ("region_code", "name_en", "name_ko", "region_type", "valid_from_year", "valid_to_year")),
         ),
     ),
     TableSpec(

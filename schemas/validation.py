@@ -10,11 +10,9 @@ Two schemas per table:
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa
@@ -163,20 +161,6 @@ class CellFailure:
     def record(self) -> dict:
         return {"file": self.file, "line": self.line, "column": self.column, "value": self.value,
                 "rules": "; ".join(self.rules)}
-
-
-def source_lines(path: Path | str) -> list[int]:
-    """The editor line on which each data record of a CSV starts (header = line 1; blank lines skipped as
-    pandas skips them; a quoted field spanning lines counts from its first line)."""
-    starts: list[int] = []
-    with open(path, encoding="utf-8", newline="") as fh:
-        reader = csv.reader(fh)
-        previous = 0
-        for row in reader:
-            if row and any(cell.strip() for cell in row):
-                starts.append(previous + 1)
-            previous = reader.line_num
-    return starts[1:]  # without the header
 
 
 _KIND = {"DOUBLE": "a number", "INTEGER": "a whole number", "BIGINT": "a whole number", "BOOLEAN": "true or false",

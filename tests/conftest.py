@@ -32,11 +32,10 @@ import duckdb
 import pytest
 import yaml
 
+from assets.source_files import CATALOG_PATH, SOURCES_DIR, load_catalog
 from pipelines.definitions import ALL_ASSETS
 from pipelines.refresh import prepare_full_run
 from pipelines.resources import KosisResource
-from schemas.kosis import CATALOG_PATH, load_catalog
-from schemas.registry import SOURCES_DIR
 from tests.postgres import PostgresCluster
 from warehouse.io import SourceFiles, WarehouseResource
 

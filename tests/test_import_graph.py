@@ -54,3 +54,26 @@ def test_no_import_cycle_between_modules() -> None:
         if module not in state:
             visit(module, [module])
     assert cycles == []
+
+
+# What would let the registry touch files, the network or a database.
+IO_MODULES = {"pathlib", "os", "io", "csv", "yaml", "json5", "shutil", "glob", "tempfile", "duckdb", "requests",
+              "urllib", "sqlite3", "dagster"}
+
+
+def test_the_registry_has_no_paths_and_does_no_io() -> None:
+    """schemas/ is data and pure functions: no module of it imports a file, network or database module, opens a
+    file or names a folder of the project. Paths and reading live in assets/ (assets/source_files.py)."""
+    found = []
+    for path in sorted((ROOT / "schemas").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found += [f"{path.name} imports {a.name}" for a in node.names if a.name.split(".")[0] in IO_MODULES]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in IO_MODULES:
+                found.append(f"{path.name} imports {node.module}")
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "open":
+                found.append(f"{path.name} calls open() on line {node.lineno}")
+            elif isinstance(node, ast.Name) and node.id == "__file__":
+                found.append(f"{path.name} locates itself (__file__) on line {node.lineno}")
+    assert found == []

@@ -12,9 +12,9 @@ import dagster as dg
 import pytest
 
 from assets.kosis_client import FULL_PARSE_MAX_BYTES, KosisClient, KosisError, MalformedBody
+from assets.source_files import SOURCES_DIR
 from pipelines.definitions import build_assets
 from pipelines.resources import KosisResource
-from schemas.registry import SOURCES_DIR
 from tests.conftest import materialize, query
 from tests.kosis_loading import load_bodies, open_warehouse, record
 from tests.kosis_server import KosisServer, make_generated_table

@@ -11,9 +11,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from assets.source_files import SOURCES_DIR
 from pipelines.definitions import build_assets
 from pipelines.resources import KosisResource
-from schemas.registry import SOURCES_DIR
 from tests.conftest import grdp_catalog, materialize, query, snapshot
 from tests.kosis_server import KosisServer, KosisTable, make_generated_table
 

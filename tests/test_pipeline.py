@@ -9,14 +9,15 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from assets.source_files import SOURCES_DIR, table_file
 from schemas.indicators import CLAIM_VERDICTS, all_claims
-from schemas.registry import PAPER_TABLES, SOURCES_DIR, TableSpec
+from schemas.registry import PAPER_TABLES, TableSpec
 from tests.conftest import Built, materialize, query, snapshot
 from warehouse.io import published_path
 
 
 def printed_rows(spec: TableSpec) -> list[dict[str, str]]:
-    with open(spec.path, encoding="utf-8") as fh:
+    with open(table_file(spec), encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     if spec.drop_rows is not None:
         label = next(c.name for c in spec.columns if c.dtype == "VARCHAR")

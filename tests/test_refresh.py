@@ -15,12 +15,12 @@ import dagster as dg
 import duckdb
 import pytest
 
+from assets.source_files import SOURCES_DIR
 from pipelines.definitions import build_definitions
 from pipelines.refresh import RANGE_END, RANGE_START, run_refresh
 from pipelines.resources import KosisResource
 from pipelines.run import run_pipeline
 from pipelines.sensors import RejectedInboxFiles
-from schemas.registry import SOURCES_DIR
 from tests.conftest import Built, grdp_catalog, query, snapshot
 from tests.kosis_server import KosisServer, KosisTable
 from warehouse.io import SourceFiles, WarehouseResource, published_path

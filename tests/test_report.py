@@ -19,9 +19,9 @@ import pytest
 
 from assets.publish import PUBLISHED_KEY
 from assets.report import REPORT_KEY, fmt, indicators_report
+from assets.source_files import SOURCES_DIR
 from pipelines.definitions import build_assets
 from schemas.indicators import INDICATORS
-from schemas.registry import SOURCES_DIR
 from tests.conftest import Built, materialize, query
 
 EXTERNAL = re.compile(r"^\s*(https?:)?//", re.IGNORECASE)

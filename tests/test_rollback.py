@@ -12,9 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from assets.source_files import SOURCES_DIR, load_catalog
 from pipelines.planner import gather, plan
-from schemas.kosis import load_catalog
-from schemas.registry import SOURCES_DIR
 from tests.conftest import materialize, query
 from tests.kosis_server import KosisServer, make_generated_table
 from tests.test_kosis_pipeline import CATALOG, ingest, kosis

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 import warehouse.io
-from schemas.registry import SOURCES_DIR
+from assets.source_files import SOURCES_DIR
 from tests.conftest import materialize, query
 
 

@@ -16,9 +16,9 @@ import dagster as dg
 import pytest
 
 from assets.kosis_client import KosisClient, KosisError, mask_secret, redact_text
+from assets.source_files import SOURCES_DIR
 from pipelines.definitions import build_assets
 from pipelines.resources import KosisResource
-from schemas.registry import SOURCES_DIR
 from tests.conftest import materialize, query
 from tests.kosis_server import KosisServer, make_generated_table
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.file_tables import read_source_file
+from assets.file_tables import read_source_file, source_lines
 from schemas.registry import SPECS_BY_NAME
-from schemas.validation import locate_in_file, source_lines, validate_structure
+from schemas.validation import locate_in_file, validate_structure
 from tests.conftest import materialize, query, snapshot
 
 TABLE_2 = "table_2_sme_share_manufacturing.csv"

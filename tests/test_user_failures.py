@@ -170,9 +170,9 @@ def test_a_dagster_run_waits_for_a_locked_warehouse_once_not_once_per_step(user:
     holder: the steps do not each wait again."""
     import dagster as dg
 
+    from assets.source_files import SOURCES_DIR
     from pipelines.definitions import ALL_ASSETS
     from pipelines.resources import KosisResource
-    from schemas.registry import SOURCES_DIR
     from warehouse.io import SourceFiles, WarehouseResource
 
     db = user / "data" / "warehouse.duckdb"

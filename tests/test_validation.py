@@ -6,17 +6,18 @@ import pandas as pd
 import pytest
 
 from assets.file_tables import read_source_file
+from assets.source_files import table_file
 from schemas.registry import FILE_TABLES, SPECS_BY_NAME
 from schemas.validation import source_issues, validate_consistency, validate_structure
 
 
 def raw(name: str) -> pd.DataFrame:
-    return read_source_file(SPECS_BY_NAME[name].path)
+    return read_source_file(table_file(SPECS_BY_NAME[name]))
 
 
 @pytest.mark.parametrize("spec", FILE_TABLES, ids=lambda s: s.qualified_name)
 def test_every_shipped_file_passes_its_structure(spec) -> None:
-    outcome = validate_structure(spec, read_source_file(spec.path))
+    outcome = validate_structure(spec, read_source_file(table_file(spec)))
     assert outcome.passed, outcome.summary()
 
 
@@ -32,6 +33,9 @@ def test_every_shipped_file_passes_its_structure(spec) -> None:
         ("paper.industrial_land_prices", 0, "distance_km", "", "distance_printed_only_for_daegu"),
         ("paper.st_program_counts", 1, "year", "2010", "field_uniqueness"),
         ("paper.rd_programs_by_manager", 2, "share_pct", "", "not_nullable"),
+        # the shipped reference table and the contract's regions (schemas/regions.py) cannot drift apart
+        ("reference.regions", 3, "name_ko", "대구시", "matches_the_contract_regions"),
+        ("reference.regions", 8, "valid_from_year", "2010", "matches_the_contract_regions"),
     ],
 )
 def test_structural_faults_are_reported_with_the_failing_row(table, row, column, value, expected_check) -> None:
