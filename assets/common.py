@@ -12,7 +12,8 @@ import pandas as pd
 
 from schemas.registry import Column
 from schemas.validation import Validation
-from warehouse.io import WarehouseResource, record_check, table_schema_metadata
+from warehouse.io import record_check, table_schema_metadata
+from warehouse.tables import CheckRow
 
 OWNERS = ["team:regional-statistics"]
 
@@ -50,9 +51,7 @@ def table_metadata(df: pd.DataFrame, columns: list[tuple[str, str, str]], table:
     }
 
 
-def check_result(
-    context: dg.AssetExecutionContext,
-    warehouse: WarehouseResource,
+def evaluate_check(
     *,
     asset_key: dg.AssetKey,
     check_name: str,
@@ -62,11 +61,9 @@ def check_result(
     n_failures: int | None = None,
     extra_metadata: dict | None = None,
     description: str | None = None,
-    con: duckdb.DuckDBPyConnection | None = None,
-) -> dg.AssetCheckResult:
-    """Turns a validation outcome (or an explicit list of failures) into a Dagster check result and a
-    row of quality.check_results, with the failure cases as metadata in both. Given ``con`` (the caller's
-    write transaction), the row is written there: a check of data that then fail to commit leaves no row."""
+) -> tuple[CheckRow, dg.AssetCheckResult]:
+    """A validation outcome (or an explicit list of failures) as the row of quality.check_results the warehouse
+    keeps and the Dagster check result the UI shows, with the failure cases in both."""
     if failures is None:
         failures = outcome.summary() if outcome is not None and not outcome.passed else []
         count = outcome.n_failures if outcome is not None else 0
@@ -75,17 +72,36 @@ def check_result(
     if n_failures is not None:  # failures may be a sample of them
         count = n_failures
     passed = count == 0
-    details = json.dumps({"failures": failures[:50], **(extra_metadata or {}),
-                          **({"note": description} if description else {})}, default=str, ensure_ascii=False)
-    row = {"run_id": context.run_id, "asset": asset_key.to_user_string(), "check_name": check_name,
-           "severity": severity.value, "passed": passed, "n_failures": count, "details": details}
-    if con is not None:
-        record_check(con, **row)
-    else:
-        with warehouse.get_connection() as own:
-            record_check(own, **row)
+    row = CheckRow(check_name=check_name, severity=severity.value, passed=passed, n_failures=count,
+                   details={"failures": failures[:50], **(extra_metadata or {}),
+                            **({"note": description} if description else {})})
     metadata: dict = {"n_failures": count, **(extra_metadata or {})}
     if failures:
         metadata["failures"] = dg.MetadataValue.md(markdown_table(pd.DataFrame(failures)))
-    return dg.AssetCheckResult(asset_key=asset_key, check_name=check_name, passed=passed, severity=severity,
-                               metadata=metadata, description=description)
+    return row, dg.AssetCheckResult(asset_key=asset_key, check_name=check_name, passed=passed, severity=severity,
+                                    metadata=metadata, description=description)
+
+
+def check_result(
+    context: dg.AssetExecutionContext,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    asset_key: dg.AssetKey,
+    check_name: str,
+    severity: dg.AssetCheckSeverity,
+    outcome: Validation | None,
+    failures: list[dict] | None = None,
+    n_failures: int | None = None,
+    extra_metadata: dict | None = None,
+    description: str | None = None,
+) -> dg.AssetCheckResult:
+    """`evaluate_check`, its row written in the caller's transaction (`con`): a check of data that then fail to
+    commit leaves no row. For the KOSIS tables, which write through their merge; the other tables hand their check
+    rows to the warehouse's IO manager (warehouse/tables.py) with the table."""
+    row, result = evaluate_check(asset_key=asset_key, check_name=check_name, severity=severity, outcome=outcome,
+                                 failures=failures, n_failures=n_failures, extra_metadata=extra_metadata,
+                                 description=description)
+    record_check(con, run_id=context.run_id, asset=asset_key.to_user_string(), check_name=row.check_name,
+                 severity=row.severity, passed=row.passed, n_failures=row.n_failures,
+                 details=json.dumps(row.details, default=str, ensure_ascii=False))
+    return result

@@ -9,14 +9,13 @@ source disagrees with itself; the data land as printed). One step, no frame hand
 
 
 import csv
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 import yaml
 
-from assets.common import OWNERS, check_result, ddl_columns, sha256_file, table_metadata
+from assets.common import OWNERS, ddl_columns, evaluate_check, sha256_file, table_metadata
 from assets.source_files import table_file
 from schemas.registry import FILE_TABLES, Column, TableSpec
 from schemas.validation import (
@@ -26,52 +25,13 @@ from schemas.validation import (
     validate_consistency,
     validate_structure,
 )
-from warehouse.backend import execute_ddl
-from warehouse.io import (
-    SourceFiles,
-    WarehouseResource,
-    comment_sql,
-    quarantine_rows,
-    replace_table,
-    warehouse_pool,
-)
+from warehouse.io import SourceFiles, warehouse_pool
+from warehouse.tables import TABLE_IO_MANAGER, CatalogRow, Rejection, SourceIssues, TableWrite
 
 PROVENANCE_COLUMNS = (
     Column("source_table", "VARCHAR", "The printed table this row comes from, e.g. 'Table 6'"),
     Column("source_note", "VARCHAR", "The printed 'Source:' line"),
 )
-
-PAPER_CATALOG_DDL = """
-CREATE TABLE IF NOT EXISTS paper.catalog (
-    source_table VARCHAR PRIMARY KEY, table_name VARCHAR, title VARCHAR, unit VARCHAR, source_note VARCHAR,
-    file VARCHAR, file_sha256 VARCHAR, rows_printed INTEGER, rows_stored INTEGER, notes VARCHAR)
-"""
-PAPER_CATALOG_COMMENTS = comment_sql("paper.catalog", "Each printed table of the paper: title, unit, printed source "
-                                     "line, the file it is transcribed in and that file's sha256.", [
-    ("source_table", "VARCHAR", "The printed table, e.g. 'Table 6'"),
-    ("table_name", "VARCHAR", "The warehouse table that holds it, e.g. paper.st_budget_2011"),
-    ("title", "VARCHAR", "The printed title"),
-    ("unit", "VARCHAR", "The printed unit (NULL: none printed)"),
-    ("source_note", "VARCHAR", "The printed 'Source:' line"),
-    ("file", "VARCHAR", "The file the table is transcribed in, e.g. assets/sources/paper/table_6_st_budget_2011.csv"),
-    ("file_sha256", "VARCHAR", "sha256 of that file as loaded"),
-    ("rows_printed", "INTEGER", "Data rows in the file (printed total rows included)"),
-    ("rows_stored", "INTEGER", "Rows stored in table_name (printed total rows are checked, not stored)"),
-    ("notes", "VARCHAR", "Notes printed under the table"),
-])
-
-
-@dataclass
-class ValidatedFile:
-    """A source file that passed its structure check, with what the warehouse keeps of it."""
-
-    spec_name: str
-    file: str
-    sha256: str
-    frame: pd.DataFrame  # coerced by the structural schema
-    issues: pd.DataFrame = field(default_factory=pd.DataFrame)  # computed: published vs recomputed
-    recorded: list[dict] = field(default_factory=list)  # from recorded_issues.yaml: what no check recomputes
-
 
 RECORDED_ISSUES_FILE = "paper/recorded_issues.yaml"
 
@@ -130,6 +90,7 @@ def build_file_table_asset(spec: TableSpec) -> dg.AssetsDefinition:
         kinds={"csv", "pandera", "duckdb"},
         owners=OWNERS,
         pool=warehouse_pool(),
+        io_manager_key=TABLE_IO_MANAGER,
         description=f"`{spec.qualified_name}`: {spec.description}{printed} Transcribed in "
         f"`assets/sources/{spec.file}`, read as text and validated against the pandera schema generated from "
         f"`schemas/registry.py` before anything is written.",
@@ -145,83 +106,67 @@ def build_file_table_asset(spec: TableSpec) -> dg.AssetsDefinition:
                               "from the printed amounts; each mismatch is kept in quality.source_issues."),
         ],
     )
-    def _file_table(context: dg.AssetExecutionContext, warehouse: WarehouseResource, source_files: SourceFiles):
+    def _file_table(context: dg.AssetExecutionContext, source_files: SourceFiles):
         path = table_file(spec, source_files.root)
         raw = read_source_file(path)
         digest = sha256_file(path)
         structure = validate_structure(spec, raw)
         if not structure.passed:
             locate_in_file(spec, structure, raw, path.name, source_lines(path))
-            with warehouse.get_connection() as con:
-                quarantine_rows(con, source=f"assets/sources/{spec.file}", rows=structure.failed_rows,
-                                run_id=context.run_id, asset=key.to_user_string())
             failure_message = (
                 f"assets/sources/{spec.file} failed its structure check ({len(structure.cells)} "
                 f"{'cell' if len(structure.cells) == 1 else 'cells'}); nothing is written: "
                 f"{spec.qualified_name} and everything downstream keep their previous state. Fix the file "
                 f"and run again:\n{cells_message(structure.cells)}")
             context.log.error(failure_message)
-            yield check_result(context, warehouse, asset_key=key, check_name="structure",
-                               severity=dg.AssetCheckSeverity.ERROR, outcome=structure,
-                               failures=[c.record() for c in structure.cells],
-                               extra_metadata={"rows_quarantined": len(structure.failed_rows)},
-                               description=cells_message(structure.cells, limit=5).strip())
-            yield check_result(context, warehouse, asset_key=key, check_name="source_consistency",
-                               severity=dg.AssetCheckSeverity.WARN, outcome=None,
-                               failures=[{"note": "not evaluated: the structure check failed"}])
-            # The step fails with the cells in its message (what `make run` prints), not only "check failed".
-            raise dg.Failure(description=failure_message,
-                             metadata={"cells": dg.MetadataValue.json([c.record() for c in structure.cells])})
+            checks = [evaluate_check(asset_key=key, check_name="structure", severity=dg.AssetCheckSeverity.ERROR,
+                                     outcome=structure, failures=[c.record() for c in structure.cells],
+                                     extra_metadata={"rows_quarantined": len(structure.failed_rows)},
+                                     description=cells_message(structure.cells, limit=5).strip()),
+                      evaluate_check(asset_key=key, check_name="source_consistency",
+                                     severity=dg.AssetCheckSeverity.WARN, outcome=None,
+                                     failures=[{"note": "not evaluated: the structure check failed"}])]
+            yield from (result for _, result in checks)
+            # The IO manager records the failing rows and the checks, then fails the step with the cells in its
+            # message (what `make run` prints), not only "check failed"; the table is left as it was.
+            yield dg.Output(Rejection(failure_message, tuple(row for row, _ in checks),
+                                      quarantine=structure.failed_rows, source=f"assets/sources/{spec.file}",
+                                      metadata={"cells": dg.MetadataValue.json([c.record() for c in structure.cells])}))
+            return
 
         consistency = validate_consistency(spec, structure.frame)
-        validated = ValidatedFile(spec.qualified_name, spec.file, digest, structure.frame,
-                                  source_issues(spec, structure.frame),
-                                  recorded_issues(source_files.root, spec.source_table))
-        frame = validated.frame
+        frame = structure.frame
+        issues = source_issues(spec, frame)
         stored = frame[~spec.drop_rows(frame)] if spec.drop_rows is not None else frame
         if spec.reference_year is not None:
             stored = stored.assign(year=spec.reference_year)
         if spec.schema == "paper":
             stored = stored.assign(source_table=spec.source_table, source_note=spec.source_note)
-
-        def write(con) -> list[dg.AssetCheckResult]:
-            n = replace_table(con, spec.qualified_name, stored, columns,
-                              key=() if nullable_key else spec.key, description=spec.description)
-            if spec.schema == "paper":
-                _record_paper_provenance(con, spec, validated, n)
-            # the checks' rows commit with the table they describe, or not at all
-            return [check_result(context, warehouse, asset_key=key, check_name="structure",
-                                 severity=dg.AssetCheckSeverity.ERROR, outcome=structure, con=con),
-                    check_result(context, warehouse, asset_key=key, check_name="source_consistency",
-                                 severity=dg.AssetCheckSeverity.WARN, outcome=consistency,
-                                 failures=validated.issues.to_dict(orient="records"), con=con)]
-
-        checks = warehouse.write(write, what=f"writing {spec.qualified_name}", log=context.log.warning)
-        yield dg.MaterializeResult(metadata=table_metadata(
-            stored[[c for c, _, _ in columns]], columns, spec.qualified_name,
-            source_file_sha256=digest, source_file=spec.file, source_rows=len(raw),
-            source_issues=len(validated.issues)))
-        yield from checks
+        stored = stored[[c for c, _, _ in columns]]
+        checks = [evaluate_check(asset_key=key, check_name="structure", severity=dg.AssetCheckSeverity.ERROR,
+                                 outcome=structure),
+                  evaluate_check(asset_key=key, check_name="source_consistency", severity=dg.AssetCheckSeverity.WARN,
+                                 outcome=consistency, failures=issues.to_dict(orient="records"))]
+        catalog, printed_issues = None, None
+        if spec.schema == "paper":  # the printed table's provenance, and where it disagrees with itself
+            catalog = CatalogRow("paper.catalog", "source_table", {
+                "source_table": spec.source_table, "table_name": spec.qualified_name, "title": spec.title,
+                "unit": spec.unit, "source_note": spec.source_note, "file": f"assets/sources/{spec.file}",
+                "file_sha256": digest, "rows_printed": len(frame), "rows_stored": len(stored),
+                "notes": " ".join(spec.notes)})
+            recorded = pd.DataFrame(recorded_issues(source_files.root, spec.source_table))
+            printed_issues = SourceIssues(spec.source_table, pd.concat([issues, recorded], ignore_index=True))
+        # The IO manager writes the table, its catalog row, its source issues and the checks' rows in one
+        # transaction; the check results are shown once they are committed.
+        yield dg.Output(TableWrite(
+            table=spec.qualified_name, description=spec.description, columns=columns,
+            key=() if nullable_key else spec.key, frame=stored, checks=tuple(row for row, _ in checks),
+            catalog=catalog, source_issues=printed_issues,
+            metadata=table_metadata(stored, columns, spec.qualified_name, source_file_sha256=digest,
+                                    source_file=spec.file, source_rows=len(raw), source_issues=len(issues))))
+        yield from (result for _, result in checks)
 
     return _file_table
-
-
-def _record_paper_provenance(con, spec: TableSpec, validated: ValidatedFile, n_rows: int) -> None:
-    execute_ddl(con, PAPER_CATALOG_DDL)
-    for stmt in PAPER_CATALOG_COMMENTS:
-        con.execute(stmt)
-    con.execute("DELETE FROM paper.catalog WHERE source_table = ?", [spec.source_table])
-    con.execute(
-        "INSERT INTO paper.catalog VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [spec.source_table, spec.qualified_name, spec.title, spec.unit, spec.source_note,
-         f"assets/sources/{spec.file}", validated.sha256, len(validated.frame), n_rows, " ".join(spec.notes)],
-    )
-    con.execute("DELETE FROM quality.source_issues WHERE source_table = ?", [spec.source_table])
-    issues = pd.concat([validated.issues, pd.DataFrame(validated.recorded)], ignore_index=True)
-    if len(issues):
-        con.register("_issues", issues)
-        con.execute("INSERT INTO quality.source_issues BY NAME SELECT * FROM _issues")
-        con.unregister("_issues")
 
 
 FILE_TABLE_ASSETS: list[dg.AssetsDefinition] = [build_file_table_asset(spec) for spec in FILE_TABLES]

@@ -2,9 +2,10 @@
 
 Each indicator runs its SELECT (warehouse/sql/indicators/<name>.sql) against the warehouse, validates
 the result with the pandera schema generated from its spec (schemas/indicators/<name>.py; ERROR: a failure writes
-nothing and fails the step; so does an empty result where the previous build had rows), then
-replaces the table and its row of indicators.catalog in one transaction. The paper's claims are
-evaluated the same way, one query per claim (each spec's `claims`).
+nothing and fails the step; so does an empty result where the previous build had rows), then hands the table, its
+row of indicators.catalog, its source disagreements and its check's row to the warehouse's IO manager
+(warehouse/tables.py), which commits them in one transaction. The paper's claims are evaluated the same way, one
+query per claim (each spec's `claims`).
 """
 
 
@@ -13,13 +14,14 @@ import json
 import dagster as dg
 import pandas as pd
 
-from assets.common import OWNERS, check_result, ddl_columns, table_metadata
+from assets.common import OWNERS, ddl_columns, evaluate_check, table_metadata
 from assets.kosis import CATALOG_KEY
 from assets.source_files import load_catalog
 from schemas.indicators import INDICATORS, PAPER_CLAIMS, Claim, IndicatorSpec, all_claims
 from schemas.kosis import KosisTable
 from schemas.validation import validate_structure
-from warehouse.io import SQL_DIR, WarehouseResource, replace_table, warehouse_pool
+from warehouse.io import SQL_DIR, WarehouseResource, warehouse_pool
+from warehouse.tables import TABLE_IO_MANAGER, CatalogRow, Rejection, SourceIssues, TableWrite
 
 INDICATOR_SQL_DIR = SQL_DIR / "indicators"
 # Rebuild when anything upstream updated and its blocking checks passed. Missing upstream partitions
@@ -46,71 +48,57 @@ def kosis_keys_for(indicator: str, tables: tuple[KosisTable, ...]) -> list[dg.As
     return [CATALOG_KEY, *used] if used else []
 
 
-def _write_indicator(con, spec: IndicatorSpec, frame: pd.DataFrame, source_used: str) -> int:
-    columns = ddl_columns(spec.columns)
-    n = replace_table(con, f"indicators.{spec.name}", frame, columns, key=spec.key, description=spec.description)
-    con.execute("DELETE FROM indicators.catalog WHERE indicator = ?", [spec.name])  # the lake has no keys
-    con.execute("INSERT INTO indicators.catalog VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [spec.name, f"indicators.{spec.name}", spec.unit, spec.formula, ", ".join(spec.sources),
-                 spec.description, source_used])
-    return n
-
-
-def _record_disagreements(con, spec: IndicatorSpec) -> int:
-    """Where two sources of the indicator cover the same cell and differ, record it (not 'fix' it)."""
+def _disagreements(spec: IndicatorSpec) -> SourceIssues | None:
+    """Where two sources of the indicator cover the same cell and differ: recorded (not 'fixed') with the table,
+    by the comparison query over the table just written."""
     if spec.comparison is None:
-        return 0
-    label = spec.comparison_label
-    rows = con.execute((INDICATOR_SQL_DIR / spec.comparison).read_text(encoding="utf-8"), {"label": label}).df()
-    con.execute("DELETE FROM quality.source_issues WHERE source_table = ?", [label])
-    if len(rows):
-        con.register("_disagreements", rows)
-        con.execute("INSERT INTO quality.source_issues BY NAME SELECT * FROM _disagreements")
-        con.unregister("_disagreements")
-    return len(rows)
+        return None
+    return SourceIssues(spec.comparison_label, query=(INDICATOR_SQL_DIR / spec.comparison).read_text(encoding="utf-8"))
 
 
-def _previous_rows(warehouse: WarehouseResource, spec: IndicatorSpec) -> int:
+def _previous_rows(con, spec: IndicatorSpec) -> int:
     """Rows of the indicator's current table (0 if it has never been written or was empty)."""
-    with warehouse.get_connection() as con:
-        exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'indicators' "
-                             "AND table_name = ?", [spec.name]).fetchone()[0]
-        return con.execute(f"SELECT count(*) FROM indicators.{spec.name}").fetchone()[0] if exists else 0
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'indicators' "
+                         "AND table_name = ?", [spec.name]).fetchone()[0]
+    return con.execute(f"SELECT count(*) FROM indicators.{spec.name}").fetchone()[0] if exists else 0
 
 
-def _validate_and_write(context: dg.AssetExecutionContext, warehouse: WarehouseResource, spec: IndicatorSpec,
-                        frame: pd.DataFrame, source_used: str):
+def _validated_output(spec: IndicatorSpec, frame: pd.DataFrame, source_used: str, *, previous_rows: int,
+                      disagreements: SourceIssues | None):
+    """The indicator's table for the warehouse's IO manager (warehouse/tables.py), validated first: a table that
+    fails its schema, or comes out empty where its previous build had rows, is a Rejection (nothing written)."""
     key = dg.AssetKey(["indicators", spec.name])
-    previous = _previous_rows(warehouse, spec) if frame.empty else 0
-    if previous:  # an indicator that had rows and comes out empty lost its inputs: an error, not a new state
-        message = (f"indicators.{spec.name} came out with 0 rows where its previous build had {previous}: its "
+    columns = ddl_columns(spec.columns)
+    if frame.empty and previous_rows:  # an indicator that had rows and comes out empty lost its inputs
+        message = (f"indicators.{spec.name} came out with 0 rows where its previous build had {previous_rows}: its "
                    f"inputs are missing (a KOSIS load rolled back or lost, a catalog or SQL change?); the table is "
                    f"left as it was")
-        yield check_result(context, warehouse, asset_key=key, check_name="schema",
-                           severity=dg.AssetCheckSeverity.ERROR, outcome=None,
-                           failures=[{"column": "(table)", "check": "not empty when the previous build had rows",
-                                      "failure_case": f"0 rows (previously {previous})"}],
-                           description=message)
-        raise dg.Failure(message)
+        row, result = evaluate_check(asset_key=key, check_name="schema", severity=dg.AssetCheckSeverity.ERROR,
+                                     outcome=None, description=message,
+                                     failures=[{"column": "(table)", "check": "not empty when the previous build had "
+                                                "rows", "failure_case": f"0 rows (previously {previous_rows})"}])
+        yield result
+        yield dg.Output(Rejection(message, (row,)))
+        return
     outcome = validate_structure(spec.table, frame)
+    row, result = evaluate_check(asset_key=key, check_name="schema", severity=dg.AssetCheckSeverity.ERROR,
+                                 outcome=outcome)
     if not outcome.passed:
-        yield check_result(context, warehouse, asset_key=key, check_name="schema",
-                           severity=dg.AssetCheckSeverity.ERROR, outcome=outcome)
-        raise dg.Failure(f"indicators.{spec.name} failed validation ({outcome.n_failures} failures); the "
-                         f"table is left as it was", metadata={"failure_cases": json.dumps(outcome.summary())})
-
-    def write(con) -> tuple[int, dg.AssetCheckResult]:
-        _write_indicator(con, spec, outcome.frame, source_used)
-        disagreements = _record_disagreements(con, spec)
-        # the check's row commits with the table it describes, or not at all
-        return disagreements, check_result(context, warehouse, asset_key=key, check_name="schema",
-                                           severity=dg.AssetCheckSeverity.ERROR, outcome=outcome, con=con)
-
-    disagreements, result = warehouse.write(write, what=f"writing indicators.{spec.name}", log=context.log.warning)
-    yield dg.MaterializeResult(metadata=table_metadata(
-        outcome.frame, ddl_columns(spec.columns), f"indicators.{spec.name}",
-        unit=spec.unit, formula=spec.formula, sources=", ".join(spec.sources), source_used=source_used,
-        source_disagreements=disagreements))
+        yield result
+        yield dg.Output(Rejection(f"indicators.{spec.name} failed validation ({outcome.n_failures} failures); the "
+                                  f"table is left as it was", (row,),
+                                  metadata={"failure_cases": json.dumps(outcome.summary())}))
+        return
+    yield dg.Output(TableWrite(
+        table=f"indicators.{spec.name}", description=spec.description, columns=columns, key=spec.key,
+        frame=outcome.frame[[c for c, _, _ in columns]], checks=(row,),
+        catalog=CatalogRow("indicators.catalog", "indicator", {
+            "indicator": spec.name, "table_name": f"indicators.{spec.name}", "unit": spec.unit,
+            "formula": spec.formula, "sources": ", ".join(spec.sources), "description": spec.description,
+            "source_used": source_used}),
+        source_issues=disagreements,
+        metadata=table_metadata(outcome.frame, columns, f"indicators.{spec.name}", unit=spec.unit,
+                                formula=spec.formula, sources=", ".join(spec.sources), source_used=source_used)))
     yield result
 
 
@@ -125,6 +113,7 @@ def build_indicator_asset(spec: IndicatorSpec, tables: tuple[KosisTable, ...] = 
         kinds={"duckdb", "sql"},
         owners=OWNERS,
         pool=warehouse_pool(),
+        io_manager_key=TABLE_IO_MANAGER,
         description=f"`indicators.{spec.name}`: {spec.description}\n\n**Unit:** {spec.unit}\n\n"
         f"**Formula:** {spec.formula}\n\n**Sources:** {', '.join(spec.sources)}\n\n"
         f"SQL: `warehouse/sql/indicators/{spec.name}.sql`",
@@ -138,10 +127,11 @@ def build_indicator_asset(spec: IndicatorSpec, tables: tuple[KosisTable, ...] = 
     )
     def _indicator(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         sql = sql_path.read_text(encoding="utf-8")
-        with warehouse.get_connection() as con:
+        with warehouse.read_connection() as con:
             frame = con.execute(sql).df()
+            previous = _previous_rows(con, spec) if frame.empty else 0
         sources = ", ".join(sorted(set(frame["source"]))) if "source" in frame and len(frame) else "none"
-        yield from _validate_and_write(context, warehouse, spec, frame, sources)
+        yield from _validated_output(spec, frame, sources, previous_rows=previous, disagreements=_disagreements(spec))
 
     return _indicator
 
@@ -167,6 +157,7 @@ def evaluate_claims(con, claims: tuple[Claim, ...]) -> pd.DataFrame:
     kinds={"duckdb", "sql"},
     owners=OWNERS,
     pool=warehouse_pool(),
+    io_manager_key=TABLE_IO_MANAGER,
     description="`indicators.paper_claims`: the paper's quantitative claims, each evaluated by a query (the "
     "`claims` of the indicator specs, schemas/indicators/) with the observed numbers and a verdict: supported, "
     "partly supported, "
@@ -176,11 +167,13 @@ def evaluate_claims(con, claims: tuple[Claim, ...]) -> pd.DataFrame:
     automation_condition=AUTOMATION,
 )
 def paper_claims(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    with warehouse.get_connection() as con:
+    with warehouse.read_connection() as con:
         frame = evaluate_claims(con, all_claims())
+        previous = _previous_rows(con, PAPER_CLAIMS) if frame.empty else 0
     counts = frame["verdict"].value_counts().to_dict()
     context.log.info(f"claims: {counts}")
-    yield from _validate_and_write(context, warehouse, PAPER_CLAIMS, frame, "schemas/indicators/*.py claims")
+    yield from _validated_output(PAPER_CLAIMS, frame, "schemas/indicators/*.py claims", previous_rows=previous,
+                                 disagreements=None)
 
 
 def build_indicator_assets(tables: tuple[KosisTable, ...]) -> list[dg.AssetsDefinition]:

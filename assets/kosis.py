@@ -357,7 +357,7 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
                         con.execute(RECORD_UPDATE_SQL if year in send_de else RECORD_READ_SQL,
                                     [table.id, year, send_de.get(year, ""), now])
                 # the check's row commits with the merge it describes, or not at all
-                check = check_result(context, warehouse, asset_key=key, check_name="observations_valid",
+                check = check_result(context, con, asset_key=key, check_name="observations_valid",
                                      severity=dg.AssetCheckSeverity.WARN, outcome=None,
                                      failures=([{"catalog_entry": rejected_entry}] if rejected_entry else [])
                                      + outcome.summary(limit=50),
@@ -365,8 +365,7 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
                                      extra_metadata={"rows_quarantined": merged.quarantined,
                                                      "service_rejected_entry": rejected_entry,
                                                      "rules_run": outcome.rules_run,
-                                                     "rows_breaking_each_rule": json.dumps(outcome.by_rule)},
-                                     con=con)
+                                                     "rows_breaking_each_rule": json.dumps(outcome.by_rule)})
                 return merged, after, check
 
             try:

@@ -87,6 +87,7 @@ def measure_size(name: str, work: Path) -> dict[str, float]:
         stage_snapshots,
         validate_staged,
     )
+    from warehouse.tables import with_table_io_manager
 
     classes = SIZES[name]
     full = name == "1m"
@@ -101,9 +102,9 @@ def measure_size(name: str, work: Path) -> dict[str, float]:
     years = set(range(FIRST, LAST + 1))
 
     def end_to_end(db: Path, base_url: str) -> float:
-        resources = {"warehouse": WarehouseResource(database=str(db), memory_limit=MEMORY_LIMIT),
-                     "source_files": SourceFiles(),
-                     "kosis": KosisResource(api_key=KEY, base_url=base_url, timeout_s=300)}
+        resources = with_table_io_manager({
+            "warehouse": WarehouseResource(database=str(db), memory_limit=MEMORY_LIMIT), "source_files": SourceFiles(),
+            "kosis": KosisResource(api_key=KEY, base_url=base_url, timeout_s=300)})
         instance = dg.DagsterInstance.ephemeral()
         selection = dg.AssetSelection.assets(["reference", "region_code_map"],
                                              ["kosis", "catalog"])

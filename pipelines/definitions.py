@@ -16,6 +16,7 @@ from pipelines.jobs import ALL_JOBS
 from pipelines.resources import KosisResource, resources_from_env
 from pipelines.schedules import monthly_refresh
 from pipelines.sensors import automation_sensor, build_kosis_sensor
+from warehouse.tables import TABLE_IO_MANAGER, with_table_io_manager
 
 
 def build_assets(kosis_catalog: Path | str = CATALOG_PATH) -> list[dg.AssetsDefinition]:
@@ -31,6 +32,8 @@ ALL_ASSETS = build_assets()
 def build_definitions(kosis_catalog: Path | str = CATALOG_PATH, resources: dict | None = None) -> dg.Definitions:
     assets = build_assets(kosis_catalog)
     resources = dict(resources or resources_from_env())
+    if TABLE_IO_MANAGER not in resources:  # the tables' writer, through the given warehouse
+        resources = with_table_io_manager(resources)
     kosis = resources["kosis"]
     if Path(kosis.catalog_path) != Path(kosis_catalog):  # the sensor and refresh read the same catalog
         resources["kosis"] = KosisResource(**{**kosis.model_dump(), "catalog_path": str(kosis_catalog)})

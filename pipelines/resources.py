@@ -8,6 +8,7 @@ import dagster as dg
 
 from assets.kosis_resource import KosisResource
 from warehouse.io import SourceFiles, default_warehouse
+from warehouse.tables import with_table_io_manager
 
 
 def kosis_from_env() -> KosisResource:
@@ -21,4 +22,5 @@ def kosis_from_env() -> KosisResource:
 
 
 def resources_from_env() -> dict:
-    return {"warehouse": default_warehouse(), "source_files": SourceFiles(), "kosis": kosis_from_env()}
+    return with_table_io_manager({"warehouse": default_warehouse(), "source_files": SourceFiles(),
+                                  "kosis": kosis_from_env()})

@@ -38,6 +38,7 @@ from pipelines.refresh import prepare_full_run
 from pipelines.resources import KosisResource
 from tests.postgres import PostgresCluster
 from warehouse.io import SourceFiles, WarehouseResource
+from warehouse.tables import with_table_io_manager
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -63,7 +64,7 @@ def materialize(db_path: Path, sources_root: Path, selection=None, assets=None, 
         assets or ALL_ASSETS,
         selection=selection,
         instance=instance,
-        resources={"warehouse": warehouse, "source_files": source_files, "kosis": kosis},
+        resources=with_table_io_manager({"warehouse": warehouse, "source_files": source_files, "kosis": kosis}),
         tags=tags,
         raise_on_error=False,
     )

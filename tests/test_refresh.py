@@ -24,6 +24,7 @@ from pipelines.sensors import RejectedInboxFiles
 from tests.conftest import Built, grdp_catalog, query, snapshot
 from tests.kosis_server import KosisServer, KosisTable
 from warehouse.io import SourceFiles, WarehouseResource, published_path
+from warehouse.tables import with_table_io_manager
 
 KEY = "refresh-test-key"
 PROJECT = Path(__file__).resolve().parent.parent
@@ -49,9 +50,10 @@ def grdp_table(years: range) -> KosisTable:
 
 def live_resources(data: Path, server: KosisServer) -> dict:
     warehouse = WarehouseResource(database=str(data / "warehouse.duckdb"), lock_timeout_s=5)
-    return {"warehouse": warehouse, "source_files": SourceFiles(root=str(SOURCES_DIR)),
-            "kosis": KosisResource(api_key=KEY, base_url=server.base_url, timeout_s=2, max_retries=2,
-                                   backoff_base_s=0.01, backoff_max_s=0.02)}
+    return with_table_io_manager({
+        "warehouse": warehouse, "source_files": SourceFiles(root=str(SOURCES_DIR)),
+        "kosis": KosisResource(api_key=KEY, base_url=server.base_url, timeout_s=2, max_retries=2, backoff_base_s=0.01,
+                               backoff_max_s=0.02)})
 
 
 @pytest.fixture(scope="module")

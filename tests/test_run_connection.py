@@ -6,7 +6,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import dagster as dg
 import duckdb
+import pandas as pd
 import pytest
 
 import warehouse.io
@@ -59,18 +61,18 @@ def test_a_run_opens_the_warehouse_once_and_sets_up_the_schema_once(tmp_path: Pa
 
 def test_a_check_row_commits_with_the_table_it_describes_or_not_at_all(tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    """An indicator whose write fails after its check passed leaves no 'passed' row in quality.check_results
-    (the row is written in the same transaction as the table); the other tables' rows are there."""
-    import assets.indicators
+    """An indicator whose write fails after its table and its check's row were written leaves neither: the IO
+    manager commits them in one transaction (warehouse/tables.py); the other tables' rows are there."""
+    import warehouse.tables
 
-    record = assets.indicators._record_disagreements
+    record = warehouse.tables._record_checks
 
-    def failing(con, spec):
-        if spec.name == "sme_concentration":
+    def failing(con, checks, *, run_id, asset):
+        record(con, checks, run_id=run_id, asset=asset)
+        if asset == "indicators/sme_concentration":
             raise OSError("disk full while writing indicators.sme_concentration")
-        return record(con, spec)
 
-    monkeypatch.setattr(assets.indicators, "_record_disagreements", failing)
+    monkeypatch.setattr(warehouse.tables, "_record_checks", failing)
     db = tmp_path / "warehouse.duckdb"
     result = materialize(db, SOURCES_DIR)
     assert not result.success
@@ -80,3 +82,32 @@ def test_a_check_row_commits_with_the_table_it_describes_or_not_at_all(tmp_path:
                      "AND table_name = 'sme_concentration'") == [(0,)]
     assert rows["indicators/industrial_structure:schema"] is True
     assert rows["paper/sme_share_manufacturing:structure"] is True
+
+
+def test_an_asset_can_take_a_warehouse_table_as_an_input(baseline_copy: Path) -> None:
+    """The IO manager that writes the tables also reads them: an analyst's own asset downstream of an indicator
+    gets the table as a frame (the rows the warehouse holds, with its columns)."""
+    from assets.kosis_resource import KosisResource
+    from pipelines.definitions import ALL_ASSETS
+    from warehouse.io import SourceFiles, WarehouseResource
+    from warehouse.tables import TABLE_IO_MANAGER, with_table_io_manager
+
+    seen: dict[str, pd.DataFrame] = {}
+
+    @dg.asset(ins={"budget": dg.AssetIn(key=["indicators", "st_budget_dependence"],
+                                        input_manager_key=TABLE_IO_MANAGER)})
+    def national_share_ranking(budget: pd.DataFrame) -> dg.MaterializeResult:
+        seen["budget"] = budget
+        return dg.MaterializeResult(metadata={"regions": len(budget)})
+
+    result = dg.materialize(
+        [*ALL_ASSETS, national_share_ranking], selection=[national_share_ranking],
+        resources=with_table_io_manager({"warehouse": WarehouseResource(database=str(baseline_copy)),
+                                         "source_files": SourceFiles(root=str(SOURCES_DIR)),
+                                         "kosis": KosisResource()}),
+        instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    expected = query(baseline_copy, "SELECT region_code, national_share_pct FROM indicators.st_budget_dependence "
+                                    "ORDER BY region_code")
+    got = seen["budget"].sort_values("region_code")
+    assert list(zip(got["region_code"], got["national_share_pct"], strict=True)) == expected

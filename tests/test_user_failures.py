@@ -174,6 +174,7 @@ def test_a_dagster_run_waits_for_a_locked_warehouse_once_not_once_per_step(user:
     from pipelines.definitions import ALL_ASSETS
     from pipelines.resources import KosisResource
     from warehouse.io import SourceFiles, WarehouseResource
+    from warehouse.tables import with_table_io_manager
 
     db = user / "data" / "warehouse.duckdb"
     holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, time; con = duckdb.connect({str(db)!r}); "
@@ -183,8 +184,9 @@ def test_a_dagster_run_waits_for_a_locked_warehouse_once_not_once_per_step(user:
         started = time.monotonic()
         result = dg.materialize(  # the eight indicator steps, as the automation sensor would launch them
             ALL_ASSETS, selection=dg.AssetSelection.groups("indicators"), instance=dg.DagsterInstance.ephemeral(),
-            resources={"warehouse": WarehouseResource(database=str(db), lock_timeout_s=5),
-                       "source_files": SourceFiles(root=str(SOURCES_DIR)), "kosis": KosisResource()},
+            resources=with_table_io_manager({"warehouse": WarehouseResource(database=str(db), lock_timeout_s=5),
+                                             "source_files": SourceFiles(root=str(SOURCES_DIR)),
+                                             "kosis": KosisResource()}),
             raise_on_error=False)
         elapsed = time.monotonic() - started
     finally:

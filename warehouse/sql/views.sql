@@ -68,10 +68,22 @@ GROUP BY t.id, t.series, t.priority, t.source, t.source_label, t.org_id, t.tbl_i
 -- DuckDB >= 1.1 keeps COMMENT ON COLUMN on views too (duckdb_columns().comment); COPY FROM DATABASE
 -- (the published copy) keeps them. tests/test_warehouse_comments.py fails on any column without one.
 -- Tables rebuilt whole by an asset (paper.*, reference.*, indicators.<indicator>) get theirs from the
--- registry when they are written; paper.catalog from assets/file_tables.py.
+-- registry when they are written.
 -- ==================================================================================================
 
 BEGIN TRANSACTION;  -- one commit for the whole block: ~6x faster than one per statement
+
+COMMENT ON TABLE paper.catalog IS 'Each printed table of the paper: title, unit, printed source line, the file it is transcribed in and that file''s sha256.';
+COMMENT ON COLUMN paper.catalog.source_table IS 'The printed table, e.g. ''Table 6''';
+COMMENT ON COLUMN paper.catalog.table_name IS 'The warehouse table that holds it, e.g. paper.st_budget_2011';
+COMMENT ON COLUMN paper.catalog.title IS 'The printed title';
+COMMENT ON COLUMN paper.catalog.unit IS 'The printed unit (NULL: none printed)';
+COMMENT ON COLUMN paper.catalog.source_note IS 'The printed ''Source:'' line';
+COMMENT ON COLUMN paper.catalog.file IS 'The file the table is transcribed in, e.g. assets/sources/paper/table_6_st_budget_2011.csv';
+COMMENT ON COLUMN paper.catalog.file_sha256 IS 'sha256 of that file as loaded';
+COMMENT ON COLUMN paper.catalog.rows_printed IS 'Data rows in the file (printed total rows included)';
+COMMENT ON COLUMN paper.catalog.rows_stored IS 'Rows stored in table_name (printed total rows are checked, not stored)';
+COMMENT ON COLUMN paper.catalog.notes IS 'Notes printed under the table';
 
 COMMENT ON TABLE quality.check_results IS 'One row per evaluation of a check (a log: every run appends).';
 COMMENT ON COLUMN quality.check_results.run_id IS 'Dagster run that evaluated the check';

@@ -42,6 +42,19 @@ CREATE TABLE IF NOT EXISTS quality.quarantine (
     quarantined_at  TIMESTAMP NOT NULL
 );
 
+CREATE TABLE IF NOT EXISTS paper.catalog (
+    source_table  VARCHAR PRIMARY KEY,
+    table_name    VARCHAR,
+    title         VARCHAR,
+    unit          VARCHAR,
+    source_note   VARCHAR,
+    file          VARCHAR,
+    file_sha256   VARCHAR,
+    rows_printed  INTEGER,
+    rows_stored   INTEGER,
+    notes         VARCHAR
+);
+
 CREATE TABLE IF NOT EXISTS kosis.snapshots (
     snapshot_sha256  VARCHAR PRIMARY KEY,
     catalog_id       VARCHAR NOT NULL,

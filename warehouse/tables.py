@@ -1,0 +1,158 @@
+"""The one writer of the tables built from files and the derived indicators: a Dagster IO manager.
+
+An asset validates what it built (pandera, from the registry) and returns the result: a `TableWrite` (the rows,
+their table's columns, key and comments, its catalog row, the source issues it found and the rows of its checks)
+or, when a blocking check failed, a `Rejection` (the failing rows and the checks' rows). The IO manager commits
+either in one transaction:
+
+- a table is never written without the check rows that describe it, and a check row never describes a table
+  that failed to commit;
+- a rejection records the quarantined rows and the failed checks, leaves the table as it was and fails the step
+  with the asset's message, so nothing downstream runs.
+
+The KOSIS tables do not come through here: their rows are staged and merged in DuckDB (`warehouse/kosis_load.py`),
+never held as a frame, and that merge commits with its snapshots, quarantine and check rows in the same way.
+"""
+
+
+import json
+from dataclasses import dataclass, field
+
+import dagster as dg
+import duckdb
+import pandas as pd
+
+from warehouse.io import WarehouseResource, quarantine_rows, record_check, replace_table, table_schema_metadata
+
+TABLE_IO_MANAGER = "warehouse_io"  # the resource key of TableIOManager
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    """One evaluation of a check: a row of quality.check_results."""
+
+    check_name: str
+    severity: str  # ERROR | WARN
+    passed: bool
+    n_failures: int
+    details: dict = field(default_factory=dict)  # the failure cases and notes, stored as JSON
+
+
+@dataclass(frozen=True)
+class CatalogRow:
+    """A table's row of its catalog (paper.catalog, indicators.catalog), replaced by key."""
+
+    table: str
+    key_column: str
+    values: dict
+
+
+@dataclass(frozen=True)
+class SourceIssues:
+    """Where the printed sources disagree with themselves or each other: the rows of quality.source_issues
+    labelled `label` are replaced by `rows`, or by what `query` (parameter `$label`) finds once the table is
+    written (a comparison of the new table with another source)."""
+
+    label: str
+    rows: pd.DataFrame | None = None
+    query: str | None = None
+
+
+@dataclass
+class TableWrite:
+    table: str  # schema.name
+    description: str
+    columns: list[tuple[str, str, str]]  # (name, DuckDB type, comment), in order
+    key: tuple[str, ...]
+    frame: pd.DataFrame
+    checks: tuple[CheckRow, ...] = ()
+    catalog: CatalogRow | None = None
+    source_issues: SourceIssues | None = None
+    metadata: dict = field(default_factory=dict)  # the materialization's, beside row count and column schema
+
+
+@dataclass
+class Rejection:
+    message: str  # why nothing was written: the step fails with it
+    checks: tuple[CheckRow, ...]
+    quarantine: pd.DataFrame | None = None  # the failing rows, with a `reason` column
+    source: str = ""  # where those rows came from (quality.quarantine.source)
+    metadata: dict = field(default_factory=dict)  # the failure's
+
+
+def _record_checks(con: duckdb.DuckDBPyConnection, checks: tuple[CheckRow, ...], *, run_id: str, asset: str) -> None:
+    for c in checks:
+        record_check(con, run_id=run_id, asset=asset, check_name=c.check_name, severity=c.severity, passed=c.passed,
+                     n_failures=c.n_failures, details=json.dumps(c.details, default=str, ensure_ascii=False))
+
+
+def commit_table(con: duckdb.DuckDBPyConnection, write: TableWrite, *, run_id: str, asset: str) -> tuple[int, int]:
+    """Everything a validated table brings, in the caller's transaction; returns the rows written and the source
+    issues recorded."""
+    n = replace_table(con, write.table, write.frame, write.columns, key=write.key, description=write.description)
+    if write.catalog is not None:
+        row = write.catalog
+        con.execute(f"DELETE FROM {row.table} WHERE {row.key_column} = ?", [row.values[row.key_column]])
+        con.execute(f"INSERT INTO {row.table} BY NAME SELECT * FROM (SELECT "
+                    + ", ".join(f"? AS {name}" for name in row.values) + ")", list(row.values.values()))
+    issues = 0
+    if write.source_issues is not None:
+        found = write.source_issues
+        con.execute("DELETE FROM quality.source_issues WHERE source_table = ?", [found.label])
+        rows = found.rows if found.query is None else con.execute(found.query, {"label": found.label}).df()
+        if rows is not None and len(rows):
+            con.register("_source_issues", rows)
+            try:
+                con.execute("INSERT INTO quality.source_issues BY NAME SELECT * FROM _source_issues")
+            finally:
+                con.unregister("_source_issues")
+            issues = len(rows)
+    _record_checks(con, write.checks, run_id=run_id, asset=asset)
+    return n, issues
+
+
+def commit_rejection(con: duckdb.DuckDBPyConnection, rejection: Rejection, *, run_id: str, asset: str) -> None:
+    if rejection.quarantine is not None:
+        quarantine_rows(con, source=rejection.source, rows=rejection.quarantine, run_id=run_id, asset=asset)
+    _record_checks(con, rejection.checks, run_id=run_id, asset=asset)
+
+
+class TableIOManager(dg.IOManager):
+    """Writes each `TableWrite` or `Rejection` an asset returns into the warehouse, in one transaction; reads a
+    table back as a frame for an asset (or a notebook) that takes it as an input."""
+
+    def __init__(self, warehouse: WarehouseResource) -> None:
+        self.warehouse = warehouse
+
+    def handle_output(self, context: dg.OutputContext, obj: TableWrite | Rejection) -> None:
+        asset = context.asset_key.to_user_string()
+        if isinstance(obj, Rejection):
+            self.warehouse.write(lambda con: commit_rejection(con, obj, run_id=context.run_id, asset=asset),
+                                 what=f"recording the rejection of {asset}", log=context.log.warning)
+            raise dg.Failure(description=obj.message, metadata=obj.metadata)
+        if not isinstance(obj, TableWrite):
+            raise TypeError(f"{asset} returned {type(obj).__name__}; the warehouse takes a TableWrite or a Rejection")
+        n, issues = self.warehouse.write(lambda con: commit_table(con, obj, run_id=context.run_id, asset=asset),
+                                         what=f"writing {obj.table}", log=context.log.warning)
+        context.add_output_metadata({**obj.metadata, "dagster/row_count": n, "dagster/table_name": obj.table,
+                                     "dagster/column_schema": table_schema_metadata(obj.columns),
+                                     **({"source_issues": issues} if obj.source_issues is not None else {})})
+
+    def load_input(self, context: dg.InputContext) -> pd.DataFrame:
+        table = ".".join(context.upstream_output.asset_key.path)
+        with self.warehouse.read_connection() as con:
+            return con.execute(f"SELECT * FROM {table}").df()
+
+
+@dg.io_manager(required_resource_keys={"warehouse"},
+               description="Writes the tables built from files and the indicators, with their catalog rows, source "
+               "issues, quarantined rows and check rows, in one transaction (warehouse/tables.py).")
+def table_io_manager(init_context: dg.InitResourceContext) -> TableIOManager:
+    # The run's warehouse resource itself, not a copy: its one connection serves the steps and this writer alike.
+    return TableIOManager(init_context.resources.warehouse)
+
+
+def with_table_io_manager(resources: dict) -> dict:
+    """The resources given, with the IO manager writing through their `warehouse`: every place that builds
+    resources (the environment's, the tests') goes through here."""
+    return {**resources, TABLE_IO_MANAGER: table_io_manager}
