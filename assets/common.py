@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 import dagster as dg
@@ -12,8 +11,8 @@ import pandas as pd
 
 from schemas.registry import Column
 from schemas.validation import Validation
-from warehouse.io import record_check, table_schema_metadata
-from warehouse.tables import CheckRow
+from warehouse.io import table_schema_metadata
+from warehouse.tables import CheckRow, record_checks
 
 OWNERS = ["team:regional-statistics"]
 
@@ -101,7 +100,5 @@ def check_result(
     row, result = evaluate_check(asset_key=asset_key, check_name=check_name, severity=severity, outcome=outcome,
                                  failures=failures, n_failures=n_failures, extra_metadata=extra_metadata,
                                  description=description)
-    record_check(con, run_id=context.run_id, asset=asset_key.to_user_string(), check_name=row.check_name,
-                 severity=row.severity, passed=row.passed, n_failures=row.n_failures,
-                 details=json.dumps(row.details, default=str, ensure_ascii=False))
+    record_checks(con, (row,), run_id=context.run_id, asset=asset_key.to_user_string())
     return result

@@ -65,14 +65,14 @@ def test_a_check_row_commits_with_the_table_it_describes_or_not_at_all(tmp_path:
     manager commits them in one transaction (warehouse/tables.py); the other tables' rows are there."""
     import warehouse.tables
 
-    record = warehouse.tables._record_checks
+    record = warehouse.tables.record_checks
 
     def failing(con, checks, *, run_id, asset):
         record(con, checks, run_id=run_id, asset=asset)
         if asset == "indicators/sme_concentration":
             raise OSError("disk full while writing indicators.sme_concentration")
 
-    monkeypatch.setattr(warehouse.tables, "_record_checks", failing)
+    monkeypatch.setattr(warehouse.tables, "record_checks", failing)
     db = tmp_path / "warehouse.duckdb"
     result = materialize(db, SOURCES_DIR)
     assert not result.success

@@ -492,14 +492,6 @@ def write_transaction(con: duckdb.DuckDBPyConnection, work: Callable[[], T], *, 
     return retry_on_conflict(attempt, what=what, attempts=attempts, log=log) if is_lake(con) else attempt()
 
 
-def record_check(con: duckdb.DuckDBPyConnection, *, run_id: str, asset: str, check_name: str, severity: str,
-                 passed: bool, n_failures: int, details: str) -> None:
-    con.execute(
-        "INSERT INTO quality.check_results VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
-        [run_id, asset, check_name, severity, passed, n_failures, details],
-    )
-
-
 def quarantine_rows(con: duckdb.DuckDBPyConnection, *, source: str, rows: pd.DataFrame, run_id: str,
                     asset: str) -> int:
     if rows.empty:

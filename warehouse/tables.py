@@ -22,7 +22,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from warehouse.io import WarehouseResource, quarantine_rows, record_check, replace_table, table_schema_metadata
+from warehouse.io import WarehouseResource, quarantine_rows, replace_table, table_schema_metadata
 
 TABLE_IO_MANAGER = "warehouse_io"  # the resource key of TableIOManager
 
@@ -80,10 +80,14 @@ class Rejection:
     metadata: dict = field(default_factory=dict)  # the failure's
 
 
-def _record_checks(con: duckdb.DuckDBPyConnection, checks: tuple[CheckRow, ...], *, run_id: str, asset: str) -> None:
-    for c in checks:
-        record_check(con, run_id=run_id, asset=asset, check_name=c.check_name, severity=c.severity, passed=c.passed,
-                     n_failures=c.n_failures, details=json.dumps(c.details, default=str, ensure_ascii=False))
+def record_checks(con: duckdb.DuckDBPyConnection, checks: tuple[CheckRow, ...], *, run_id: str, asset: str) -> None:
+    """The one writer of quality.check_results, in the caller's transaction: the IO manager's for the tables it
+    writes, the KOSIS merge's for the KOSIS tables."""
+    if not checks:
+        return
+    con.executemany("INSERT INTO quality.check_results VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
+                    [(run_id, asset, c.check_name, c.severity, c.passed, c.n_failures,
+                      json.dumps(c.details, default=str, ensure_ascii=False)) for c in checks])
 
 
 def commit_table(con: duckdb.DuckDBPyConnection, write: TableWrite, *, run_id: str, asset: str) -> tuple[int, int]:
@@ -107,14 +111,14 @@ def commit_table(con: duckdb.DuckDBPyConnection, write: TableWrite, *, run_id: s
             finally:
                 con.unregister("_source_issues")
             issues = len(rows)
-    _record_checks(con, write.checks, run_id=run_id, asset=asset)
+    record_checks(con, write.checks, run_id=run_id, asset=asset)
     return n, issues
 
 
 def commit_rejection(con: duckdb.DuckDBPyConnection, rejection: Rejection, *, run_id: str, asset: str) -> None:
     if rejection.quarantine is not None:
         quarantine_rows(con, source=rejection.source, rows=rejection.quarantine, run_id=run_id, asset=asset)
-    _record_checks(con, rejection.checks, run_id=run_id, asset=asset)
+    record_checks(con, rejection.checks, run_id=run_id, asset=asset)
 
 
 class TableIOManager(dg.IOManager):
