@@ -6,13 +6,12 @@ import hashlib
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pandas as pd
 
 from schemas.registry import Column
 from schemas.validation import Validation
 from warehouse.io import table_schema_metadata
-from warehouse.tables import CheckRow, record_checks
+from warehouse.tables import CheckRow
 
 OWNERS = ["team:regional-statistics"]
 
@@ -79,26 +78,3 @@ def evaluate_check(
         metadata["failures"] = dg.MetadataValue.md(markdown_table(pd.DataFrame(failures)))
     return row, dg.AssetCheckResult(asset_key=asset_key, check_name=check_name, passed=passed, severity=severity,
                                     metadata=metadata, description=description)
-
-
-def check_result(
-    context: dg.AssetExecutionContext,
-    con: duckdb.DuckDBPyConnection,
-    *,
-    asset_key: dg.AssetKey,
-    check_name: str,
-    severity: dg.AssetCheckSeverity,
-    outcome: Validation | None,
-    failures: list[dict] | None = None,
-    n_failures: int | None = None,
-    extra_metadata: dict | None = None,
-    description: str | None = None,
-) -> dg.AssetCheckResult:
-    """`evaluate_check`, its row written in the caller's transaction (`con`): a check of data that then fail to
-    commit leaves no row. For the KOSIS tables, which write through their merge; the other tables hand their check
-    rows to the warehouse's IO manager (warehouse/tables.py) with the table."""
-    row, result = evaluate_check(asset_key=asset_key, check_name=check_name, severity=severity, outcome=outcome,
-                                 failures=failures, n_failures=n_failures, extra_metadata=extra_metadata,
-                                 description=description)
-    record_checks(con, (row,), run_id=context.run_id, asset=asset_key.to_user_string())
-    return result

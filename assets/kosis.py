@@ -14,7 +14,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from assets.common import OWNERS, check_result, markdown_table
+from assets.common import OWNERS, evaluate_check, markdown_table
 from assets.kosis_client import KosisError, MaskingWriter, classify_body, parse_body
 from assets.kosis_resource import KosisResource
 from assets.source_files import CATALOG_PATH, bundled_file, load_catalog
@@ -31,6 +31,7 @@ from warehouse.kosis_load import (
     stage_snapshots,
     validate_staged,
 )
+from warehouse.tables import record_checks
 
 warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
 
@@ -357,15 +358,15 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
                         con.execute(RECORD_UPDATE_SQL if year in send_de else RECORD_READ_SQL,
                                     [table.id, year, send_de.get(year, ""), now])
                 # the check's row commits with the merge it describes, or not at all
-                check = check_result(context, con, asset_key=key, check_name="observations_valid",
-                                     severity=dg.AssetCheckSeverity.WARN, outcome=None,
-                                     failures=([{"catalog_entry": rejected_entry}] if rejected_entry else [])
-                                     + outcome.summary(limit=50),
-                                     n_failures=outcome.n_rejected + bool(rejected_entry),
-                                     extra_metadata={"rows_quarantined": merged.quarantined,
-                                                     "service_rejected_entry": rejected_entry,
-                                                     "rules_run": outcome.rules_run,
-                                                     "rows_breaking_each_rule": json.dumps(outcome.by_rule)})
+                row, check = evaluate_check(
+                    asset_key=key, check_name="observations_valid", severity=dg.AssetCheckSeverity.WARN, outcome=None,
+                    failures=([{"catalog_entry": rejected_entry}] if rejected_entry else [])
+                    + outcome.summary(limit=50),
+                    n_failures=outcome.n_rejected + bool(rejected_entry),
+                    extra_metadata={"rows_quarantined": merged.quarantined, "service_rejected_entry": rejected_entry,
+                                    "rules_run": outcome.rules_run,
+                                    "rows_breaking_each_rule": json.dumps(outcome.by_rule)})
+                record_checks(con, (row,), run_id=context.run_id, asset=key.to_user_string())
                 return merged, after, check
 
             try:
