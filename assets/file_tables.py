@@ -1,10 +1,11 @@
 """One factory for every table that ships as a file (the paper's nine tables, the region reference).
 
-Each spec in the registry becomes one asset, `<schema>/<table>`, that reads its file as text, validates it
-(pandera, lazily) and only then writes: the rows, their provenance and the source's inconsistencies
-(quality.source_issues), in one transaction. Its two checks: `structure` (ERROR, blocking: nothing is written,
-downstream does not run, failing rows go to quality.quarantine) and `source_consistency` (WARN: the printed
-source disagrees with itself; the data land as printed). One step, no frame handed between steps.
+Each spec in the registry becomes one asset, `<schema>/<table>`, that reads its file as text and validates it
+(pandera, lazily) before anything is written. It writes nothing itself: it returns the validated table, with its
+provenance (paper.catalog) and the source's inconsistencies (quality.source_issues), or a rejection, to the
+warehouse's IO manager (warehouse/tables.py), which commits either in one transaction. Its two checks:
+`structure` (ERROR, blocking: nothing is written, downstream does not run, failing rows go to quality.quarantine)
+and `source_consistency` (WARN: the printed source disagrees with itself; the data land as printed).
 """
 
 
