@@ -194,11 +194,6 @@ def fmt(value: object, column: str | None = None) -> str:
     return str(value)
 
 
-def axis_title(unit: str) -> str:
-    """The first unit of the catalog's `unit` (e.g. '% of GRDP; percentage points' -> '% of GRDP')."""
-    return unit.split(";")[0].strip()
-
-
 def measure_title(column: str, indicator: str = "", unit: str = "") -> str:
     """An axis title in words with its unit (e.g. 'SME workers, % of manufacturing employment')."""
     m = measure(column, indicator)
@@ -403,7 +398,6 @@ class Chart:
 class Section:
     indicator: str
     charts: list[Chart] = field(default_factory=list)
-    note: str = ""
 
 
 ISSUE_COLUMN = "_issue"  # set by build_sections: the hover text of the source issues touching a row ('' if none)
