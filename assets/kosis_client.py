@@ -28,11 +28,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
-import requests
-import urllib3
+if TYPE_CHECKING:  # requests and urllib3 are imported where a call is made: an offline run never needs them
+    import requests
 
 __all__ = [
     "DATA_PATH",
@@ -707,6 +707,8 @@ class KosisClient:
         self._cell_limit = cell_limit
         self._on_body = on_body
         self._owns_session = session is None
+        if session is None:
+            import requests
         self._session = session if session is not None else requests.Session()
         self._sleep = sleep
         self._log = logger if logger is not None else logging.getLogger(__name__)
@@ -1086,6 +1088,8 @@ class KosisClient:
     def _call(self, path: str, method: str, params: dict[str, str], ctx: _Ctx) -> _Raw:
         """One logical request with retries; returns the parsed body (possibly a KOSIS error code that
         is not retried here: 10, 11, 20, 21, 30, 31, 41 or unknown codes)."""
+        import requests
+
         url = self._base_url + path
         full = {"method": method, KEY_PARAM: self._api_key, **params}
         prepared = requests.models.PreparedRequest()
@@ -1121,6 +1125,8 @@ class KosisClient:
         return delay
 
     def _attempt(self, url: str, full: dict[str, str], redacted: str, ctx: _Ctx) -> _Raw | _Transient:
+        import requests
+
         deadline = time.monotonic() + self._total_timeout
         failure: str | None = None
         try:
@@ -1153,6 +1159,9 @@ class KosisClient:
         each read by the time left, so one stalled read cannot overshoot it by the read timeout). Each chunk is
         masked and handed to ``writer`` as it arrives; the whole body is kept only if ``keep_whole`` or it is
         smaller than FULL_PARSE_MAX_BYTES, else only its first and last bytes."""
+        import requests
+        import urllib3
+
         raw = resp.raw
         read = getattr(raw, "read1", None) or raw.read  # read1: returns what has arrived, up to the size
         sock = getattr(getattr(raw, "connection", None), "sock", None)

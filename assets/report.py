@@ -12,6 +12,7 @@ through a temporary file and a rename, so a reader never sees half a page.
 """
 
 import html
+import json
 import math
 import os
 import re
@@ -20,6 +21,8 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
 from pathlib import Path
 
 import dagster as dg
@@ -27,7 +30,6 @@ import duckdb
 import jinja2
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import plotly.io as pio
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
@@ -389,7 +391,7 @@ class Chart:
     indicator: str
     kind: str  # lines | ranked | stacked | bars
     title: str
-    figure: go.Figure
+    figure: dict  # Plotly's JSON: {"data": [trace, ...], "layout": {...}}
     caption: str = ""
     rows: pd.DataFrame | None = None  # the rows drawn: their sources make the chart's "Source:" line
 
@@ -426,14 +428,41 @@ def _hover_issue(issue: str) -> str:
     return f"<br>{issue}" if issue else ""
 
 
-def _layout(fig: go.Figure, *, title: str, height: int, x_title: str = "", y_title: str = "",
-            legend: bool = True) -> go.Figure:
-    fig.update_layout(template="plotly_white", title={"text": esc(title), "x": 0, "font": {"size": 15}},
-                      height=height, margin={"l": 10, "r": 20, "t": 50, "b": 40}, showlegend=legend,
-                      legend={"orientation": "h", "y": -0.15},
-                      font={"family": 'system-ui, "Noto Sans KR", sans-serif'})
-    fig.update_xaxes(title_text=esc(x_title), automargin=True)
-    fig.update_yaxes(title_text=esc(y_title), automargin=True)
+# The charts are Plotly's JSON, written directly: building them as plotly.graph_objects validated every property
+# and deep-copied the template into each figure, 0.4 s of each run. tests/test_report.py validates each figure
+# against Plotly's schema instead.
+@cache
+def _template() -> dict:
+    """Plotly's "plotly_white" template, as the plotly package ships it."""
+    path = resources.files("plotly") / "package_data" / "templates" / "plotly_white.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _figure(*traces: dict) -> dict:
+    return {"data": list(traces), "layout": {}}
+
+
+def _axis(fig: dict, axis: str, **props: object) -> None:
+    fig["layout"].setdefault(axis, {}).update(props)
+
+
+def _vline(fig: dict, x: float, label: str) -> None:
+    """A dashed reference line across the plot with its label on top (what plotly's add_vline draws)."""
+    layout = fig["layout"]
+    layout.setdefault("shapes", []).append({"type": "line", "x0": x, "x1": x, "xref": "x", "y0": 0, "y1": 1,
+                                            "yref": "y domain", "line": {"color": "#555", "dash": "dash"}})
+    layout.setdefault("annotations", []).append({"showarrow": False, "text": label, "x": x, "xanchor": "center",
+                                                 "xref": "x", "y": 1, "yanchor": "bottom", "yref": "y domain"})
+
+
+def _layout(fig: dict, *, title: str, height: int, x_title: str = "", y_title: str = "",
+            legend: bool = True) -> dict:
+    fig["layout"].update(template=_template(), title={"text": esc(title), "x": 0, "font": {"size": 15}},
+                         height=height, margin={"l": 10, "r": 20, "t": 50, "b": 40}, showlegend=legend,
+                         legend={"orientation": "h", "y": -0.15},
+                         font={"family": 'system-ui, "Noto Sans KR", sans-serif'})
+    _axis(fig, "xaxis", title={"text": esc(x_title)}, automargin=True)
+    _axis(fig, "yaxis", title={"text": esc(y_title)}, automargin=True)
     return fig
 
 
@@ -460,21 +489,19 @@ def _ranked_bars(spec: RankedBars, df: pd.DataFrame, regions: dict[str, str], in
     issues = _issues(bars)
     labels = [esc(_marked(_label(regions, c), i)) for c, i in zip(bars["region_code"], issues, strict=True)]
     colors = [HIGHLIGHT if c == DAEGU else BASE for c in bars["region_code"]]
-    fig = go.Figure(go.Bar(
-        x=bars[value].tolist(), y=labels, orientation="h", marker_color=colors,
+    fig = _figure(dict(
+        type="bar", x=bars[value].tolist(), y=labels, orientation="h", marker={"color": colors},
         name=esc(measure_title(value, indicator)),
         text=[fmt(v, value) for v in bars[value]], textposition="outside", cliponaxis=False,
         customdata=[[esc(c), fmt(v, value), _hover_issue(i)]
                     for c, v, i in zip(bars["region_code"], bars[value], issues, strict=True)],
         hovertemplate=f"%{{y}} (%{{customdata[0]}}): %{{customdata[1]}} {esc(_unit(value, indicator))}"
                       "%{customdata[2]}<extra></extra>"))
-    fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(range=[0, _axis_max([*bars[value], *country[value]])])
+    _axis(fig, "yaxis", autorange="reversed")
+    _axis(fig, "xaxis", range=[0, _axis_max([*bars[value], *country[value]])])
     if len(country):
         reference = float(country[value].iloc[0])
-        fig.add_vline(x=reference, line_dash="dash", line_color="#555",
-                      annotation_text=esc(f"{_label(regions, COUNTRY)} {fmt(reference, value)}"),
-                      annotation_position="top")
+        _vline(fig, reference, esc(f"{_label(regions, COUNTRY)} {fmt(reference, value)}"))
     full_title = f"{spec.title}{f', {year}' if year else ''}"
     _layout(fig, title=full_title, height=120 + 26 * max(len(bars), 3), x_title=measure_title(value, indicator),
             legend=False)
@@ -489,12 +516,12 @@ def _region_lines(spec: RegionLines, df: pd.DataFrame, regions: dict[str, str], 
     drawn = df.dropna(subset=[value])
     if drawn.empty or drawn["year"].nunique() < spec.min_years:
         return None
-    fig = go.Figure()
+    fig = _figure()
     for region, rows in drawn.sort_values("year").groupby("region_code", sort=True):
         name = _label(regions, region)
         issues = _issues(rows)
-        fig.add_trace(go.Scatter(
-            x=rows["year"].tolist(), y=rows[value].tolist(), mode="lines+markers", name=esc(name),
+        fig["data"].append(dict(
+            type="scatter", x=rows["year"].tolist(), y=rows[value].tolist(), mode="lines+markers", name=esc(name),
             line={"color": HIGHLIGHT if region == DAEGU else BASE, "width": 3 if region == DAEGU else 1.5},
             marker={"symbol": ["x" if i else "circle" for i in issues]},
             visible=True if region in (DAEGU, COUNTRY) else "legendonly",
@@ -512,7 +539,7 @@ def _series_lines(spec: SeriesLines, df: pd.DataFrame, regions: dict[str, str], 
     drawn = df.dropna(subset=[value])
     if drawn.empty:
         return None
-    fig = go.Figure()
+    fig = _figure()
     multi_region = drawn["region_code"].nunique() > 1
     names = sorted(drawn[series].dropna().unique())
     color = {s: SERIES_COLORS[i % len(SERIES_COLORS)] for i, s in enumerate(names)}
@@ -521,8 +548,8 @@ def _series_lines(spec: SeriesLines, df: pd.DataFrame, regions: dict[str, str], 
         name = f"{_label(regions, region)} · {part}" if multi_region else str(part)
         issues = _issues(rows)
         shown = region == DAEGU or not has_daegu
-        fig.add_trace(go.Scatter(
-            x=rows["year"].tolist(), y=rows[value].tolist(), mode="lines+markers", name=esc(name),
+        fig["data"].append(dict(
+            type="scatter", x=rows["year"].tolist(), y=rows[value].tolist(), mode="lines+markers", name=esc(name),
             line={"color": color[part], "dash": "solid" if shown else "dot"},
             marker={"symbol": ["x" if i else "circle" for i in issues]},
             visible=True if shown else "legendonly",
@@ -546,20 +573,20 @@ def _stacked_shares(spec: StackedShares, df: pd.DataFrame, regions: dict[str, st
     issues = _issues(order)
     labels = [f"<b>{esc(_marked(_label(regions, c), i))}</b>" if c == DAEGU else esc(_marked(_label(regions, c), i))
               for c, i in zip(order["region_code"], issues, strict=True)]
-    fig = go.Figure()
+    fig = _figure()
     for column, name, colour in spec.parts:
         if column not in order:
             continue
-        fig.add_trace(go.Bar(
-            x=order[column].tolist(), y=labels, orientation="h", name=esc(name),
+        fig["data"].append(dict(
+            type="bar", x=order[column].tolist(), y=labels, orientation="h", name=esc(name),
             marker={"color": colour, "line": {"color": [HIGHLIGHT if c == DAEGU else "rgba(0,0,0,0)"
                                                         for c in order["region_code"]], "width": 2}},
             customdata=[[fmt(v, column), _hover_issue(i)] for v, i in zip(order[column], issues, strict=True)],
             hovertemplate=f"%{{y}} {esc(name)}: %{{customdata[0]}} {esc(_unit(column, indicator))}"
                           "%{customdata[1]}<extra></extra>"))
-    fig.update_layout(barmode="stack")
-    fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(range=[0, 100])
+    fig["layout"]["barmode"] = "stack"
+    _axis(fig, "yaxis", autorange="reversed")
+    _axis(fig, "xaxis", range=[0, 100])
     title = f"{spec.title}{f', {year}' if year else ''}"
     _layout(fig, title=title, height=160 + 26 * max(len(order), 3), x_title=spec.x_title)
     return Chart(indicator, spec.kind, title, fig,
@@ -572,16 +599,16 @@ def _year_line(spec: YearLine, df: pd.DataFrame, regions: dict[str, str], indica
     if rows.empty:
         return None
     issues = _issues(rows)
-    fig = go.Figure(go.Scatter(
-        x=rows["year"].tolist(), y=rows[value].tolist(), mode="lines+markers+text",
+    fig = _figure(dict(
+        type="scatter", x=rows["year"].tolist(), y=rows[value].tolist(), mode="lines+markers+text",
         name=esc(measure_title(value, indicator)),
         text=[_marked(fmt(v, value), i) for v, i in zip(rows[value], issues, strict=True)],
         textposition="top center", line={"color": SERIES_COLORS[0]},
         customdata=[[fmt(v, value), _hover_issue(i)] for v, i in zip(rows[value], issues, strict=True)],
         hovertemplate=f"%{{x}}: %{{customdata[0]}} {esc(_unit(value, indicator))}%{{customdata[1]}}<extra></extra>"))
     if spec.y_range:
-        fig.update_yaxes(range=list(spec.y_range))
-    fig.update_xaxes(tickmode="array", tickvals=rows["year"].tolist())
+        _axis(fig, "yaxis", range=list(spec.y_range))
+    _axis(fig, "xaxis", tickmode="array", tickvals=rows["year"].tolist())
     _layout(fig, title=spec.title, height=380, x_title="Year", y_title=measure_title(value, indicator), legend=False)
     return Chart(indicator, spec.kind, spec.title, fig, spec.caption, rows=rows)
 
@@ -594,18 +621,19 @@ def _grouped_bars(spec: GroupedBars, df: pd.DataFrame, regions: dict[str, str], 
     issues = _issues(rows)
     tables = rows["source_table"] if "source_table" in rows else rows["source"]
     labels = [esc(_marked(f"{t}, {y}", i)) for t, y, i in zip(tables, rows["year"], issues, strict=True)]
-    fig = go.Figure()
+    fig = _figure()
     for i, column in enumerate(columns):
         label = m.label if (m := measure(column, indicator)) else column
-        fig.add_trace(go.Bar(
-            x=labels, y=rows[column].tolist(), name=esc(label), marker_color=SERIES_COLORS[i % len(SERIES_COLORS)],
+        fig["data"].append(dict(
+            type="bar", x=labels, y=rows[column].tolist(), name=esc(label),
+            marker={"color": SERIES_COLORS[i % len(SERIES_COLORS)]},
             text=[fmt(v, column) for v in rows[column]], textposition="outside", cliponaxis=False,
             customdata=[[esc(source_words(s, t)), fmt(v, column), _hover_issue(n)]
                         for s, t, v, n in zip(rows["source"], tables, rows[column], issues, strict=True)],
             hovertemplate=f"%{{customdata[0]}}<br>{esc(label)}: %{{customdata[1]}} {esc(_unit(column, indicator))}"
                           "%{customdata[2]}<extra></extra>"))
-    fig.update_layout(barmode="group")
-    fig.update_yaxes(range=[0, _axis_max([v for c in columns for v in rows[c]])])
+    fig["layout"]["barmode"] = "group"
+    _axis(fig, "yaxis", range=[0, _axis_max([v for c in columns for v in rows[c]])])
     _layout(fig, title=spec.title, height=420, x_title=spec.x_title, y_title=spec.y_title)
     return Chart(indicator, spec.kind, spec.title, fig, spec.caption, rows=rows)
 
@@ -621,21 +649,19 @@ def _item_bars(spec: ItemBars, df: pd.DataFrame, regions: dict[str, str], indica
     labels = [_marked(f"{item} ({by_name.get(str(place), place)})", i)
               for item, place, i in zip(rows[spec.item], rows[spec.place], issues, strict=True)]
     ratio = rows[spec.ratio] if spec.ratio and spec.ratio in rows else [None] * len(rows)
-    fig = go.Figure(go.Bar(
-        x=rows[value].tolist(), y=[esc(label) for label in labels], orientation="h",
-        marker_color=[HIGHLIGHT if h else BASE for h in highlighted], name=esc(measure_title(value, indicator)),
+    fig = _figure(dict(
+        type="bar", x=rows[value].tolist(), y=[esc(label) for label in labels], orientation="h",
+        marker={"color": [HIGHLIGHT if h else BASE for h in highlighted]}, name=esc(measure_title(value, indicator)),
         text=[f"{fmt(p, value)} (×{fmt(r, spec.ratio)})" if not _missing(r) else fmt(p, value)
               for p, r in zip(rows[value], ratio, strict=True)],
         customdata=[[fmt(p, value), _hover_issue(i)] for p, i in zip(rows[value], issues, strict=True)],
         textposition="outside", cliponaxis=False,
         hovertemplate=f"%{{y}}: %{{customdata[0]}} {esc(_unit(value, indicator))}%{{customdata[1]}}<extra></extra>"))
-    fig.update_yaxes(autorange="reversed")
+    _axis(fig, "yaxis", autorange="reversed")
     if spec.reference and spec.reference in rows and rows[spec.reference].notna().any():
         reference = float(rows[spec.reference].dropna().iloc[0])
-        fig.add_vline(x=reference, line_dash="dash", line_color="#555",
-                      annotation_text=esc(f"{spec.reference_label} {fmt(reference, spec.reference)}"),
-                      annotation_position="top")
-    fig.update_xaxes(range=[0, _axis_max(rows[value])])
+        _vline(fig, reference, esc(f"{spec.reference_label} {fmt(reference, spec.reference)}"))
+    _axis(fig, "xaxis", range=[0, _axis_max(rows[value])])
     _layout(fig, title=spec.title, height=140 + 30 * max(len(rows), 3), x_title=measure_title(value, indicator),
             legend=False)
     return Chart(indicator, spec.kind, spec.title, fig, spec.caption, rows=rows)
@@ -660,9 +686,10 @@ def draw_charts(spec: IndicatorSpec, df: pd.DataFrame, regions: dict[str, str]) 
 
 
 def _plot(chart: Chart, index: int) -> Markup:
-    return Markup(pio.to_html(chart.figure, full_html=False, include_plotlyjs=False,
+    return Markup(pio.to_html(chart.figure, validate=False, full_html=False, include_plotlyjs=False,
                               div_id=f"plot-{chart.indicator}-{chart.kind}-{index}", config=PLOTLY_CONFIG,
-                              default_width="100%", default_height=f"{chart.figure.layout.height or 420}px"))
+                              default_width="100%",
+                              default_height=f"{chart.figure['layout'].get('height') or 420}px"))
 
 
 # --- the page: assets/report.html.j2, given what each part shows ---------------------------------------------

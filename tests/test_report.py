@@ -340,6 +340,20 @@ def plot_of(text: str, indicator: str, kind: str) -> tuple[list, dict]:
     return found
 
 
+def test_every_chart_is_a_valid_plotly_figure(built) -> None:
+    """The report writes Plotly's JSON itself (no validation at run time): each figure on the page must pass
+    Plotly's own schema, which rejects an unknown property or a value of the wrong kind."""
+    import plotly.graph_objects as go
+
+    db, _ = built
+    found = plots(report_of(db).read_text(encoding="utf-8"))
+    assert len(found) >= 7
+    for div, (data, layout) in found.items():
+        figure = go.Figure({"data": data, "layout": layout})  # raises ValueError on anything invalid
+        assert figure.layout.template.layout.paper_bgcolor == "white", div  # plotly_white, as shipped
+        assert len(figure.data) == len(data) >= 1, div
+
+
 def table_frame(db: Path, table_name: str):
     con = duckdb.connect(str(db), read_only=True)
     try:

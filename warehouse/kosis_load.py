@@ -20,7 +20,6 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
 from schemas.kosis import OBSERVATION_ROW, KosisTable, observation_rules
 from warehouse.io import SQL_DIR
@@ -219,6 +218,8 @@ class _Batch:
         except ValueError as exc:
             raise UnreadableSnapshot(f"the archived body {snapshot.path.name} ({snapshot.request}) cannot be read "
                                      f"as KOSIS records: {exc}") from None
+        import polars as pl  # only for a body DuckDB cannot read: not worth its import time in every process
+
         frame = pl.DataFrame([{f: r.get(f) for f in RECORD_FIELDS} for r in records],
                              schema={f: pl.Utf8 for f in RECORD_FIELDS}
                              ).with_columns(filename=pl.lit(str(snapshot.path)))
