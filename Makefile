@@ -24,14 +24,15 @@ dagster-home:
 	if [ -n "$$DAGSTER_PG_URL" ]; then cat pipelines/dagster_postgres.yaml >> $(DAGSTER_HOME)/dagster.yaml; fi
 
 # The KOSIS inbox (warehouse/data/inbox/, beside WAREHOUSE_PATH) with a README.txt on what to drop there.
+# `make run` and `make refresh` create it themselves.
 inbox: install
 	$(PY) -m pipelines.inbox
 
-run: install dagster-home inbox
+run: install dagster-home
 	$(PY) -m pipelines.run
 
 # One refresh cycle, synchronously: new or revised KOSIS periods only, then indicators and publication.
-refresh: install dagster-home inbox
+refresh: install dagster-home
 	$(PY) -m pipelines.refresh $(if $(ALL),--all)
 
 # Undo a bad KOSIS load: close the snapshot's current vintages, make the ones it closed current again, rebuild

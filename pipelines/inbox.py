@@ -1,5 +1,5 @@
-"""The KOSIS inbox (`warehouse/data/inbox/`): `make run` creates it with a README.txt saying what to drop there
-(the Makefile calls `python -m pipelines.inbox`)."""
+"""The KOSIS inbox (`warehouse/data/inbox/`): `make run` and `make refresh` create it with a README.txt saying
+what to drop there (`make inbox` alone: `python -m pipelines.inbox`)."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ import duckdb
 
 from assets.kosis import KOSIS_YEARS
 from assets.kosis_client import KosisError
-from pipelines.inbox import REJECTED_DIR, screen_inbox
+from pipelines.inbox import REJECTED_DIR, ensure_inbox, screen_inbox
 from pipelines.planner import (  # noqa: F401  (re-exported: the CLI's helpers live with the planner)
     RANGE_END,
     RANGE_START,
@@ -310,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from pipelines.definitions import defs
 
+    ensure_inbox()  # the inbox this refresh reads, with its README.txt (make run creates it the same way)
     return run_command(lambda instance: run_refresh(instance, defs, reread_all=args.all))
 
 

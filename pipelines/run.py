@@ -16,6 +16,7 @@ import duckdb
 from assets.kosis_client import KosisError
 from assets.kosis_resource import DEFAULT_KOSIS_BASE_URL
 from pipelines.definitions import defs
+from pipelines.inbox import ensure_inbox
 from pipelines.refresh import (
     EXIT_CANNOT_START,
     EXIT_FAILED,
@@ -135,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     instance = dg.DagsterInstance.get()
     with resolved_resources(defs, instance) as res:  # the warehouse the environment selects, as a run resolves it
         warehouse = res.warehouse
+    ensure_inbox(warehouse.path)  # here, not a Python start of its own in the Makefile: that took 1.2 s
     try:
         if not warehouse.lake:  # the DuckDB file takes one writer process: say at once who holds it
             wait_for_writer_lock(warehouse.path, warehouse.lock_timeout_s)
