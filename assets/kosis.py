@@ -19,19 +19,8 @@ from assets.kosis_client import KosisError, MaskingWriter, classify_body, parse_
 from assets.kosis_resource import KosisResource
 from assets.source_files import CATALOG_PATH, bundled_file, load_catalog
 from schemas.kosis import OBSERVATION_ROW, PRD_SE_ALIASES, KosisTable
-from warehouse.io import SourceFiles, WarehouseResource, warehouse_pool, write_transaction
-from warehouse.kosis_load import (
-    STAGED,
-    ConservationError,
-    RawArchive,
-    Snapshot,
-    archive,
-    merge,
-    region_codes,
-    stage_snapshots,
-    validate_staged,
-)
-from warehouse.tables import record_checks
+from warehouse.io import SourceFiles, WarehouseResource, warehouse_pool
+from warehouse.kosis_load import ConservationError, LoadRequest, LoadResult, RawArchive, Snapshot, archive, load_into
 
 warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
 
@@ -197,22 +186,21 @@ def fetch_live(table: KosisTable, kosis: KosisResource, raw_dir: Path, start: st
                      masked=b.n_masked) for b in bodies]
 
 
+def consecutive_runs(years: list[int]) -> list[list[int]]:
+    """The years as maximal runs of consecutive years: [2006, 2010, 2011] -> [[2006], [2010, 2011]]."""
+    runs: list[list[int]] = []
+    for year in sorted(set(years)):
+        if runs and year == runs[-1][-1] + 1:
+            runs[-1].append(year)
+        else:
+            runs.append([year])
+    return runs
+
+
 def period_bounds(prd_se: str, years: list[int]) -> tuple[str, str]:
     first, last = min(years), max(years)
     suffix = {"Y": ("", ""), "H": ("01", "02"), "Q": ("01", "04"), "M": ("01", "12")}.get(prd_se, ("", ""))
     return f"{first}{suffix[0]}", f"{last}{suffix[1]}"
-
-
-UPDATE_TABLE_SQL = """
-UPDATE kosis.tables SET
-    tbl_nm = coalesce(?, tbl_nm),
-    last_period = (SELECT max(prd_de) FROM kosis.observations_current o
-                   WHERE o.org_id = kosis.tables.org_id AND o.tbl_id = kosis.tables.tbl_id),
-    last_lst_chn_de = (SELECT max(lst_chn_de) FROM kosis.observations_current o
-                       WHERE o.org_id = kosis.tables.org_id AND o.tbl_id = kosis.tables.tbl_id),
-    last_checked_at = ?
-WHERE id = ?
-"""
 
 
 # The Dagster pool of the steps that call KOSIS when the warehouse takes many writers (DuckLake): the service limits
@@ -221,23 +209,6 @@ KOSIS_POOL = "kosis_api"
 
 # KOSIS answers that concern the catalog entry itself (parameters, table), not this request's luck.
 CATALOG_ERRORS = ("20", "21")
-# MERGE, not ON CONFLICT: DuckLake tables have no keys; the same statement runs on both backends.
-_PERIOD_SOURCE = ("(SELECT ?::VARCHAR AS catalog_id, ?::INTEGER AS year, ?::VARCHAR AS update_de, "
-                  "?::TIMESTAMP AS recorded_at)")
-RECORD_UPDATE_SQL = f"""
-MERGE INTO kosis.period_updates AS t USING {_PERIOD_SOURCE} AS s
-ON t.catalog_id = s.catalog_id AND t.year = s.year
-WHEN MATCHED AND t.update_de <> s.update_de THEN UPDATE SET update_de = s.update_de, recorded_at = s.recorded_at
-WHEN NOT MATCHED THEN INSERT BY NAME
-"""
-
-RECORD_READ_SQL = f"""
-MERGE INTO kosis.period_updates AS t USING {_PERIOD_SOURCE} AS s
-ON t.catalog_id = s.catalog_id AND t.year = s.year
-WHEN NOT MATCHED THEN INSERT BY NAME
-"""
-
-
 def table_covers(table: KosisTable, year: int) -> bool:
     """Whether a year lies within the catalogued periods of a table (a discontinued base ends)."""
     first = int(table.first_period[:4])
@@ -258,19 +229,6 @@ def asset_description(table: KosisTable) -> str:
             f"Identifiers: {table.verification}. Offline (no KOSIS_API_KEY): loads KOSIS-format files dropped in "
             f"warehouse/data/inbox/ only. Partitioned by year (dynamic partitions, added by the kosis_new_periods "
             f"sensor).")
-
-
-def _after_merge(con, table: KosisTable, now: datetime):
-    tbl_nm = con.execute(f"SELECT any_value(tbl_nm) FILTER (org_id = ? AND tbl_id = ?) FROM {STAGED}",
-                         [table.org_id, table.tbl_id]).fetchone()[0]
-    con.execute(UPDATE_TABLE_SQL, [tbl_nm, now, table.id])
-    current = con.execute("SELECT count(*), max(prd_de) FROM kosis.observations_current "
-                          "WHERE org_id = ? AND tbl_id = ?", [table.org_id, table.tbl_id]).fetchone()
-    preview = con.execute(
-        "SELECT itm_id, c1, c1_nm, c2, c2_nm, prd_de, value_raw, value, lst_chn_de, valid_from "
-        "FROM kosis.observations_current WHERE org_id = ? AND tbl_id = ? ORDER BY prd_de DESC, c1, c2 "
-        "LIMIT 20", [table.org_id, table.tbl_id]).df()
-    return tbl_nm, current, preview
 
 
 def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
@@ -313,11 +271,14 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
                                           set(years))
             period_range = f"{years[0]}-{years[-1]} (offline replay)"
         else:
-            start, end = period_bounds(table.prd_se, years)
+            # One request per run of consecutive years: a range never asks for a year this run does not own
+            # (2006 and 2010-2019 are two requests), so nothing of another run's years is ever quarantined.
+            bounds = [period_bounds(table.prd_se, run) for run in consecutive_runs(years)]
             try:
                 with kosis.client() as client:
                     send_de = update_dates(table, client)  # asked before the data: a later update is seen next time
-                fetched = fetch_live(table, kosis, raw_dir, start, end, context.log)
+                fetched = [s for start, end in bounds for s in fetch_live(table, kosis, raw_dir, start, end,
+                                                                           context.log)]
             except KosisError as exc:
                 if exc.code not in CATALOG_ERRORS:
                     raise
@@ -327,80 +288,56 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
                 context.log.warning(rejected_entry)
                 fetched = []
             staged_files = [(s, set(years)) for s in fetched]
-            period_range = f"{start}-{end}"
-        with warehouse.get_connection() as con:
-            # A body rolled back (make rollback) is never merged again: the same bytes would re-apply what was
-            # undone. A different body (the source corrected or re-dated it) loads as usual.
-            rolled_back = {r[0] for r in con.execute("SELECT snapshot_sha256 FROM kosis.rollbacks").fetchall()}
-            skipped = sorted({s.sha256 for s, _ in staged_files if s.sha256 in rolled_back})
-            if skipped:
-                context.log.warning(f"KOSIS {table.org_id}/{table.tbl_id}: not loading again the rolled-back "
-                                    f"snapshot(s) {', '.join(sha[:16] for sha in skipped)}")
-                staged_files = [(s, y) for s, y in staged_files if s.sha256 not in rolled_back]
-            snapshots = [s for s, _ in staged_files]
-            staged = stage_snapshots(con, [], append=False)
-            by_years: dict[frozenset[int], list[Snapshot]] = {}
-            for snapshot, snapshot_years in staged_files:  # one DuckDB read per set of years, not per file
-                by_years.setdefault(frozenset(snapshot_years), []).append(snapshot)
-            for snapshot_years, group in by_years.items():
-                staged = stage_snapshots(con, group, years=set(snapshot_years), append=True,
-                                         skip_unselected=kosis.offline, parse_records=body_records)
-            outcome = validate_staged(con, table, region_codes(con, table.region_code_system),
-                                      check_items=not kosis.offline)
-            def write():
-                merged = merge(con, table, snapshots, outcome, run_id=context.run_id,
-                               asset=key.to_user_string(), now=now)
-                after = _after_merge(con, table, now)
-                if not kosis.offline and table.is_kosis and not rejected_entry:
-                    # Every year read is recorded, with the service's date or '' where it gives none, even if
-                    # no row of it loaded (all quarantined): the planner then treats it as read, not as new.
-                    for year in years:
-                        con.execute(RECORD_UPDATE_SQL if year in send_de else RECORD_READ_SQL,
-                                    [table.id, year, send_de.get(year, ""), now])
-                # the check's row commits with the merge it describes, or not at all
-                row, check = evaluate_check(
-                    asset_key=key, check_name="observations_valid", severity=dg.AssetCheckSeverity.WARN, outcome=None,
-                    failures=([{"catalog_entry": rejected_entry}] if rejected_entry else [])
-                    + outcome.summary(limit=50),
-                    n_failures=outcome.n_rejected + bool(rejected_entry),
-                    extra_metadata={"rows_quarantined": merged.quarantined, "service_rejected_entry": rejected_entry,
-                                    "rules_run": outcome.rules_run,
-                                    "rows_breaking_each_rule": json.dumps(outcome.by_rule)})
-                record_checks(con, (row,), run_id=context.run_id, asset=key.to_user_string())
-                return merged, after, check
+            period_range = ", ".join(f"{start}-{end}" for start, end in bounds)
+        service_dates = None if kosis.offline or not table.is_kosis or rejected_entry else send_de
+        request = LoadRequest(table, staged_files, years, offline=kosis.offline, run_id=context.run_id,
+                              asset=key.to_user_string(), now=now, service_dates=service_dates,
+                              rejected_entry=rejected_entry, full_read=not kosis.offline and table.is_kosis,
+                              parse_records=body_records)
 
-            try:
-                merged, (tbl_nm, current, preview), check = write_transaction(
-                    con, write, what=f"merging KOSIS {table.org_id}/{table.tbl_id}", log=context.log.warning,
-                    attempts=warehouse.conflict_retries)
-            except ConservationError as exc:
-                raise dg.Failure(f"KOSIS {table.org_id}/{table.tbl_id} ({period_range}): {exc}") from None
+        def observations_check(_con, loaded: LoadResult):
+            # the check's row commits with the merge it describes, or not at all
+            outcome = loaded.validation
+            return evaluate_check(
+                asset_key=key, check_name="observations_valid", severity=dg.AssetCheckSeverity.WARN, outcome=None,
+                failures=([{"catalog_entry": rejected_entry}] if rejected_entry else []) + outcome.summary(limit=50),
+                n_failures=outcome.n_rejected + bool(rejected_entry),
+                extra_metadata={"rows_quarantined": loaded.merged.quarantined, "service_rejected_entry": rejected_entry,
+                                "rules_run": outcome.rules_run, "rows_breaking_each_rule": json.dumps(outcome.by_rule)})
+
+        try:
+            loaded, check = load_into(warehouse, request, check=observations_check, log=context.log.warning)
+        except ConservationError as exc:
+            raise dg.Failure(f"KOSIS {table.org_id}/{table.tbl_id} ({period_range}): {exc}") from None
+        merged, snapshots = loaded.merged, loaded.snapshots
         yield dg.MaterializeResult(metadata={
-            "dagster/row_count": current[0],
-            "last_period": current[1] or "",
+            "dagster/row_count": loaded.current_cells,
+            "last_period": loaded.last_period or "",
             "origin": ", ".join(sorted({s.origin for s in snapshots})),
             "years": ", ".join(map(str, years)),
             "period_range": period_range,
+            "cells_by_year": json.dumps({str(y): n for y, n in loaded.cells_by_year.items() if y in set(years)}),
             "snapshots": dg.MetadataValue.md(markdown_table(pd.DataFrame(
                 [{"sha256": s.sha256[:16], "records": merged.accounting[s.sha256].n_records, "request": s.request}
                  for s in snapshots]))),
             "cells_new": merged.inserted_new,
             "cells_revised": merged.revised,
             "cells_unchanged": merged.unchanged,
+            "cells_no_longer_served": loaded.closed_absent,
             "rows_quarantined": merged.quarantined,
-            "rows_staged": staged,
-            "rolled_back_snapshots_skipped": ", ".join(sha[:16] for sha in skipped) or "none",
-            "preview": dg.MetadataValue.md(markdown_table(preview)),
+            "rows_staged": loaded.staged,
+            "rolled_back_snapshots_skipped": ", ".join(sha[:16] for sha in loaded.rolled_back_skipped) or "none",
+            "preview": dg.MetadataValue.md(markdown_table(loaded.preview)),
             "dagster/column_schema": OBSERVATION_COLUMNS,
         })
-        yield check
+        yield check[1]
 
     return _kosis_table
 
 
 _TABLE_COLUMNS = ("id", "org_id", "tbl_id", "tbl_nm", "prd_se", "unit", "verified", "used_by", "region_code_system",
                   "bundled_provenance", "source", "series", "priority", "base_year", "first_period", "final_period",
-                  "verification", "evidence", "source_label")
+                  "verification", "evidence", "source_label", "region_level", "definition")
 UPSERT_TABLE_SQL = f"""
 MERGE INTO kosis.tables AS t
 USING (SELECT * FROM (VALUES ({", ".join("?" for _ in _TABLE_COLUMNS)})) AS v({", ".join(_TABLE_COLUMNS)})) AS s
@@ -435,12 +372,17 @@ def build_catalog_asset(catalog_path: Path | str, tables: tuple[KosisTable, ...]
                 con.execute(UPSERT_TABLE_SQL, [
                     t.id, t.org_id, t.tbl_id, t.tbl_nm, t.prd_se, t.unit, t.verified, ", ".join(t.used_by),
                     t.region_code_system, t.bundled_provenance, t.source, t.series_id, t.priority, t.base_year,
-                    t.first_period, t.final_period, t.verification, "\n".join(t.evidence), source_label(t)])
+                    t.first_period, t.final_period, t.verification, "\n".join(t.evidence), source_label(t),
+                    t.region_level, t.definition])
             # Entries no longer catalogued stop feeding indicators; their observations stay as they are.
             con.execute(f"DELETE FROM kosis.tables WHERE id NOT IN ({', '.join('?' for _ in tables)})",
                         [t.id for t in tables])
             # Rewritten whole from the catalog on every run (its layout: warehouse/migrations.py), keeping the
             # table and so its comments.
+            con.execute("DELETE FROM kosis.region_codes")
+            region_rows = [(t.id, code, region) for t in tables for code, region in t.region_codes.items()]
+            if region_rows:
+                con.executemany("INSERT INTO kosis.region_codes VALUES (?, ?, ?)", region_rows)
             con.execute("DELETE FROM kosis.code_roles")
             roles = [(t.id, r.role, r.itm_id, r.level, r.code, r.match_by) for t in tables for r in t.code_roles]
             if roles:

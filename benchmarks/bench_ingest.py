@@ -79,14 +79,7 @@ def measure_size(name: str, work: Path) -> dict[str, float]:
     from pipelines.refresh import prepare_full_run
     from pipelines.resources import KosisResource
     from warehouse.io import SourceFiles, WarehouseResource
-    from warehouse.kosis_load import (
-        Snapshot,
-        _read_json_sql,
-        merge,
-        region_codes,
-        stage_snapshots,
-        validate_staged,
-    )
+    from warehouse.kosis_load import LoadRequest, Snapshot, _read_json_sql, load
     from warehouse.tables import with_table_io_manager
 
     classes = SIZES[name]
@@ -132,15 +125,13 @@ def measure_size(name: str, work: Path) -> dict[str, float]:
     def load_only(warehouse: WarehouseResource, files: list[Snapshot]) -> float:
         # As the asset gets them: the client does not count the records of a large body (DuckDB does).
         files = [replace(s, n_records=None) for s in files]
+        request = LoadRequest(table, [(s, years) for s in files], sorted(years), offline=False, run_id="bench",
+                              asset="kosis/bench", now=datetime.now(UTC).replace(tzinfo=None),
+                              parse_records=body_records)
         with warehouse.get_connection() as con:
             started = time.perf_counter()
-            stage_snapshots(con, files, years=years, append=False, parse_records=body_records)
-            outcome = validate_staged(con, table, region_codes(con, table.region_code_system))
-            out["validation_rules_run"] = outcome.rules_run
-            con.execute("BEGIN TRANSACTION")
-            merge(con, table, files, outcome, run_id="bench", asset="kosis/bench",
-                  now=datetime.now(UTC).replace(tzinfo=None))
-            con.execute("COMMIT")
+            result, _ = load(con, request)  # the asset's own load, after its fetch
+            out["validation_rules_run"] = result.validation.rules_run
             return time.perf_counter() - started
 
     def read_json_baseline(files: list[Snapshot]) -> tuple[float, int]:

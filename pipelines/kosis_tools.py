@@ -22,6 +22,7 @@ from assets.kosis import periods_from_meta
 from assets.kosis_client import KosisError
 from pipelines.refresh import EXIT_CANNOT_START, resolved_resources
 from schemas.kosis import ROLE_LEVELS, KosisTable
+from schemas.regions import region_from_name
 
 SIDO_STATISTICAL = {"00", "11", "21", "22", "23", "24", "25", "26", "29", "31", "32", "33", "34", "35", "36", "37",
                     "38", "39"}
@@ -103,9 +104,68 @@ def check_entry(table: KosisTable, meta: TableMeta, notes: list[str] | None = No
                 absent = ", ".join(r.code for r in accepted if r not in found)
                 notes.append(f"role {role}: {absent} not found at {level} (an alternative spelling, or a part "
                              f"of the sum missing?)")
+    problems += check_region_axis(table, meta, notes)
     if meta.periods and not [y for y in meta.periods if y >= int(table.first_period[:4])]:
         problems.append(f"no period from first_period {table.first_period} on (the service has "
                         f"{meta.periods[0]}-{meta.periods[-1]})")
+    return problems
+
+
+# Administrative (resident-registration) sido codes, as reference/region_code_map.csv maps them (code system admin).
+ADMIN_SIDO = {"00": "00", "11": "11", "26": "21", "27": "22", "28": "23", "29": "24", "30": "25", "31": "26",
+              "36": "29", "41": "31", "42": "32", "51": "32", "43": "33", "44": "34", "45": "35", "52": "35",
+              "46": "36", "47": "37", "48": "38", "50": "39"}
+SYSTEMS = {"kosis_sido": {c: c for c in SIDO_STATISTICAL}, "admin": ADMIN_SIDO}
+
+
+@dataclass(frozen=True)
+class RegionAxis:
+    level: str  # c1 .. c8
+    code_system: str  # kosis_sido | admin | table
+    region_codes: dict[str, str]  # for code_system table: code -> statistical sido code
+    named: dict[str, str]  # every code at that level whose name is a region's -> that region
+
+
+def region_axis(meta: TableMeta) -> RegionAxis | None:
+    """The level whose codes are named as regions (the most such codes, at least three), and the code system
+    its codes follow: the statistical or administrative sido codes if every region-named code maps so, else the
+    table's own codes, mapped by their names (the SME ministry's 15142C504 named 대구 -> 22)."""
+    best: tuple[int, int] | None = None
+    for i, level in enumerate(meta.levels):
+        named = sum(region_from_name(n) is not None for n in level.values())
+        if named >= 3 and (best is None or named > best[1]):
+            best = (i, named)
+    if best is None:
+        return None
+    named = {c: r for c, n in meta.levels[best[0]].items() if (r := region_from_name(n)) is not None}
+    for system, mapping in SYSTEMS.items():
+        if all(mapping.get(c) == r for c, r in named.items()):
+            return RegionAxis(f"c{best[0] + 1}", system, {}, named)
+    return RegionAxis(f"c{best[0] + 1}", "table", dict(sorted(named.items())), named)
+
+
+def check_region_axis(table: KosisTable, meta: TableMeta, notes: list[str]) -> list[str]:
+    """The entry's region axis against getMeta: the level exists and its codes are named as regions; every code
+    there named as a region maps, through the entry's code system or its own region_codes, to that region."""
+    index = int(table.region_level[1:]) - 1
+    if index >= len(meta.levels):
+        return [f"region_level {table.region_level}: the table has {len(meta.levels)} levels"]
+    found = region_axis(meta)
+    if found is None:
+        notes.append("no level of the table is named by region (a national table?)")
+        return []
+    if found.level != table.region_level:
+        return [f"region_level {table.region_level}, but the regions are on {found.level} "
+                f"({', '.join(list(meta.levels[int(found.level[1:]) - 1].values())[:4])}, ...)"]
+    mapping = table.region_codes if table.region_code_system == "table" else SYSTEMS.get(table.region_code_system, {})
+    problems = []
+    for code, region in found.named.items():
+        if code not in mapping:
+            problems.append(f"region code {code} ({meta.levels[index][code]}) on {table.region_level} maps to no "
+                            f"region in code system {table.region_code_system}: its rows would be quarantined")
+        elif mapping[code] != region:
+            problems.append(f"region code {code} ({meta.levels[index][code]}) maps to {mapping[code]}, but its name "
+                            f"is region {region}'s")
     return problems
 
 
@@ -163,10 +223,18 @@ def kosis_check(kosis) -> tuple[int, list[str]]:
     return (1 if failed else 0), lines
 
 
+CHECKED = "items, levels, periods and the region axis against getMeta"
+
+
 def kosis_add(kosis, org_id: str, tbl_id: str) -> str:
+    """A catalog entry skeleton from getMeta: the region axis and code system inferred from the codes' names (a
+    table's own codes mapped by name), the units from the items. The skeleton goes through the same checks as
+    make kosis-check, and its `verification` says what was checked, or `unchecked` when a check failed; never
+    `live-checked`, which only a person who wrote the code_roles and ran make kosis-check may set."""
     with kosis.client() as client:
         meta = fetch_meta(client, org_id, tbl_id)
-    codes_c1 = set(meta.levels[0]) if meta.levels else set()
+    axis = region_axis(meta)
+    today = date.today().isoformat()
     entry = {
         "id": tbl_id.lower(),
         "source": "kosis",
@@ -178,19 +246,32 @@ def kosis_add(kosis, org_id: str, tbl_id: str) -> str:
         "obj_levels": ["ALL"] * len(meta.levels),
         "itm_id": "ALL",
         "unit": "; ".join(sorted({u for _, u in meta.items.values() if u})),
-        "region_level": "c1",
-        "region_code_system": "kosis_sido" if codes_c1 & SIDO_STATISTICAL and "27" not in codes_c1 else "admin",
+        "region_level": axis.level if axis else "c1",
+        "region_code_system": axis.code_system if axis else "kosis_sido",
+        **({"region_codes": axis.region_codes} if axis and axis.code_system == "table" else {}),
         "used_by": [],
-        "verification": f"live-checked on {date.today().isoformat()}",
-        "evidence": [f"getMeta TBL, ITM and PRD of {org_id}/{tbl_id} on {date.today().isoformat()}"],
+        "verification": "unchecked",
+        "evidence": [f"getMeta TBL, ITM and PRD of {org_id}/{tbl_id} on {today}"]
+        + ([f"region axis {axis.level} ({meta.level_names[int(axis.level[1:]) - 1]}): {len(axis.named)} codes named "
+            f"as regions; code system {axis.code_system}"] if axis else ["no level named by region"]),
         "code_roles": [],
     }
+    skeleton = KosisTable(id=entry["id"], org_id=org_id, tbl_id=tbl_id, tbl_nm=meta.name, prd_se="Y",
+                          first_period=entry["first_period"] or "1900", obj_levels=tuple(entry["obj_levels"]),
+                          itm_id="ALL", unit=entry["unit"], region_level=entry["region_level"],
+                          region_code_system=entry["region_code_system"],
+                          region_codes=entry.get("region_codes", {}))
+    check_notes: list[str] = []
+    problems = check_entry(skeleton, meta, check_notes)
+    if not problems:
+        entry["verification"] = f"skeleton checked on {today}: {CHECKED}; no code_roles yet (not live-checked)"
     notes = [f"# {meta.name} ({org_id}/{tbl_id}): periods {meta.periods[0]}-{meta.periods[-1]}" if meta.periods
              else f"# {meta.name} ({org_id}/{tbl_id}): no periods"]
     notes.append("# items: " + ", ".join(f"{c} {n} ({u})" for c, (n, u) in meta.items.items()))
     for i, (level, name) in enumerate(zip(meta.levels, meta.level_names, strict=True)):
         notes.append(f"# c{i + 1} {name}: " + ", ".join(f"{c} {n}" for c, n in list(level.items())[:20])
                      + (", ..." if len(level) > 20 else ""))
+    notes += [f"# check: ! {p}" for p in problems] + [f"# check note: {n}" for n in check_notes]
     notes.append("# add code_roles (role, itm_id, where / where_names), then run make kosis-check")
     return "\n".join(notes) + "\n" + yaml.safe_dump([entry], allow_unicode=True, sort_keys=False)
 

@@ -132,27 +132,37 @@ def plan_refresh(tables: tuple[KosisTable, ...], kosis, source_root: str, wareho
 
 
 def register_years(instance: dg.DagsterInstance, years) -> list[str]:
-    """Adds the years the instance does not know yet, oldest first; returns those added."""
-    known = set(instance.get_dynamic_partitions(KOSIS_YEARS.name))
-    missing = [str(y) for y in sorted({int(y) for y in years}) if str(y) not in known]
-    if missing:
-        instance.add_dynamic_partitions(KOSIS_YEARS.name, missing)
+    """Adds the years the instance does not know yet and keeps every key in year order: Dagster lists dynamic
+    partitions in the order they were added, so a year older than the newest known one (an inbox file of 1997
+    after 2010 was loaded) would sort after it in the UI and split ranges; the keys from that point on are
+    removed and added again in order (their materializations stay: they are kept by key). Returns those added."""
+    known = list(instance.get_dynamic_partitions(KOSIS_YEARS.name))
+    wanted = sorted({int(k) for k in known} | {int(y) for y in years})
+    ordered = [str(y) for y in wanted]
+    missing = [k for k in ordered if k not in set(known)]
+    if not missing and known == ordered:
+        return []
+    keep = 0
+    while keep < len(known) and keep < len(ordered) and known[keep] == ordered[keep]:
+        keep += 1
+    for key in known[keep:]:
+        instance.delete_dynamic_partition(KOSIS_YEARS.name, key)
+    instance.add_dynamic_partitions(KOSIS_YEARS.name, ordered[keep:])
     return missing
 
 
 def all_years_tags(instance: dg.DagsterInstance) -> dict[str, str]:
     """Run tags that make one run load every registered year (the KOSIS assets run them in one go)."""
-    keys = instance.get_dynamic_partitions(KOSIS_YEARS.name)  # in the order added: the first and last span all
+    keys = sorted(instance.get_dynamic_partitions(KOSIS_YEARS.name), key=int)
     return {RANGE_START: keys[0], RANGE_END: keys[-1]} if keys else {}
 
 
 def partition_ranges(keys: list[str], wanted: set[str]) -> list[tuple[str, str]]:
-    """The wanted keys as few (first, last) ranges as the instance's order allows. Dynamic partitions keep the
-    order they were added in (years found later may come after newer ones), so a range runs over
-    consecutive keys in that order, never "from the smallest year to the largest"."""
+    """The wanted keys as few (first, last) ranges of consecutive keys as possible, in year order: a range never
+    spans a key that is not wanted (a run owns exactly the years it loads)."""
     ranges: list[list[str]] = []
     previous_wanted = False
-    for key in keys:
+    for key in sorted(keys, key=int):
         if key in wanted:
             if previous_wanted:
                 ranges[-1][1] = key
@@ -160,3 +170,27 @@ def partition_ranges(keys: list[str], wanted: set[str]) -> list[tuple[str, str]]
                 ranges.append([key, key])
         previous_wanted = key in wanted
     return [(a, b) for a, b in ranges]
+
+
+def run_requests(instance: dg.DagsterInstance, plans: list[TablePlan]) -> list[dg.RunRequest]:
+    """The runs a refresh makes: one per table and range of consecutive years it plans (one fetch per range, one
+    merge), the years registered first, in order. The sensor returns these; `make refresh` executes the same ones
+    in-process, so the two cannot disagree. The run key names table, years and the source's dates: the same
+    revision is requested once however often the sensor ticks."""
+    register_years(instance, {y for p in plans for y in p.years})
+    keys = instance.get_dynamic_partitions(KOSIS_YEARS.name)
+    requests = []
+    for p in plans:
+        for first, last in partition_ranges(keys, {str(y) for y in p.years}):
+            span = [y for y in p.years if int(first) <= y <= int(last)]
+            dates = ",".join(p.available.get(y) or "unknown" for y in span)
+            reason = "new period" if all(y in p.new_years for y in span) else (
+                "revised period" if not any(y in p.new_years for y in span) else "new and revised periods")
+            tags = {"refresh/reason": reason, "refresh/table": p.table.id, "refresh/years": f"{first}-{last}"}
+            if first != last:
+                tags.update({RANGE_START: first, RANGE_END: last})
+            requests.append(dg.RunRequest(
+                run_key=f"{p.table.id}:{first}-{last}:{dates}",
+                asset_selection=[dg.AssetKey(["kosis", p.table.id])],
+                partition_key=first if first == last else None, tags=tags))
+    return requests

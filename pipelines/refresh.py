@@ -21,7 +21,6 @@ from types import SimpleNamespace
 import dagster as dg
 import duckdb
 
-from assets.kosis import KOSIS_YEARS
 from assets.kosis_client import KosisError
 from pipelines.inbox import REJECTED_DIR, ensure_inbox, screen_inbox
 from pipelines.planner import (  # noqa: F401  (re-exported: the CLI's helpers live with the planner)
@@ -35,6 +34,7 @@ from pipelines.planner import (  # noqa: F401  (re-exported: the CLI's helpers l
     plan,
     plan_refresh,
     register_years,
+    run_requests,
 )
 from warehouse.io import (
     WarehouseLockedError,
@@ -46,8 +46,9 @@ from warehouse.io import (
 )
 
 # Exit codes: 0 success or nothing to do; 1 a step failed; 2 the run could not start (bad key,
-# unreachable service, locked warehouse): the last line says why.
-EXIT_FAILED, EXIT_CANNOT_START = 1, 2
+# unreachable service, locked warehouse); 3 everything ran and was published, but a catalogued table whose records
+# were received contributed nothing to any indicator (quality.kosis_cell_accounting says why): the last line says so.
+EXIT_FAILED, EXIT_CANNOT_START, EXIT_CONTRIBUTED_NOTHING = 1, 2, 3
 
 
 @contextmanager
@@ -145,31 +146,31 @@ def run_refresh(instance: dg.DagsterInstance, defs: dg.Definitions, *, reread_al
             # A new warehouse: KOSIS rows are validated against reference.region_code_map and read through the
             # catalog, so the first refresh builds everything, as make run does.
             lines.append("The working warehouse has no reference tables yet: building everything once (as make run).")
+            started = datetime.now(UTC).replace(tzinfo=None)
             tags = prepare_full_run(instance, tables, kosis, source_files.root, warehouse)
             result = defs.resolve_job_def("refresh_all").execute_in_process(
                 instance=instance, tags={**tags, **cli_tags()}, run_config=quiet_logs(), raise_on_error=False)
+            failed = [f"{e.asset_key.to_user_string()}:{e.check_name} ({e.severity.value})"
+                      for e in result.get_asset_check_evaluations() if not e.passed]
+            lines.append(f"Checks failed: {', '.join(failed) or 'none'}")
             if not result.success:
                 lines.append(f"FAILED: {failure_cause(result)}; nothing was published.")
                 return EXIT_FAILED, lines
+            lines += quarantined_since(warehouse, started)
             lines.append(f"Published: {warehouse.published_location}")
-            return 0, lines
+            return accounted(warehouse, lines)
 
-        register_years(instance, [y for p in todo for y in p.years])
         job = defs.resolve_implicit_global_asset_job_def()
         started = datetime.now(UTC).replace(tzinfo=None)
-        keys = instance.get_dynamic_partitions(KOSIS_YEARS.name)
-        for p in todo:
-            key = dg.AssetKey(["kosis", p.table.id])
-            # One run per table and range of years (one fetch, split as KOSIS needs, and one merge transaction).
-            for first, last in partition_ranges(keys, {str(y) for y in p.years}):
-                result = job.execute_in_process(
-                    instance=instance, asset_selection=[key], run_config=quiet_logs(), raise_on_error=False,
-                    tags={**cli_tags(), **({RANGE_START: first, RANGE_END: last} if first != last else {})},
-                    partition_key=first if first == last else None)
-                if not result.success:
-                    lines.append(f"FAILED loading {p.table.id} {first}-{last}: {failure_cause(result)}")
-                    lines.append("Stopped: nothing was derived or published; the published copy is unchanged.")
-                    return EXIT_FAILED, lines
+        for request in run_requests(instance, todo):  # the sensor's run requests, executed here in-process
+            result = job.execute_in_process(
+                instance=instance, asset_selection=list(request.asset_selection), run_config=quiet_logs(),
+                raise_on_error=False, tags={**request.tags, **cli_tags()}, partition_key=request.partition_key)
+            if not result.success:
+                lines.append(f"FAILED loading {request.tags['refresh/table']} {request.tags['refresh/years']}: "
+                             f"{failure_cause(result)}")
+                lines.append("Stopped: nothing was derived or published; the published copy is unchanged.")
+                return EXIT_FAILED, lines
         changes = changed_cells(warehouse, started)
         lines.append("KOSIS cells changed (old values kept as closed vintages):")
         lines += [f"  {table_id} {year}: {new} new, {revised} revised" for table_id, year, new, revised in changes]
@@ -258,6 +259,27 @@ def derive_and_publish(instance: dg.DagsterInstance, defs: dg.Definitions, wareh
         lines.append(f"FAILED deriving: {failure_cause(result)}; the published copy is unchanged.")
         return EXIT_FAILED, lines
     lines.append(f"Published: {warehouse.published_location}")
+    return accounted(warehouse, lines)
+
+
+def accounted(warehouse: WarehouseResource, lines: list[str]) -> tuple[int, list[str]]:
+    """The cells' account up to the indicators (quality.kosis_cell_accounting), in the summary: per outcome, and
+    every catalogued table that received records and contributed nothing, which makes the exit code 3."""
+    from assets.accounting import tables_contributing_nothing
+
+    with warehouse.read_connection(warehouse.lock_timeout_s) as con:
+        outcomes = con.execute("SELECT outcome, sum(n_cells), count(DISTINCT catalog_id) FROM "
+                               "quality.kosis_cell_accounting GROUP BY 1 ORDER BY 1").fetchall()
+        nothing = tables_contributing_nothing(con)
+    lines.append("KOSIS cells accounted (quality.kosis_cell_accounting): " + (
+        ", ".join(f"{outcome} {int(n):,} ({tables} tables)" for outcome, n, tables in outcomes) or "no cells held"))
+    for table_id, reasons in nothing:
+        lines.append(f"CONTRIBUTED NOTHING: {table_id}: no cell of it reaches an indicator: {reasons}")
+    if nothing:
+        lines.append(f"FAILED: {len(nothing)} catalogued table(s) received data and contributed nothing to any "
+                     f"indicator ({', '.join(t for t, _ in nothing)}): see quality.kosis_cell_accounting and run "
+                     f"make kosis-check")
+        return EXIT_CONTRIBUTED_NOTHING, lines
     return 0, lines
 
 

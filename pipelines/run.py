@@ -20,6 +20,7 @@ from pipelines.inbox import ensure_inbox
 from pipelines.refresh import (
     EXIT_CANNOT_START,
     EXIT_FAILED,
+    accounted,
     cli_tags,
     fail_orphaned_runs,
     failure_cause,
@@ -160,7 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Dagster run {result.run_id}: SUCCESS")
     if warehouse.last_publication()[1] is not None:
         print(summary(warehouse, result.run_id))
-    return 0
+    code, lines = accounted(warehouse, [])
+    print("\n".join(lines))
+    return code
 
 
 if __name__ == "__main__":

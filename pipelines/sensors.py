@@ -6,9 +6,8 @@ import os
 
 import dagster as dg
 
-from assets.kosis import KOSIS_YEARS
 from pipelines.inbox import KOSIS_SENSOR_INTERVAL_S, screen_inbox
-from pipelines.planner import inbox_dir, plan_refresh
+from pipelines.planner import inbox_dir, plan_refresh, run_requests
 from pipelines.resources import KosisResource
 from warehouse.io import SourceFiles, WarehouseLockedError, WarehouseResource
 
@@ -41,25 +40,11 @@ def build_kosis_sensor(kosis_keys: list[dg.AssetKey]) -> dg.SensorDefinition:
         if rejected and not any(p.years for p in plans):  # nothing else to do: a failed tick names the files
             raise RejectedInboxFiles("; ".join(f"{name}: {reason}" for name, reason in rejected)
                                      + " (moved to warehouse/data/inbox/rejected/)")
-        known = set(context.instance.get_dynamic_partitions(KOSIS_YEARS.name))
-        wanted = sorted({y for p in plans for y in p.years})
-        new_keys = [str(y) for y in wanted if str(y) not in known]
-        requests = [
-            dg.RunRequest(
-                # The same (table, year, revision) is requested once, however often the sensor ticks.
-                run_key=f"{p.table.id}:{y}:{p.available.get(y) or 'unknown'}",
-                asset_selection=[dg.AssetKey(["kosis", p.table.id])],
-                partition_key=str(y),
-                tags={"refresh/reason": "new period" if y in p.new_years else "revised period"},
-            )
-            for p in plans for y in p.years
-        ]
+        # The years are registered here, in year order, by the planner that make refresh uses too.
+        requests = run_requests(context.instance, plans)
         if not requests:
             return dg.SkipReason("no new or revised KOSIS periods")
-        return dg.SensorResult(
-            run_requests=requests,
-            dynamic_partitions_requests=[KOSIS_YEARS.build_add_request(new_keys)] if new_keys else [],
-        )
+        return dg.SensorResult(run_requests=requests)
 
     return kosis_new_periods
 

@@ -66,7 +66,7 @@ def observations_section() -> list[str]:
         origin = "set by the merge" if col.staged_as is None else (
             f"`{col.staged_as}`" if col.staged_as.isidentifier() else "computed (see schemas/kosis.py)")
         lines.append(f"| {col.name} | {col.dtype} | {col.description.replace('|', '/')} | {origin} |")
-    rules = observation_rules("<the requested PRD_SE>", ("<codes of reference.region_code_map>",), "<requested ORG_ID>",
+    rules = observation_rules("<the requested PRD_SE>", "<region_level>", "<region_code_system>", "<requested ORG_ID>",
                               "<requested TBL_ID>", ("<requested items>",))
     lines += ["", "A record that breaks any of these rules is quarantined (quality.quarantine, with every rule it "
               "breaks); the others load:", "", *(f"- `{r.name}` ({r.column}): {r.error}" for r in rules), ""]

@@ -54,8 +54,11 @@ class KosisTable:
     obj_levels: tuple[str, ...]
     itm_id: str
     unit: str
-    region_level: str = "c1"
-    region_code_system: str = "kosis_sido"
+    region_level: str = "c1"  # the axis (c1..c8) that holds the region
+    region_code_system: str = "kosis_sido"  # kosis_sido | admin (reference.region_code_map) | table (region_codes)
+    # The table's own region codes (region_code_system "table": e.g. the SME ministry's 전국..세종 on C2), each
+    # mapped to the statistical sido code; built from getMeta's names by make kosis-add, checked by kosis-check.
+    region_codes: dict[str, str] = field(default_factory=dict)
     used_by: tuple[str, ...] = ()
     source: str = "kosis"  # kosis | paper (see SOURCE_KINDS)
     series: str | None = None  # the concept several tables (base years) or the paper's form share
@@ -69,6 +72,9 @@ class KosisTable:
     predecessors: tuple[str, ...] = ()
     successor: str | None = None
     final_period: str | None = None  # for a discontinued base: the last period it was published for
+    # What the table's concept means where tables of one series differ (e.g. which firms are SMEs): in words,
+    # carried by the indicator's rows; a change of definition between years is a series break.
+    definition: str | None = None
 
     @property
     def verified(self) -> bool:
@@ -128,10 +134,16 @@ def parse_catalog(doc: dict, path: str = "the catalog") -> tuple[KosisTable, ...
         entry["evidence"] = tuple(entry.get("evidence", ()))
         entry["predecessors"] = tuple(entry.get("predecessors", ()))
         entry["code_roles"] = _code_roles(entry["id"], entry.get("code_roles", ()))
+        entry["region_codes"] = {str(k): str(v) for k, v in (entry.get("region_codes") or {}).items()}
         for key in ("first_period", "base_year", "final_period", "org_id"):
             if entry.get(key) is not None:
                 entry[key] = str(entry[key])
         table = KosisTable(**entry)
+        if table.region_level not in ROLE_LEVELS[1:]:
+            raise ValueError(f"{path}: {table.id}: region_level must be one of c1..c8, not {table.region_level!r}")
+        if (table.region_code_system == "table") != bool(table.region_codes):
+            raise ValueError(f"{path}: {table.id}: region_code_system table goes with the entry's own region_codes "
+                             "(and region_codes with region_code_system table)")
         if table.source not in SOURCE_KINDS:
             raise ValueError(f"{path}: {table.id}: source must be one of {SOURCE_KINDS}, not {table.source!r}")
         if table.source == "paper" and not table.bundled:
@@ -247,14 +259,18 @@ def _where_present(column: str, name: str, error: str, condition: str) -> Observ
     return ObservationRule(column, name, error, f"{column} IS NULL OR ({condition})")
 
 
-def observation_rules(prd_se_label: str, region_codes: tuple[str, ...], org_id: str | None = None,
-                      tbl_id: str | None = None, itm_ids: tuple[str, ...] | None = None) -> tuple[ObservationRule, ...]:
+def observation_rules(prd_se_label: str, region_level: str = "c1", region_code_system: str = "kosis_sido",
+                      org_id: str | None = None, tbl_id: str | None = None,
+                      itm_ids: tuple[str, ...] | None = None) -> tuple[ObservationRule, ...]:
     """The rules of one parsed KOSIS record (warehouse/kosis_load.py stages the records and runs them). Rows
     that fail are quarantined with the reason; the rest load.
 
     With ``org_id``/``tbl_id`` the record must belong to the requested table (an empty TBL_ID fails too);
-    with ``itm_ids`` (only when specific items were requested, not ALL) its item must be one of them."""
-    rules = [_not_null("org_id"), _not_null("tbl_id"), _not_null("itm_id"), _not_null("c1"), _not_null("prd_se"),
+    with ``itm_ids`` (only when specific items were requested, not ALL) its item must be one of them. The region
+    is read on ``region_level``; staging tells whether its code maps to a region in the row's year
+    (``region_mapped``, see warehouse/kosis_load.py), so an unmapped code is quarantined, never lost in a join."""
+    rules = [_not_null("org_id"), _not_null("tbl_id"), _not_null("itm_id"), _not_null("c1"),
+             *([_not_null(region_level)] if region_level != "c1" else []), _not_null("prd_se"),
              _not_null("prd_de"), _not_null("year")]
     if org_id is not None:
         rules.append(_where_present("org_id", "org_id_as_requested", f"ORG_ID differs from the requested {org_id}",
@@ -269,8 +285,10 @@ def observation_rules(prd_se_label: str, region_codes: tuple[str, ...], org_id: 
     period_ok = "CASE prd_se " + " ".join(f"WHEN {_sql_text(label)} THEN regexp_matches(prd_de, {_sql_text(pattern)})"
                                           for label, pattern in PERIOD_PATTERNS.items()) + " END"
     rules += [
-        _where_present("c1", "c1_known_region", "C1 is not in reference.region_code_map",
-                       f"c1 IN ({_sql_list(region_codes)})"),
+        _where_present(region_level, "region_code_mapped",
+                       f"region code unmapped: no region of code system {region_code_system} has this code in the "
+                       "row's year (reference.region_code_map, or the catalog entry's region_codes)",
+                       "region_mapped"),
         _where_present("prd_se", "prd_se_as_requested", f"PRD_SE differs from the requested {prd_se_label}",
                        f"prd_se = {_sql_text(prd_se_label)}"),
         _where_present("year", "year_in_range", "malformed period: its year is not between 1900 and 2100",

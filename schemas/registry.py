@@ -161,8 +161,10 @@ def matches_the_contract_regions(df: pd.DataFrame) -> pd.Series:
         if region is None:
             return False
         to = None if pd.isna(row["valid_to_year"]) else int(row["valid_to_year"])
-        return (row["name_en"], row["name_ko"], row["region_type"], int(row["valid_from_year"]), to) == (
-            region.name_en, region.name_ko, region.region_type, region.valid_from_year, region.valid_to_year)
+        return (row["name_en"], row["name_ko"], row["region_type"], int(row["valid_from_year"]), to,
+                row["name_short_ko"], row["iso_3166_2"]) == (
+            region.name_en, region.name_ko, region.region_type, region.valid_from_year, region.valid_to_year,
+            region.name_short_ko, region.iso_3166_2)
 
     return df.apply(same, axis=1).astype(bool) if len(df) else pd.Series(dtype=bool)
 
@@ -506,12 +508,15 @@ REFERENCE_TABLES: tuple[TableSpec, ...] = (
             Column("valid_from_year", "INTEGER", "First year the region exists as a sido", min=1900, max=2100),
             Column("valid_to_year", "INTEGER", "Last year (NULL: still exists)", nullable=True,
                    min=1900, max=2100),
+            Column("name_short_ko", "VARCHAR", "Short Korean name, as the SME ministry's tables print it (대구, 전북)"),
+            Column("iso_3166_2", "VARCHAR", "ISO 3166-2:KR subdivision code (KR-27 Daegu; KR for the country)"),
         ),
         row_checks=(
             RowCheck("matches_the_contract_regions",
                      "the row equals the contract's region with that code (schemas/regions.py): names, type, years",
                      matches_the_contract_regions,
-                     ("region_code", "name_en", "name_ko", "region_type", "valid_from_year", "valid_to_year")),
+                     ("region_code", "name_en", "name_ko", "region_type", "valid_from_year", "valid_to_year",
+                      "name_short_ko", "iso_3166_2")),
         ),
     ),
     TableSpec(
@@ -520,7 +525,9 @@ REFERENCE_TABLES: tuple[TableSpec, ...] = (
         schema="reference",
         title="Region codes of other KOSIS code systems mapped onto the statistical sido codes",
         description="Maps codes of other systems (kosis_sido: identity; admin: resident-registration "
-        "administrative codes, with Gangwon 42->51 in 2023 and Jeonbuk 45->52 in 2024) to region_code.",
+        "administrative codes) to region_code. Years bound a code only where it really changed meaning: "
+        "Gangwon's 42 and 51 and Jeonbuk's 45 and 52 both map for every year, because KOSIS serves the past "
+        "years of a table under today's codes (51 and 52 for 2014 in DT_1B040A3).",
         file="reference/region_code_map.csv",
         key=("code_system", "code", "valid_from_year"),
         columns=(
@@ -535,6 +542,34 @@ REFERENCE_TABLES: tuple[TableSpec, ...] = (
             RowCheck("validity_ordered", "valid_from_year <= valid_to_year",
                      lambda df: df["valid_to_year"].isna() | (df["valid_from_year"] <= df["valid_to_year"]),
                      ("valid_from_year", "valid_to_year")),
+        ),
+    ),
+    TableSpec(
+        name="region_names",
+        min_rows=18,
+        schema="reference",
+        title="Korean names of the regions by year",
+        description="The name each region bore in each span of years (직할시 -> 광역시 in 1995, 제주도 -> "
+        "제주특별자치도 in 2006, 강원도 -> 강원특별자치도 in 2023, 전라북도 -> 전북특별자치도 in 2024): indicators "
+        "print a row's region under the name of its year.",
+        file="reference/region_names.csv",
+        key=("region_code", "valid_from_year"),
+        columns=(
+            region_code(),
+            Column("name_ko", "VARCHAR", "Korean name in those years"),
+            Column("valid_from_year", "INTEGER", "First year of the name", min=1900, max=2100),
+            Column("valid_to_year", "INTEGER", "Last year of the name (NULL: still its name)", nullable=True,
+                   min=1900, max=2100),
+        ),
+        row_checks=(
+            RowCheck("validity_ordered", "valid_from_year <= valid_to_year",
+                     lambda df: df["valid_to_year"].isna() | (df["valid_from_year"] <= df["valid_to_year"]),
+                     ("valid_from_year", "valid_to_year")),
+            RowCheck("current_name_is_the_contract_name",
+                     "a name still in use (no valid_to_year) is the region's name in schemas/regions.py",
+                     lambda df: df["valid_to_year"].notna() | (df["name_ko"] == df["region_code"].map(
+                         lambda c: REGION_BY_CODE[c].name_ko if c in REGION_BY_CODE else None)),
+                     ("region_code", "name_ko", "valid_to_year")),
         ),
     ),
     TableSpec(

@@ -13,17 +13,8 @@ import duckdb
 from assets.kosis import body_records
 from assets.kosis_client import MalformedBody, classify_body
 from schemas.kosis import KosisTable
-from warehouse.io import ensure_schema, transaction
-from warehouse.kosis_load import (
-    STAGED,
-    Accounting,
-    Snapshot,
-    archive,
-    merge,
-    region_codes,
-    stage_snapshots,
-    validate_staged,
-)
+from warehouse.io import ensure_schema
+from warehouse.kosis_load import STAGED, Accounting, LoadRequest, Snapshot, archive, load
 
 TABLE = KosisTable(id="t", org_id="101", tbl_id="DT_T", tbl_nm="test", prd_se="Y", first_period="2019",
                    obj_levels=("ALL", "ALL"), itm_id="T1+T2", unit="x")
@@ -72,13 +63,11 @@ def load_bodies(con: duckdb.DuckDBPyConnection, bodies: list[bytes], raw_dir: Pa
             out.errors.append(code)
             continue
         out.snapshots.append(Snapshot(sha, path, f"test:{i}", "live", len(records), code))
-    stage_snapshots(con, [], append=False)
-    stage_snapshots(con, out.snapshots, years=set(years), append=True, parse_records=body_records)
-    validation = validate_staged(con, table, region_codes(con, table.region_code_system))
-    assert validation.rules_run > 10
-    with transaction(con):
-        result = merge(con, table, out.snapshots, validation, run_id=run_id, asset="test", now=datetime.now())
-    out.accounting = result.accounting
+    request = LoadRequest(table, [(s, set(years)) for s in out.snapshots], sorted(years), offline=False,
+                          run_id=run_id, asset="test", now=datetime.now(), parse_records=body_records)
+    result, _ = load(con, request)  # the asset's own load, after its fetch
+    assert result.validation.rules_run > 10
+    out.accounting = result.merged.accounting
     out.quarantine = con.execute("SELECT payload::VARCHAR, reason FROM quality.quarantine WHERE run_id = ?",
                                  [run_id]).fetchall()
     assert con.execute(f"SELECT count(*) FROM {STAGED}").fetchone()[0] == sum(

@@ -5,6 +5,16 @@ DT_1K52F03 T1/T2 and industry C, DT_1B040A3 T20 and administrative sido codes); 
 Korean names (DT_1C91's items and activities, the size classes), the codes below are made up and the names
 are the service's, so the catalog's name-based roles are what finds them. Values are generated from simple
 formulas that the tests recompute.
+
+Shapes from real responses (docs/kosis-evidence.md says where each was seen):
+- DT_1B040A3 serves every year under today's codes, 51 강원특별자치도 and 52 전북특별자치도 included (2014 rows
+  so named in a99621522-cell/dalgubul-ai-note data/kosis/population-sido.csv; codes in Changwon-Moon/claude
+  data/kosis-probe-raw.json);
+- the SME ministry's DT_BR_A001/B001 hold the industry on C1 (IM, IM_C), the region on C2 in the ministry's own
+  codes with short names (15142C501 전국 .. 15142C504 대구 .. 15142C518 세종) and the firm size on C3 (16142T209
+  전체기업, T002 중소기업, T003 중소기업 외, ...), item T001, DT "*" and "-" among the numbers
+  (dalgubul-ai-note data/kosis/sme-stats-sido.meta.json and sme-stats-sido.csv);
+- UNIT_NM "백만원 %p" on DT_1C91's rows (dalgubul-ai-note data/kosis/grdp-sido-industry.csv).
 """
 
 from __future__ import annotations
@@ -14,14 +24,20 @@ from tests.kosis_server import KosisTable
 STAT_SIDO = [("00", "전국"), ("11", "서울특별시"), ("21", "부산광역시"), ("22", "대구광역시"), ("23", "인천광역시"),
              ("37", "경상북도")]
 ADMIN_SIDO = [("00", "전국"), ("11", "서울특별시"), ("26", "부산광역시"), ("27", "대구광역시"), ("28", "인천광역시"),
-              ("47", "경상북도")]
-ADMIN_TO_STAT = {"00": "00", "11": "11", "26": "21", "27": "22", "28": "23", "47": "37"}
+              ("47", "경상북도"), ("51", "강원특별자치도"), ("52", "전북특별자치도")]
+ADMIN_TO_STAT = {"00": "00", "11": "11", "26": "21", "27": "22", "28": "23", "47": "37", "51": "32", "52": "35"}
+# The SME ministry's region codes (C2 of DT_BR_A001/B001) for the statistical sido above, with its short names.
+SME_MINISTRY_SIDO = [("15142C501", "전국", "00"), ("15142C502", "서울", "11"), ("15142C503", "부산", "21"),
+                     ("15142C504", "대구", "22"), ("15142C505", "인천", "23"), ("15142C515", "경북", "37")]
 REGIONS = [code for code, _ in STAT_SIDO]
 
 GRDP_2020_YEARS = [str(y) for y in range(2015, 2024)]
 GRDP_EARLIER_YEARS = [str(y) for y in range(2008, 2017)]  # overlaps 2015-2016 with the 2020 base
 SIZE_2020_YEARS = ["2020", "2021", "2022"]
 SIZE_2006_YEARS = [str(y) for y in range(2010, 2020)]
+SME_ACT_YEARS = ["2020", "2021", "2022", "2023"]  # one year past the census here: that year comes from these
+SME_ACT_SIZES = [("16142T209", "전체기업"), ("T002", "중소기업"), ("T003", "중소기업 외"), ("T004", "소기업"),
+                 ("T001", "중기업"), ("16142T2524", "소상공인"), ("T005", "소상공인 제외")]
 POPULATION_YEARS = [str(y) for y in range(2010, 2024)]
 SEND_DE = "20241220"
 
@@ -121,7 +137,8 @@ def size_table(tbl_id: str, years: list[str]) -> KosisTable:
 
 
 def population(region_admin: str, year: int) -> int:
-    base = {"00": 50_500_000, "11": 9_800_000, "26": 3_400_000, "27": 2_450_000, "28": 2_800_000, "47": 2_600_000}
+    base = {"00": 50_500_000, "11": 9_800_000, "26": 3_400_000, "27": 2_450_000, "28": 2_800_000, "47": 2_600_000,
+            "51": 1_540_000, "52": 1_870_000}
     return base[region_admin] + 1_000 * (year - 2010)
 
 
@@ -135,6 +152,48 @@ def population_table() -> KosisTable:
                       periods=POPULATION_YEARS, value_fn=value, lst_chn_de=SEND_DE)
 
 
+def sme_act(region: str, year: int, item: str) -> dict[str, int]:
+    """Manufacturing firms (A001) or workers (B001) by the SME Act's size classes, for a statistical sido."""
+    r = REGIONS.index(region) + 1
+    small_merchants, small_other, medium, other = 4_000 * r + 10 * (year - 2020), 900 * r, 300 * r, 20 * r
+    if item == "workers":
+        small_merchants, small_other, medium, other = small_merchants * 2, small_other * 15, medium * 90, other * 600
+    small = small_merchants + small_other
+    sme = small + medium
+    return {"16142T209": sme + other, "T002": sme, "T003": other, "T004": small, "T001": medium,
+            "16142T2524": small_merchants, "T005": small_other}
+
+
+def sme_act_shares(region: str, year: int) -> tuple[float, float]:
+    firms, workers = sme_act(region, year, "firms"), sme_act(region, year, "workers")
+    return (round(100 * firms["T002"] / firms["16142T209"], 6), round(100 * workers["T002"] / workers["16142T209"], 6))
+
+
+def sme_ministry_table(tbl_id: str, item: str) -> KosisTable:
+    stat = {code: stat for code, _, stat in SME_MINISTRY_SIDO}
+
+    def value(itm: str, cs: tuple[str, ...], prd: str) -> str | None:
+        industry, region, size = cs
+        if industry == "IM":
+            return "*"  # the all-industry rows: not requested by the catalog (IM_C only)
+        if region == "15142C515" and size == "16142T2524":
+            return "*"  # suppressed, as the service prints it
+        if region == "15142C505" and size == "T005" and prd == "2020":
+            return "-"
+        # a test may recode the regions (a code the catalog does not know): the numbers stay those of the region
+        sido = stat.get(region) or stat.get("15142C5" + region[-2:]) or "22"
+        return str(sme_act(sido, int(prd), item)[size])
+
+    name = "기업수" if item == "firms" else "종사자수"
+    return KosisTable(org_id="142", tbl_id=tbl_id, tbl_nm=f"시도별·산업중분류별·기업규모별 {name}",
+                      levels=[[("IM", "전산업"), ("IM_C", "C.제조업(10~34)")],
+                              [(code, short) for code, short, _ in SME_MINISTRY_SIDO], SME_ACT_SIZES],
+                      level_names=["산업별(10차)중분류별", "지역별", "기업규모별"],
+                      items=[("T001", name, "개" if item == "firms" else "명")], prd_se="Y", periods=SME_ACT_YEARS,
+                      value_fn=value, lst_chn_de=SEND_DE)
+
+
 def live_tables() -> list[KosisTable]:
     return [grdp_2020(), grdp_earlier(), size_table("DT_1K52F03", SIZE_2020_YEARS),
-            size_table("DT_1K52B03", SIZE_2006_YEARS), population_table()]
+            size_table("DT_1K52B03", SIZE_2006_YEARS), population_table(),
+            sme_ministry_table("DT_BR_A001", "firms"), sme_ministry_table("DT_BR_B001", "workers")]

@@ -22,9 +22,11 @@ from tests.live_tables import (
     REGIONS,
     SIZE_2006_YEARS,
     SIZE_2020_YEARS,
+    SME_ACT_YEARS,
     grdp_share,
     live_tables,
     population,
+    sme_act_shares,
     sme_shares,
 )
 
@@ -86,7 +88,8 @@ def test_a_first_live_refresh_after_an_offline_run_reads_every_period_of_every_t
     # Every period the server offers from each table's first catalogued period was asked for and loaded,
     # although the offline run had loaded the paper's figures for 2010 and 2011.
     expected = {"DT_1C91": GRDP_2020_YEARS, "DT_1C81": GRDP_EARLIER_YEARS, "DT_1K52F03": SIZE_2020_YEARS,
-                "DT_1K52B03": SIZE_2006_YEARS, "DT_1B040A3": POPULATION_YEARS}
+                "DT_1K52B03": SIZE_2006_YEARS, "DT_1B040A3": POPULATION_YEARS, "DT_BR_A001": SME_ACT_YEARS,
+                "DT_BR_B001": SME_ACT_YEARS}
     for tbl_id, years in expected.items():
         assert f"/{tbl_id}): new periods {[int(y) for y in years]}" in out, out
         loaded = query(db, "SELECT DISTINCT prd_de FROM kosis.observations_current WHERE tbl_id = ? ORDER BY 1",
@@ -103,9 +106,11 @@ def test_a_first_live_refresh_after_an_offline_run_reads_every_period_of_every_t
                 continue  # the catalog asks for manufacturing only
             if table.tbl_id == "DT_1C81" and itm != "T1":
                 continue
+            if table.tbl_id.startswith("DT_BR_") and cs[0] != "IM_C":
+                continue  # the catalog asks for manufacturing only
             served[(itm, cs, prd)] = dt
         rows = query(db, "SELECT itm_id, c1, c2, c3, prd_de, value_raw FROM kosis.observations_current "
-                         "WHERE org_id = '101' AND tbl_id = ?", [table.tbl_id])
+                         "WHERE org_id = ? AND tbl_id = ?", [table.org_id, table.tbl_id])
         held = {(r[0], tuple(c for c in r[1:4] if c is not None), r[4]): r[5] for r in rows}
         assert held == served, table.tbl_id
     # The paper's figures stay under their own identity, never a KOSIS table's.
@@ -139,10 +144,26 @@ def test_live_indicators_cover_every_region_and_year_served(offline_then_live):
         published, "SELECT region_code, year, sme_firm_pct, sme_worker_pct, source_table "
                    "FROM indicators.sme_concentration WHERE source_table <> 'paper.sme_share_manufacturing'")}
     for region in REGIONS:
-        for year in range(2010, 2023):
-            firm, worker = sme_shares(region, year)
+        for year in range(2010, 2024):
+            # 2023: only the SME ministry's tables hold it (firms and workers read together, the SME Act's SMEs)
+            firm, worker = sme_shares(region, year) if year < 2023 else sme_act_shares(region, year)
             assert sme[(region, year)][:2] == (pytest.approx(firm, abs=1e-6), pytest.approx(worker, abs=1e-6))
-            assert sme[(region, year)][2] == ("manufacturing_by_size" if year >= 2020 else "manufacturing_by_size_2006")
+            assert sme[(region, year)][2] == ("sme_firms_by_size+sme_workers_by_size" if year == 2023 else
+                                              "manufacturing_by_size" if year >= 2020 else "manufacturing_by_size_2006")
+    definitions = dict(query(published, "SELECT year, any_value(sme_definition) FROM indicators.sme_concentration "
+                                        "WHERE region_code = '22' GROUP BY year"))
+    assert "Framework Act on SMEs" in definitions[2023] and "under 300 workers" in definitions[2022]
+    breaks = [r[0] for r in query(published, "SELECT year FROM indicators.sme_concentration WHERE region_code = '22' "
+                                             "AND series_break ORDER BY year")]
+    assert 2023 in breaks and 2020 in breaks  # a change of definition (2023) and of table (2020) are both flagged
+    # Every cell of every loaded table is accounted for up to the indicators: nothing unread but what the
+    # catalog does not ask for, and the superseded years of the SME ministry's tables are said so.
+    accounting = query(published, "SELECT catalog_id, outcome, reason, sum(n_cells) FROM quality.kosis_cell_accounting "
+                                  "GROUP BY ALL ORDER BY ALL")
+    outcomes = {(t, o) for t, o, _, _ in accounting}
+    assert ("sme_firms_by_size", "feeds an indicator") in outcomes and ("sme_firms_by_size", "superseded") in outcomes
+    assert not any(o == "nothing loaded" for _, o in outcomes)
+    assert any(t == "population_by_sido" and "read as population" in r for t, _, r, _ in accounting)
     people = dict(((r[0], r[1]), r[2]) for r in query(published, "SELECT region_code, year, population "
                                                                   "FROM indicators.population"))
     assert people == {(ADMIN_TO_STAT[a], int(y)): population(a, int(y))
@@ -187,7 +208,8 @@ def test_nothing_new_touches_nothing_then_a_new_year_loads_alone_then_a_revision
     out = ok(make("refresh", tmp, base_url=server.base_url, extra=("ALL=1",)))
     assert "re-read of every period requested" in out
     assert "none: every cell re-read has the value already held" in out
-    assert {r[0] for r in data_requests(server)} == {"DT_1C91", "DT_1C81", "DT_1K52F03", "DT_1K52B03", "DT_1B040A3"}
+    assert {r[0] for r in data_requests(server)} == {"DT_1C91", "DT_1C81", "DT_1K52F03", "DT_1K52B03", "DT_1B040A3",
+                                                     "DT_BR_A001", "DT_BR_B001"}
 
 
 def grdp_parts_value() -> int:

@@ -115,7 +115,7 @@ def test_a_new_year_is_requested_alone_loaded_and_flows_to_indicators(env) -> No
     result = sensor_result(defs, instance)
     assert [(r.partition_key, r.asset_selection) for r in result.run_requests] == [
         ("2013", [dg.AssetKey(["kosis", "grdp_by_activity"])])]
-    assert result.dynamic_partitions_requests[0].partition_keys == ["2013"]
+    assert "2013" in instance.get_dynamic_partitions("kosis_year")  # registered by the planner, in year order
 
     instance.add_dynamic_partitions("kosis_year", ["2013"])
     before = dg.evaluate_automation_conditions(defs=defs, instance=instance)  # the automation sensor's cursor
@@ -283,7 +283,7 @@ def test_offline_the_sensor_watches_the_inbox(built_copy: Built) -> None:
         result = sensor_result(defs, instance)
         assert [(r.asset_selection, r.partition_key) for r in result.run_requests] == [
             ([dg.AssetKey(["kosis", "manufacturing_by_size_2006"])], "2012")]
-        assert result.dynamic_partitions_requests[0].partition_keys == ["2012"]
+        assert "2012" in instance.get_dynamic_partitions("kosis_year")  # registered by the planner
 
 
 @REFRESH_ENV

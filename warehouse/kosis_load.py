@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 
 from schemas.kosis import OBSERVATION_ROW, KosisTable, observation_rules
-from warehouse.io import SQL_DIR
+from warehouse.io import SQL_DIR, write_transaction
 
 RECORD_FIELDS = ("ORG_ID", "TBL_ID", "TBL_NM", "ITM_ID", "ITM_NM", "UNIT_NM", "PRD_SE", "PRD_DE", "DT", "LST_CHN_DE",
                  *(f"C{i}" for i in range(1, 9)), "C1_NM", "C2_NM", "C3_NM", "err")
@@ -258,23 +258,30 @@ class StagedValidation:
 FAILURES_SHOWN = 50
 
 
-def validate_staged(con: duckdb.DuckDBPyConnection, table: KosisTable, codes: tuple[str, ...],
-                    check_items: bool = True) -> StagedValidation:
+def validate_staged(con: duckdb.DuckDBPyConnection, table: KosisTable, check_items: bool = True) -> StagedValidation:
     """Runs the registry's observation rules (schemas/kosis.py) as one SQL pass over the whole staging table
     and writes the rows that break any of them, with every reason, to the temp table `kosis_rejected`.
 
     Rows must belong to the requested table (ORG_ID, TBL_ID) and, when the catalog names items (not ALL) and
     ``check_items`` (live requests; an offline replay requested nothing, and the bundled files use PAPER_*
-    items), to one of those items."""
+    items), to one of those items. The region is read on the entry's region_level and must map to a region in the
+    row's year (`stage_region_codes`): a code the service uses that maps to no region is quarantined with that
+    reason, never dropped later by a join."""
     items = None if not check_items or table.itm_id.strip().upper() == "ALL" else tuple(
         c for c in re.split(r"[+\s]", table.itm_id) if c)
-    rules = observation_rules(table.prd_se_label, codes, table.org_id, table.tbl_id, items)
+    stage_region_codes(con, table)
+    rules = observation_rules(table.prd_se_label, table.region_level, table.region_code_system, table.org_id,
+                              table.tbl_id, items)
     broken = ", ".join(f"CASE WHEN NOT coalesce({r.passes}, false) THEN {i} END" for i, r in enumerate(rules))
+    level = table.region_level
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE kosis_rule_failures AS
         SELECT rid, unnest(broken) AS rule FROM (
             SELECT rid, list_filter([{broken}], x -> x IS NOT NULL) AS broken
-            FROM (SELECT rowid AS rid, * FROM {STAGED}))
+            FROM (SELECT s.rowid AS rid, s.*,
+                         EXISTS (SELECT 1 FROM {LOAD_REGIONS} m WHERE m.code = s.{level}
+                                 AND s.year BETWEEN m.valid_from_year AND m.valid_to_year) AS region_mapped
+                  FROM {STAGED} s))
         WHERE len(broken) > 0""")
     con.execute("CREATE OR REPLACE TEMP TABLE kosis_rules (rule INTEGER, rule_column VARCHAR, name VARCHAR, "
                 "reason VARCHAR)")
@@ -301,10 +308,25 @@ def validate_staged(con: duckdb.DuckDBPyConnection, table: KosisTable, codes: tu
     return StagedValidation(len(rules), n_rejected, failures, by_rule)
 
 
-def region_codes(con: duckdb.DuckDBPyConnection, code_system: str) -> tuple[str, ...]:
-    rows = con.execute("SELECT DISTINCT code FROM reference.region_code_map WHERE code_system = ? ORDER BY 1",
-                       [code_system]).fetchall()
-    return tuple(r[0] for r in rows)
+
+
+LOAD_REGIONS = "kosis_load_regions"
+
+
+def stage_region_codes(con: duckdb.DuckDBPyConnection, table: KosisTable) -> int:
+    """The region codes a table's rows may carry on its region axis, with the years each maps in, into the temp
+    table `kosis_load_regions` (code, region_code, valid_from_year, valid_to_year): the entry's own region_codes
+    (region_code_system `table`), else the rows of reference.region_code_map for its code system."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {LOAD_REGIONS} (code VARCHAR, region_code VARCHAR, "
+                "valid_from_year INTEGER, valid_to_year INTEGER)")
+    if table.region_code_system == "table":
+        con.executemany(f"INSERT INTO {LOAD_REGIONS} VALUES (?, ?, 1900, 9999)",
+                        sorted(table.region_codes.items()))
+    else:
+        con.execute(f"INSERT INTO {LOAD_REGIONS} SELECT code, region_code, coalesce(valid_from_year, 1900), "
+                    "coalesce(valid_to_year, 9999) FROM reference.region_code_map WHERE code_system = ?",
+                    [table.region_code_system])
+    return con.execute(f"SELECT count(*) FROM {LOAD_REGIONS}").fetchone()[0]
 
 
 @dataclass(frozen=True)
@@ -402,3 +424,162 @@ def merge(con: duckdb.DuckDBPyConnection, table: KosisTable, snapshots: list[Sna
     inserted = con.execute(insert).fetchone()[0]
     valid = con.execute(f"SELECT count(*) FROM {STAGED}").fetchone()[0] - validation.n_rejected
     return MergeResult(inserted - revised, revised, valid - inserted, validation.n_rejected, accounting)
+
+
+# --- everything after the fetch, in one write transaction (the asset, the tests' loader and the benchmark call it) --
+
+UPDATE_TABLE_SQL = """
+UPDATE kosis.tables SET
+    tbl_nm = coalesce(?, tbl_nm),
+    last_period = (SELECT max(prd_de) FROM kosis.observations_current o
+                   WHERE o.org_id = kosis.tables.org_id AND o.tbl_id = kosis.tables.tbl_id),
+    last_lst_chn_de = (SELECT max(lst_chn_de) FROM kosis.observations_current o
+                       WHERE o.org_id = kosis.tables.org_id AND o.tbl_id = kosis.tables.tbl_id),
+    last_checked_at = ?
+WHERE id = ?
+"""
+
+# MERGE, not ON CONFLICT: DuckLake tables have no keys; the same statement runs on both backends.
+_PERIOD_SOURCE = ("(SELECT ?::VARCHAR AS catalog_id, ?::INTEGER AS year, ?::VARCHAR AS update_de, "
+                  "?::TIMESTAMP AS recorded_at)")
+RECORD_UPDATE_SQL = f"""
+MERGE INTO kosis.period_updates AS t USING {_PERIOD_SOURCE} AS s
+ON t.catalog_id = s.catalog_id AND t.year = s.year
+WHEN MATCHED AND t.update_de <> s.update_de THEN UPDATE SET update_de = s.update_de, recorded_at = s.recorded_at
+WHEN NOT MATCHED THEN INSERT BY NAME
+"""
+RECORD_READ_SQL = f"""
+MERGE INTO kosis.period_updates AS t USING {_PERIOD_SOURCE} AS s
+ON t.catalog_id = s.catalog_id AND t.year = s.year
+WHEN NOT MATCHED THEN INSERT BY NAME
+"""
+
+
+def request_scope(table: KosisTable) -> str:
+    """SQL over kosis.observations (alias o) selecting the cells a full read of the entry asks for: every level
+    requested as explicit codes (not ALL) narrows it, and so do explicit items."""
+    conditions = [f"o.org_id = '{table.org_id}'", f"o.tbl_id = '{table.tbl_id}'"]
+    for level, wanted in enumerate(table.obj_levels, start=1):
+        codes = [c for c in re.split(r"[+\s]", str(wanted)) if c]
+        if codes and "ALL" not in (c.upper() for c in codes):
+            conditions.append(f"o.c{level} IN ({', '.join(repr(c) for c in codes)})")
+    if table.itm_id.strip().upper() != "ALL":
+        items = [c for c in re.split(r"[+\s]", table.itm_id) if c]
+        conditions.append(f"o.itm_id IN ({', '.join(repr(c) for c in items)})")
+    return " AND ".join(conditions)
+
+
+@dataclass
+class LoadRequest:
+    """What a run fetched for one catalog entry, and what it may change. ``years``: the years the run owns (its
+    partitions); ``full_read``: the bodies are a whole live read of those years, so a current cell of one of them
+    that no body has any more is closed (the service dropped it); ``service_dates``: for a live read, the
+    service's date of each year read (getMeta NCD), recorded in kosis.period_updates (None: offline)."""
+
+    table: KosisTable
+    files: list[tuple[Snapshot, set[int]]]
+    years: list[int]
+    offline: bool
+    run_id: str
+    asset: str
+    now: datetime
+    service_dates: dict[int, str] | None = None
+    rejected_entry: str = ""
+    full_read: bool = False
+    parse_records: Callable[[bytes], list[dict]] | None = None
+
+
+@dataclass
+class LoadResult:
+    snapshots: list[Snapshot]
+    validation: StagedValidation
+    merged: MergeResult
+    staged: int
+    rolled_back_skipped: list[str]
+    closed_absent: int  # current cells of the years read that the service no longer serves: closed
+    tbl_nm: str | None
+    current_cells: int
+    last_period: str | None
+    cells_by_year: dict[int, int]  # current cells of the table per year after the load
+    preview: object  # a pandas frame of the latest rows
+
+
+def load(con: duckdb.DuckDBPyConnection, request: LoadRequest, *,
+         before_commit: Callable[[duckdb.DuckDBPyConnection, LoadResult], object] | None = None,
+         attempts: int = 5, log: Callable[[str], None] | None = None) -> tuple[LoadResult, object]:
+    """Stage, validate, account, quarantine, merge, close the cells a full re-read no longer has, record the
+    table's state and the years read, and ``before_commit`` (the caller's check row), all in one transaction: a
+    failure anywhere leaves the warehouse as it was. Returns the result and what ``before_commit`` returned."""
+    table = request.table
+    # A body rolled back (make rollback) is never merged again: the same bytes would re-apply what was undone.
+    rolled_back = {r[0] for r in con.execute("SELECT snapshot_sha256 FROM kosis.rollbacks").fetchall()}
+    skipped = sorted({s.sha256 for s, _ in request.files if s.sha256 in rolled_back})
+    if skipped and log is not None:
+        log(f"KOSIS {table.org_id}/{table.tbl_id}: not loading again the rolled-back snapshot(s) "
+            f"{', '.join(sha[:16] for sha in skipped)}")
+    files = [(s, y) for s, y in request.files if s.sha256 not in rolled_back]
+    snapshots = [s for s, _ in files]
+    staged = stage_snapshots(con, [], append=False)
+    by_years: dict[frozenset[int], list[Snapshot]] = {}
+    for snapshot, snapshot_years in files:  # one DuckDB read per set of years, not per file
+        by_years.setdefault(frozenset(snapshot_years), []).append(snapshot)
+    for snapshot_years, group in by_years.items():
+        staged = stage_snapshots(con, group, years=set(snapshot_years), append=True,
+                                 skip_unselected=request.offline, parse_records=request.parse_records)
+    validation = validate_staged(con, table, check_items=not request.offline)
+
+    def write() -> tuple[LoadResult, object]:
+        now = request.now
+        merged = merge(con, table, snapshots, validation, run_id=request.run_id, asset=request.asset, now=now)
+        closed = 0
+        if request.full_read and not request.rejected_entry:
+            read_years = [y for (y,) in con.execute(f"SELECT DISTINCT year FROM {STAGED} WHERE in_request "
+                                                    "AND year IS NOT NULL").fetchall()]
+            if read_years:
+                closed = con.execute(f"""
+                    UPDATE kosis.observations AS o SET valid_to = TIMESTAMP '{now.isoformat(sep=' ')}'
+                    WHERE o.valid_to IS NULL AND {request_scope(table)}
+                      AND o.year IN ({', '.join(str(int(y)) for y in read_years)})
+                      AND o.cell_key NOT IN (SELECT cell_key FROM {STAGED} WHERE cell_key IS NOT NULL)
+                """).fetchone()[0]
+        tbl_nm = con.execute(f"SELECT any_value(tbl_nm) FILTER (org_id = ? AND tbl_id = ?) FROM {STAGED}",
+                             [table.org_id, table.tbl_id]).fetchone()[0]
+        con.execute(UPDATE_TABLE_SQL, [tbl_nm, now, table.id])
+        if request.service_dates is not None and table.is_kosis and not request.rejected_entry:
+            # Every year read is recorded, with the service's date or '' where it gives none, even if no row of it
+            # loaded (all quarantined): the planner then treats it as read, not as new.
+            for year in request.years:
+                con.execute(RECORD_UPDATE_SQL if year in request.service_dates else RECORD_READ_SQL,
+                            [table.id, year, request.service_dates.get(year, ""), now])
+        current, last_period = con.execute("SELECT count(*), max(prd_de) FROM kosis.observations_current "
+                                           "WHERE org_id = ? AND tbl_id = ?", [table.org_id, table.tbl_id]).fetchone()
+        by_year = dict(con.execute("SELECT year, count(*) FROM kosis.observations_current WHERE org_id = ? AND "
+                                   "tbl_id = ? GROUP BY year ORDER BY year", [table.org_id, table.tbl_id]).fetchall())
+        preview = con.execute(
+            "SELECT itm_id, c1, c1_nm, c2, c2_nm, prd_de, value_raw, value, lst_chn_de, valid_from "
+            "FROM kosis.observations_current WHERE org_id = ? AND tbl_id = ? ORDER BY prd_de DESC, c1, c2 "
+            "LIMIT 20", [table.org_id, table.tbl_id]).df()
+        result = LoadResult(snapshots, validation, merged, staged, skipped, closed, tbl_nm, current, last_period,
+                            by_year, preview)
+        extra = before_commit(con, result) if before_commit is not None else None
+        return result, extra
+
+    return write_transaction(con, write, what=f"merging KOSIS {table.org_id}/{table.tbl_id}", log=log,
+                             attempts=attempts)
+
+
+def load_into(warehouse, request: LoadRequest, *, check=None, log: Callable[[str], None] | None = None):
+    """`load` on a new writer connection of the warehouse resource; ``check(con, result)`` returns the (check row,
+    check result) recorded in quality.check_results in the same transaction. Returns the LoadResult and what
+    ``check`` returned."""
+    from warehouse.tables import record_checks
+
+    def before_commit(con: duckdb.DuckDBPyConnection, result: LoadResult):
+        if check is None:
+            return None
+        row, outcome = check(con, result)
+        record_checks(con, (row,), run_id=request.run_id, asset=request.asset)
+        return row, outcome
+
+    with warehouse.get_connection() as con:
+        return load(con, request, before_commit=before_commit, attempts=warehouse.conflict_retries, log=log)

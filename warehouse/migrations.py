@@ -121,6 +121,30 @@ MIGRATIONS: tuple[Migration, ...] = (
             reason           VARCHAR
         );
     """)),
+    Migration(8, "kosis.tables.region_level (the axis that holds the region) and definition; kosis.region_codes "
+                 "(a table's own region codes, e.g. the SME ministry's, mapped to the statistical sido); "
+                 "quality.kosis_cell_accounting (every current cell of a loaded table and year: read by an "
+                 "indicator, or why not)", _sql("""
+        ALTER TABLE kosis.tables ADD COLUMN IF NOT EXISTS region_level VARCHAR DEFAULT 'c1';
+        ALTER TABLE kosis.tables ADD COLUMN IF NOT EXISTS definition VARCHAR;
+        CREATE TABLE IF NOT EXISTS kosis.region_codes (
+            catalog_id   VARCHAR NOT NULL,
+            code         VARCHAR NOT NULL,
+            region_code  VARCHAR NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS quality.kosis_cell_accounting (
+            catalog_id   VARCHAR NOT NULL,
+            org_id       VARCHAR NOT NULL,
+            tbl_id       VARCHAR NOT NULL,
+            year         INTEGER,
+            outcome      VARCHAR NOT NULL,
+            reason       VARCHAR NOT NULL,
+            n_cells      BIGINT NOT NULL,
+            indicator    VARCHAR,
+            example      VARCHAR,
+            built_at     TIMESTAMP NOT NULL
+        );
+    """)),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -15,7 +15,7 @@ SPEC = IndicatorSpec(
     "paper's printed share; tertiary = total - primary - secondary; change_pp = share_pct - share_pct of the "
     "previous observed year of the same region and sector (series_break: the two years come from different "
     "tables)",
-    sources=("kosis.grdp_by_activity_2020", "kosis.grdp_by_activity_earlier_base",
+    sources=("reference.region_names", "kosis.grdp_by_activity_2020", "kosis.grdp_by_activity_earlier_base",
              "kosis.paper_table_1_kosis_form", "paper.grdp_structure"),
     comparison="industrial_structure_vs_paper.sql",
     comparison_label="Table 1 vs KOSIS",

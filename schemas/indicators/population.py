@@ -16,7 +16,7 @@ SPEC = IndicatorSpec(
     formula="population = resident registration population (KOSIS DT_1B040A3, item T20 총인구수), administrative "
     "region codes mapped to reference.regions; city_rank = RANK() among the metropolitan cities (incl. Seoul) "
     "by population, descending; region_rank = RANK() among all regions (country excluded)",
-    sources=("kosis.population_by_sido", "reference.regions"),
+    sources=("reference.region_names", "kosis.population_by_sido", "reference.regions"),
     description="Resident population by region and year, with ranks among cities and among all regions.",
     key=("region_code", "year"),
     columns=(
@@ -27,6 +27,8 @@ SPEC = IndicatorSpec(
                nullable=True, min=1, max=len(REGION_CODES)),
         Column("region_rank", "BIGINT", "Rank among all regions (NULL for the country)", nullable=True, min=1,
                max=len(REGION_CODES)),
+        Column("series_break", "BOOLEAN", "True when the source table differs from the region's previous "
+               "observed year"),
         source_table(),
         src(),
     ),

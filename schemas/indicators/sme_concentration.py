@@ -25,9 +25,11 @@ SPEC = IndicatorSpec(
     name="sme_concentration",
     unit="%; percentage points; rank",
     formula="sme_firm_pct = SME establishments / all establishments x 100 (KOSIS current vintage where it "
-    "covers the region-year, else the paper's printed share); gap = regional share - whole-country share; "
+    "covers the region-year: the establishment census by size class first, then the SME ministry's firm counts "
+    "by the SME Act's definition; else the paper's printed share); gap = regional share - whole-country share; "
     "rank = RANK() over regions by share, descending (country excluded, ties share a rank)",
-    sources=("kosis.manufacturing_by_size", "kosis.manufacturing_by_size_2006", "kosis.paper_table_2_kosis_form",
+    sources=("reference.region_names", "kosis.manufacturing_by_size", "kosis.manufacturing_by_size_2006",
+             "kosis.sme_firms_by_size", "kosis.sme_workers_by_size", "kosis.paper_table_2_kosis_form",
              "paper.sme_share_manufacturing", "reference.regions"),
     comparison="sme_concentration_vs_paper.sql",
     comparison_label="Table 2 vs KOSIS",
@@ -45,6 +47,10 @@ SPEC = IndicatorSpec(
                nullable=True, min=1, max=len(REGION_CODES)),
         Column("firm_rank", "BIGINT", "Rank by firm share (1 = highest; NULL for the country)",
                nullable=True, min=1, max=len(REGION_CODES)),
+        Column("sme_definition", "VARCHAR", "Which firms count as SMEs in this row, in words: establishments "
+               "under 300 workers (the census, the paper), or the SME Act's definition (the SME ministry's tables)"),
+        Column("series_break", "BOOLEAN", "True when the source table or the SME definition differs from the "
+               "region's previous observed year: not comparable across the break"),
         source_table(),
         src(),
     ),

@@ -156,7 +156,8 @@ def src(description: str = "Where the numbers come from") -> Column:
 def region_names() -> tuple[Column, Column]:
     """Beside every region code, its names (reference.regions), so a reader needs no join."""
     return (Column("region_name", "VARCHAR", "Region name in English (reference.regions.name_en)"),
-            Column("region_name_ko", "VARCHAR", "Region name in Korean (reference.regions.name_ko)"))
+            Column("region_name_ko", "VARCHAR", "Region name in Korean as it was in the row's year "
+                   "(reference.region_names: 전라북도 until 2023, 전북특별자치도 from 2024)"))
 
 
 def source_table() -> Column:

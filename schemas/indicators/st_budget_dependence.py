@@ -23,7 +23,7 @@ SPEC = IndicatorSpec(
     unit="million won; % of the region's S&T budget",
     formula="national_share_pct = national fund / total budget x 100; regional_share_pct = regional fund / "
     "total x 100; other_share_pct = (total - national - regional) / total x 100",
-    sources=("paper.st_budget_2011",),
+    sources=("reference.region_names", "paper.st_budget_2011",),
     description="Dependence of each region's science and technology budget on central government funds.",
     key=("region_code", "year"),
     columns=(

@@ -42,10 +42,10 @@ shares AS (
     WHERE NOT EXISTS (SELECT 1 FROM preferred k WHERE k.region_code = p.region_code AND k.year = p.year)
 )
 SELECT
-    region_code,
+    shares.region_code,
     g.name_en AS region_name,
-    g.name_ko AS region_name_ko,
-    year,
+    coalesce(n.name_ko, g.name_ko) AS region_name_ko,
+    shares.year,
     sector,
     share_pct,
     round(share_pct - lag(share_pct) OVER w, 6) AS change_pp,
@@ -55,5 +55,7 @@ SELECT
     source
 FROM shares
 JOIN reference.regions g USING (region_code)
-WINDOW w AS (PARTITION BY region_code, sector ORDER BY year)
-ORDER BY region_code, year, sector
+LEFT JOIN reference.region_names n ON n.region_code = shares.region_code
+     AND shares.year BETWEEN n.valid_from_year AND coalesce(n.valid_to_year, 9999)
+WINDOW w AS (PARTITION BY shares.region_code, sector ORDER BY shares.year)
+ORDER BY shares.region_code, shares.year, sector

@@ -1,18 +1,23 @@
 -- SME shares in manufacturing by region, their gap to the whole country and the regions' ranks
--- (1 = highest; the country row is not ranked; ties share a rank). SMEs: under 300 employees.
+-- (1 = highest; the country row is not ranked; ties share a rank).
 -- Sources, in order of preference for each region-year (kosis.role_values, series manufacturing_by_size):
--- the KOSIS establishment census tables (lowest priority first), then the paper's Table 2 in KOSIS form;
--- the paper's Table 2 itself for any region-year none of them covers.
+-- the KOSIS establishment census tables (SMEs: under 300 workers, lowest priority first), then the SME
+-- ministry's firm and worker tables (SMEs as the SME Act defines them: firms and workers come from two tables of
+-- one priority, read together), then the paper's Table 2 in KOSIS form; the paper's Table 2 itself for any
+-- region-year none of them covers. Each row says which definition it uses; a change of table or definition
+-- from the region's previous year is a series_break.
 WITH by_table AS (
-    SELECT catalog_id, priority, region_code, year,
+    SELECT string_agg(DISTINCT r.catalog_id, '+' ORDER BY r.catalog_id) AS catalog_id, r.priority, r.region_code,
+           r.year, any_value(t.definition) AS sme_definition,
            round(100.0 * sum(value) FILTER (WHERE role = 'firms_sme')
                  / sum(value) FILTER (WHERE role = 'firms_total'), 6) AS sme_firm_pct,
            round(100.0 * sum(value) FILTER (WHERE role = 'workers_sme')
                  / sum(value) FILTER (WHERE role = 'workers_total'), 6) AS sme_worker_pct,
-           any_value(origin) AS source
-    FROM kosis.role_values
-    WHERE series = 'manufacturing_by_size'
-    GROUP BY catalog_id, priority, region_code, year
+           string_agg(DISTINCT r.origin, '; ' ORDER BY r.origin) AS source
+    FROM kosis.role_values r
+    JOIN kosis.tables t ON t.id = r.catalog_id
+    WHERE r.series = 'manufacturing_by_size'
+    GROUP BY r.priority, r.region_code, r.year
     HAVING sum(value) FILTER (WHERE role = 'firms_total') > 0 AND sum(value) FILTER (WHERE role = 'workers_total') > 0
 ),
 preferred AS (
@@ -22,7 +27,8 @@ preferred AS (
 shares AS (
     SELECT * FROM preferred
     UNION ALL
-    SELECT 'paper.sme_share_manufacturing', 1000, region_code, year, sme_firm_pct, sme_worker_pct,
+    SELECT 'paper.sme_share_manufacturing', 1000, region_code, year,
+           'firms with under 300 employees, as the paper''s Table 2 prints them', sme_firm_pct, sme_worker_pct,
            'the paper''s Table 2 (as printed)' AS source
     FROM paper.sme_share_manufacturing p
     WHERE NOT EXISTS (SELECT 1 FROM preferred k WHERE k.region_code = p.region_code AND k.year = p.year)
@@ -34,7 +40,7 @@ country AS (
 SELECT
     s.region_code,
     g.name_en AS region_name,
-    g.name_ko AS region_name_ko,
+    coalesce(n.name_ko, g.name_ko) AS region_name_ko,
     s.year,
     g.region_type,
     s.sme_firm_pct,
@@ -47,9 +53,15 @@ SELECT
     CASE WHEN s.region_code <> '00'
          THEN rank() OVER (PARTITION BY s.year, s.region_code = '00' ORDER BY s.sme_firm_pct DESC) END
         AS firm_rank,
+    s.sme_definition,
+    coalesce(lag(s.catalog_id) OVER w <> s.catalog_id OR lag(s.sme_definition) OVER w <> s.sme_definition, false)
+        AS series_break,
     s.catalog_id AS source_table,
     s.source
 FROM shares s
 JOIN reference.regions g USING (region_code)
+LEFT JOIN reference.region_names n ON n.region_code = s.region_code
+     AND s.year BETWEEN n.valid_from_year AND coalesce(n.valid_to_year, 9999)
 LEFT JOIN country c USING (year)
+WINDOW w AS (PARTITION BY s.region_code ORDER BY s.year)
 ORDER BY s.year, s.region_code
