@@ -11,6 +11,7 @@ exist, a role that matches nothing), 2 if it cannot ask (no key, bad key, unreac
 from __future__ import annotations
 
 import argparse
+import csv
 import math
 import sys
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ import yaml
 
 from assets.kosis import periods_from_meta
 from assets.kosis_client import KosisError
+from assets.source_files import SOURCES_DIR
 from pipelines.refresh import EXIT_CANNOT_START, resolved_resources
 from schemas.kosis import ROLE_LEVELS, KosisTable
 from schemas.regions import region_from_name
@@ -111,11 +113,13 @@ def check_entry(table: KosisTable, meta: TableMeta, notes: list[str] | None = No
     return problems
 
 
-# Administrative (resident-registration) sido codes, as reference/region_code_map.csv maps them (code system admin).
-ADMIN_SIDO = {"00": "00", "11": "11", "26": "21", "27": "22", "28": "23", "29": "24", "30": "25", "31": "26",
-              "36": "29", "41": "31", "42": "32", "51": "32", "43": "33", "44": "34", "45": "35", "52": "35",
-              "46": "36", "47": "37", "48": "38", "50": "39"}
-SYSTEMS = {"kosis_sido": {c: c for c in SIDO_STATISTICAL}, "admin": ADMIN_SIDO}
+def _code_system(name: str) -> dict[str, str]:
+    """code -> statistical sido code of one code system, as reference.region_code_map ships it."""
+    with open(SOURCES_DIR / "reference" / "region_code_map.csv", encoding="utf-8") as f:
+        return {r["code"]: r["region_code"] for r in csv.DictReader(f) if r["code_system"] == name}
+
+
+SYSTEMS = {name: _code_system(name) for name in ("kosis_sido", "admin")}
 
 
 @dataclass(frozen=True)

@@ -490,6 +490,13 @@ PAPER_TABLES: tuple[TableSpec, ...] = (
 )
 
 
+def validity_ordered() -> RowCheck:
+    """A span of years that ends no earlier than it starts (an open end: still valid)."""
+    return RowCheck("validity_ordered", "valid_from_year <= valid_to_year",
+                    lambda df: df["valid_to_year"].isna() | (df["valid_from_year"] <= df["valid_to_year"]),
+                    ("valid_from_year", "valid_to_year"))
+
+
 REFERENCE_TABLES: tuple[TableSpec, ...] = (
     TableSpec(
         name="regions",
@@ -539,9 +546,7 @@ REFERENCE_TABLES: tuple[TableSpec, ...] = (
                    min=1900, max=2100),
         ),
         row_checks=(
-            RowCheck("validity_ordered", "valid_from_year <= valid_to_year",
-                     lambda df: df["valid_to_year"].isna() | (df["valid_from_year"] <= df["valid_to_year"]),
-                     ("valid_from_year", "valid_to_year")),
+            validity_ordered(),
         ),
     ),
     TableSpec(
@@ -562,9 +567,7 @@ REFERENCE_TABLES: tuple[TableSpec, ...] = (
                    min=1900, max=2100),
         ),
         row_checks=(
-            RowCheck("validity_ordered", "valid_from_year <= valid_to_year",
-                     lambda df: df["valid_to_year"].isna() | (df["valid_from_year"] <= df["valid_to_year"]),
-                     ("valid_from_year", "valid_to_year")),
+            validity_ordered(),
             RowCheck("current_name_is_the_contract_name",
                      "a name still in use (no valid_to_year) is the region's name in schemas/regions.py",
                      lambda df: df["valid_to_year"].notna() | (df["name_ko"] == df["region_code"].map(
