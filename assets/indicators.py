@@ -136,16 +136,59 @@ def build_indicator_asset(spec: IndicatorSpec, tables: tuple[KosisTable, ...] = 
     return _indicator
 
 
+PAPER_FIGURES = "the paper's own figures"
+
+
+def _year_spans(years: list[int]) -> str:
+    spans, start = [], None
+    for i, year in enumerate(years):
+        start = year if start is None else start
+        if i + 1 == len(years) or years[i + 1] != year + 1:
+            spans.append(str(start) if start == year else f"{start}-{year}")
+            start = None
+    return ", ".join(spans)
+
+
+def checked_against(con, rows_read: str) -> str:
+    """What a claim was checked against, from the rows its query read (`source_table:year`, comma-separated): each
+    KOSIS table with its years, or the paper's own figures (its printed tables, or them in KOSIS form)."""
+    labels = dict(con.execute("SELECT id, CASE WHEN coalesce(source, 'kosis') = 'kosis' THEN coalesce(source_label, "
+                              "'KOSIS table ' || org_id || '/' || tbl_id) ELSE '" + PAPER_FIGURES.replace("'", "''")
+                              + " (' || org_id || '/' || tbl_id || ')' END FROM kosis.tables").fetchall())
+    years: dict[str, set[int]] = {}
+    for item in rows_read.split(","):
+        tables, _, year = item.rpartition(":")
+        for table in tables.split("+"):
+            label = labels.get(table) or (f"{PAPER_FIGURES} ({table})" if table.startswith("paper.") else table)
+            years.setdefault(label, set()).add(int(year))
+    # KOSIS first: a claim checked against KOSIS and the paper says KOSIS before the paper
+    ordered = sorted(years, key=lambda label: (label.startswith(PAPER_FIGURES), label))
+    return "; ".join(f"{label}, {_year_spans(sorted(years[label]))}" for label in ordered)
+
+
+# Indicators whose rows may come from KOSIS (their claims must say which rows they read).
+KOSIS_FED = {f"indicators.{s.name}" for s in INDICATORS if any(src.startswith("kosis.") for src in s.sources)}
+
+
 def evaluate_claims(con, claims: tuple[Claim, ...]) -> pd.DataFrame:
     rows = []
     for claim in claims:
-        result = con.execute(claim.query).fetchall()
+        cursor = con.execute(claim.query)
+        columns = [d[0] for d in cursor.description]
+        result = cursor.fetchall()
         if len(result) != 1:
             raise ValueError(f"claim {claim.id}: its query returned {len(result)} rows, expected 1")
-        observed, verdict = result[0]
+        reads_kosis_fed = any(t.strip() in KOSIS_FED for t in claim.tables.split(","))
+        if reads_kosis_fed and "rows_read" not in columns:
+            raise ValueError(f"claim {claim.id} reads an indicator fed by KOSIS: its query must return rows_read")
+        values = dict(zip(columns, result[0], strict=True))
+        observed, verdict = values["observed"], values["verdict"]
+        # a claim that reads no indicator fed by KOSIS reads the paper's tables only
+        against = f"{PAPER_FIGURES} ({claim.tables})" if not reads_kosis_fed else (
+            checked_against(con, values["rows_read"]) if values["rows_read"] else "nothing: the query read no row")
         rows.append({"claim_id": claim.id, "section": claim.section, "claim_text": claim.text,
                      "observed": observed if observed is not None else "no data", "verdict": verdict,
-                     "evidence_tables": claim.tables, "query": claim.query})
+                     "checked_against": against, "evidence_tables": claim.tables, "query": claim.query})
     return pd.DataFrame(rows)
 
 

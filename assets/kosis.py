@@ -27,8 +27,13 @@ warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.Bet
 CATALOG_KEY = dg.AssetKey(["kosis", "catalog"])
 OBSERVATION_COLUMNS = dg.TableSchema(columns=[dg.TableColumn(c.name, c.dtype, description=c.description)
                                              for c in OBSERVATION_ROW])
-# Years, not a time window: KOSIS publishes a year whenever it is ready, so the refresh sensor adds them.
-KOSIS_YEARS = dg.DynamicPartitionsDefinition(name="kosis_year")
+PARTITIONS_PREFIX = "kosis_year__"
+
+
+def kosis_partitions(table: KosisTable) -> dg.DynamicPartitionsDefinition:
+    """A table's own years: KOSIS publishes a year whenever it is ready, so the planner adds them (in year order),
+    and each table shows only the periods it has in the UI."""
+    return dg.DynamicPartitionsDefinition(name=f"{PARTITIONS_PREFIX}{table.id}")
 
 
 @dataclass(frozen=True)
@@ -227,7 +232,8 @@ def asset_description(table: KosisTable) -> str:
             f"under warehouse/data/raw/ (sha256) before parsing and recorded in kosis.snapshots; rows are validated "
             f"and merged into kosis.observations, every vintage kept. Used by: {', '.join(table.used_by) or '-'}. "
             f"Identifiers: {table.verification}. Offline (no KOSIS_API_KEY): loads KOSIS-format files dropped in "
-            f"warehouse/data/inbox/ only. Partitioned by year (dynamic partitions, added by the kosis_new_periods "
+            f"warehouse/data/inbox/ only. Partitioned by year: the table's own dynamic partitions "
+            f"({PARTITIONS_PREFIX}{table.id}), added in year order by the planner (make refresh, the kosis_new_periods "
             f"sensor).")
 
 
@@ -237,7 +243,7 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
     @dg.asset(
         key=key,
         deps=[CATALOG_KEY, dg.AssetKey(["reference", "region_code_map"])],
-        partitions_def=KOSIS_YEARS,
+        partitions_def=kosis_partitions(table),
         # One run loads any set of years: one fetch (split as KOSIS needs) and one merge transaction.
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=warehouse_pool() or KOSIS_POOL,  # on DuckLake: the KOSIS rate limit, not the one-writer pool
@@ -260,7 +266,7 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
                      source_files: SourceFiles):
         raw_dir = warehouse.path.parent / "raw"
         requested = sorted(int(k) for k in context.partition_keys)
-        years = [y for y in requested if table_covers(table, y)]  # partitions are shared by every table
+        years = [y for y in requested if table_covers(table, y)]  # the planner registers covered years only
         now = datetime.now(UTC).replace(tzinfo=None)
         send_de: dict[int, str] = {}
         rejected_entry = ""

@@ -762,23 +762,12 @@ def indicator_section(row, table: pd.DataFrame | None, regions: dict[str, str], 
 
 
 def paper_only_claims(data: ReportData) -> set[str]:
-    """The claims checked only against the paper's own tables: the observed text cites the paper's table as
-    its source, or every table of evidence (reference tables aside) is the paper's: a `paper.*` table, or an
-    indicator table whose rows all come from the paper."""
-    tables = {str(r.table_name): data.tables.get(r.indicator) for r in data.catalog.itertuples(index=False)}
-
-    def from_paper(name: str) -> bool:
-        if name.startswith("paper."):
-            return True
-        sources = row_sources(tables.get(name))
-        return bool(sources) and all(is_paper_source(s) for s in sources)
-
+    """The claims checked only against the paper's own figures, as indicators.paper_claims.checked_against says
+    (derived from the rows each claim's query read): no KOSIS table among what it was checked against."""
     found = set()
     for claim in data.claims.astype(object).to_dict("records"):
-        observed = "" if _missing(claim.get("observed")) else str(claim["observed"])
-        evidence = [t.strip() for t in str(claim.get("evidence_tables") or "").split(",") if t.strip()]
-        evidence = [t for t in evidence if not t.startswith("reference.")]
-        if "the paper's Table" in observed or (evidence and all(from_paper(t) for t in evidence)):
+        against = "" if _missing(claim.get("checked_against")) else str(claim["checked_against"])
+        if against.startswith("the paper's own figures") and "KOSIS" not in against:
             found.add(str(claim["claim_id"]))
     return found
 
@@ -796,6 +785,7 @@ def claims_section(data: ReportData, catalog_row) -> dict:
                   "observed": fmt(c.get("observed")), "verdict": fmt(c.get("verdict")),
                   "slug": _slug(str(c.get("verdict"))), "evidence": fmt(c.get("evidence_tables")),
                   "query": None if _missing(c.get("query")) else c["query"],
+                  "checked_against": fmt(c.get("checked_against")),
                   "paper_only": c["claim_id"] in paper_only}
                  for c in claims.astype(object).to_dict("records")],
         "paper_only": len(paper_only),

@@ -15,7 +15,7 @@ from assets.report import indicators_report
 from assets.source_files import CATALOG_PATH, load_catalog
 from pipelines.jobs import ALL_JOBS
 from pipelines.resources import KosisResource, resources_from_env
-from pipelines.schedules import monthly_refresh
+from pipelines.schedules import build_monthly_refresh
 from pipelines.sensors import automation_sensor, build_kosis_sensor
 from warehouse.tables import TABLE_IO_MANAGER, with_table_io_manager
 
@@ -42,8 +42,8 @@ def build_definitions(kosis_catalog: Path | str = CATALOG_PATH, resources: dict 
     return dg.Definitions(
         assets=assets,
         jobs=ALL_JOBS,
-        schedules=[monthly_refresh],
-        sensors=[build_kosis_sensor(kosis_keys), automation_sensor],
+        sensors=[build_kosis_sensor(kosis_keys), build_monthly_refresh(load_catalog(kosis_catalog)),
+                 automation_sensor],
         resources=resources,
         # Measured on these 2-core machines: the multiprocess executor costs ~2.5 s per step.
         executor=dg.in_process_executor,

@@ -17,7 +17,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from assets.kosis import CATALOG_ERRORS, KOSIS_YEARS, available_periods, normalize_date, table_covers
+from assets.kosis import CATALOG_ERRORS, available_periods, kosis_partitions, normalize_date, table_covers
 from assets.kosis_client import KosisError
 from schemas.kosis import KosisTable
 from warehouse.io import WarehouseResource
@@ -131,30 +131,24 @@ def plan_refresh(tables: tuple[KosisTable, ...], kosis, source_root: str, wareho
     return plan(tables, states, reread_all=reread_all)
 
 
-def register_years(instance: dg.DagsterInstance, years) -> list[str]:
-    """Adds the years the instance does not know yet and keeps every key in year order: Dagster lists dynamic
-    partitions in the order they were added, so a year older than the newest known one (an inbox file of 1997
-    after 2010 was loaded) would sort after it in the UI and split ranges; the keys from that point on are
+def register_years(instance: dg.DagsterInstance, table: KosisTable, years) -> list[str]:
+    """Adds the years of a table the instance does not know yet and keeps its keys in year order: Dagster lists
+    dynamic partitions in the order they were added, so a year older than the newest known one (an inbox file of
+    1997 after 2010 was loaded) would sort after it in the UI and split ranges; the keys from that point on are
     removed and added again in order (their materializations stay: they are kept by key). Returns those added."""
-    known = list(instance.get_dynamic_partitions(KOSIS_YEARS.name))
-    wanted = sorted({int(k) for k in known} | {int(y) for y in years})
-    ordered = [str(y) for y in wanted]
+    name = kosis_partitions(table).name
+    known = list(instance.get_dynamic_partitions(name))
+    ordered = [str(y) for y in sorted({int(k) for k in known} | {int(y) for y in years})]
     missing = [k for k in ordered if k not in set(known)]
-    if not missing and known == ordered:
+    if known == ordered:
         return []
     keep = 0
-    while keep < len(known) and keep < len(ordered) and known[keep] == ordered[keep]:
+    while keep < len(known) and known[keep] == ordered[keep]:
         keep += 1
     for key in known[keep:]:
-        instance.delete_dynamic_partition(KOSIS_YEARS.name, key)
-    instance.add_dynamic_partitions(KOSIS_YEARS.name, ordered[keep:])
+        instance.delete_dynamic_partition(name, key)
+    instance.add_dynamic_partitions(name, ordered[keep:])
     return missing
-
-
-def all_years_tags(instance: dg.DagsterInstance) -> dict[str, str]:
-    """Run tags that make one run load every registered year (the KOSIS assets run them in one go)."""
-    keys = sorted(instance.get_dynamic_partitions(KOSIS_YEARS.name), key=int)
-    return {RANGE_START: keys[0], RANGE_END: keys[-1]} if keys else {}
 
 
 def partition_ranges(keys: list[str], wanted: set[str]) -> list[tuple[str, str]]:
@@ -174,13 +168,15 @@ def partition_ranges(keys: list[str], wanted: set[str]) -> list[tuple[str, str]]
 
 def run_requests(instance: dg.DagsterInstance, plans: list[TablePlan]) -> list[dg.RunRequest]:
     """The runs a refresh makes: one per table and range of consecutive years it plans (one fetch per range, one
-    merge), the years registered first, in order. The sensor returns these; `make refresh` executes the same ones
-    in-process, so the two cannot disagree. The run key names table, years and the source's dates: the same
-    revision is requested once however often the sensor ticks."""
-    register_years(instance, {y for p in plans for y in p.years})
-    keys = instance.get_dynamic_partitions(KOSIS_YEARS.name)
+    merge), each table's years registered first, in order. The sensor returns these; `make refresh` and `make run`
+    execute the same ones in-process, so they cannot disagree. The run key names table, years and the source's
+    dates: the same revision is requested once however often the sensor ticks."""
     requests = []
     for p in plans:
+        if not p.years:
+            continue
+        register_years(instance, p.table, p.years)
+        keys = instance.get_dynamic_partitions(kosis_partitions(p.table).name)
         for first, last in partition_ranges(keys, {str(y) for y in p.years}):
             span = [y for y in p.years if int(first) <= y <= int(last)]
             dates = ",".join(p.available.get(y) or "unknown" for y in span)
@@ -194,3 +190,92 @@ def run_requests(instance: dg.DagsterInstance, plans: list[TablePlan]) -> list[d
                 asset_selection=[dg.AssetKey(["kosis", p.table.id])],
                 partition_key=first if first == last else None, tags=tags))
     return requests
+
+
+def full_read_plans(tables: tuple[KosisTable, ...], states: dict[str, TableState]) -> list[TablePlan]:
+    """Every year each table has (within its catalogued periods), as `make run` and the monthly schedule read
+    them; a year already held counts as revised, so its run is a re-read."""
+    plans = []
+    for table in tables:
+        state = states[table.id]
+        if state.problem:  # the service rejects the entry: one run asks again, and its check says so in the UI
+            held = sorted(state.loaded) or [int(table.first_period[:4])]
+            plans.append(TablePlan(table, {}, revised_years=held, reason="the service rejected this entry"))
+            continue
+        covered = {y: d for y, d in state.available.items() if table_covers(table, y)}
+        plans.append(TablePlan(table, covered, new_years=sorted(y for y in covered if y not in state.loaded),
+                               revised_years=sorted(y for y in covered if y in state.loaded), reason="full read"))
+    return plans
+
+
+def held_years_plans(instance: dg.DagsterInstance, tables: tuple[KosisTable, ...]) -> list[TablePlan]:
+    """Every year registered for each table, as a re-read (the monthly schedule: revisions anywhere)."""
+    plans = []
+    for table in tables:
+        years = sorted(int(k) for k in instance.get_dynamic_partitions(kosis_partitions(table).name))
+        plans.append(TablePlan(table, {}, revised_years=years, reason="monthly re-read of every period"))
+    return plans
+
+
+@dataclass
+class RunSequence:
+    """The runs of one command (make run, a refresh's first build), read as one result: it succeeded if every run
+    did; events, materializations and check evaluations are those of all of them, in order."""
+
+    results: list = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        return all(r.success for r in self.results)
+
+    @property
+    def run_id(self) -> str:
+        return self.results[-1].run_id if self.results else ""
+
+    @property
+    def run_ids(self) -> list[str]:
+        return [r.run_id for r in self.results]
+
+    @property
+    def all_events(self) -> list:
+        return [e for r in self.results for e in r.all_events]
+
+    def get_asset_materialization_events(self) -> list:
+        return [e for r in self.results for e in r.get_asset_materialization_events()]
+
+    def get_asset_check_evaluations(self) -> list:
+        return [e for r in self.results for e in r.get_asset_check_evaluations()]
+
+
+def phases(asset_graph, selection: dg.AssetSelection) -> tuple[list[dg.AssetKey], list[dg.AssetKey], list[dg.AssetKey]]:
+    """The selected assets in the order a whole build runs them: the unpartitioned ones no KOSIS table feeds
+    (reference, paper, the catalog), the KOSIS tables (one run per table and range of years), then what they feed
+    (indicators, accounting, report, the published copy)."""
+    keys = selection.resolve(asset_graph)
+    partitioned = {k for k in keys if asset_graph.get(k).partitions_def is not None}
+    downstream = dg.AssetSelection.assets(*partitioned).downstream().resolve(asset_graph) - partitioned \
+        if partitioned else set()
+    first = sorted(keys - partitioned - downstream)
+    return first, sorted(partitioned), sorted(keys & downstream)
+
+
+def execute_whole_build(execute, asset_graph, requests: list[dg.RunRequest], selection: dg.AssetSelection,
+                        tags: dict[str, str] | None = None) -> RunSequence:
+    """A whole build as a sequence of in-process runs (`execute(asset_keys, tags, partition_key)` runs one): the
+    first phase, the planner's run requests for the selected KOSIS tables, the last phase. Stops at the first
+    failed run, so nothing is derived from a failed load."""
+    first, partitioned, last = phases(asset_graph, selection)
+    runs = RunSequence()
+    steps: list[tuple[list[dg.AssetKey], dict[str, str], str | None]] = []
+    if first:
+        steps.append((first, {}, None))
+    steps += [(list(r.asset_selection), dict(r.tags), r.partition_key) for r in requests
+              if set(r.asset_selection or []) <= set(partitioned)]
+    if last:
+        steps.append((last, {}, None))
+    for keys, run_tags, partition_key in steps:
+        result = execute(keys, {**run_tags, **(tags or {})}, partition_key)
+        runs.results.append(result)
+        if not result.success:
+            break
+    return runs

@@ -26,8 +26,10 @@ from pipelines.inbox import REJECTED_DIR, ensure_inbox, screen_inbox
 from pipelines.planner import (  # noqa: F401  (re-exported: the CLI's helpers live with the planner)
     RANGE_END,
     RANGE_START,
+    RunSequence,
     TablePlan,
-    all_years_tags,
+    execute_whole_build,
+    full_read_plans,
     gather,
     inbox_dir,
     partition_ranges,
@@ -85,11 +87,23 @@ def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
 
 
 def prepare_full_run(instance: dg.DagsterInstance, tables, kosis, source_root: str,
-                     warehouse: WarehouseResource) -> dict[str, str]:
-    """Registers every year any catalogued table has, and returns the tags of a run over all of them."""
+                     warehouse: WarehouseResource) -> list[dg.RunRequest]:
+    """The planner's run requests for every year each catalogued table has (its years registered, in order)."""
     states = gather(tables, kosis, source_root, warehouse, inbox_dir(warehouse))
-    register_years(instance, {y for s in states.values() for y in s.available})
-    return all_years_tags(instance)
+    return run_requests(instance, full_read_plans(tables, states))
+
+
+def whole_build(instance: dg.DagsterInstance, defs: dg.Definitions, requests: list[dg.RunRequest]) -> RunSequence:
+    """Every asset, as `make run` builds it: the sources, one run per KOSIS table and range of years (the
+    planner's requests), then everything they feed; in-process, each run tagged as this command's."""
+    job = defs.resolve_implicit_global_asset_job_def()
+
+    def execute(keys, tags, partition_key):
+        return job.execute_in_process(instance=instance, asset_selection=keys, tags=tags, partition_key=partition_key,
+                                      run_config=quiet_logs(), raise_on_error=False)
+
+    return execute_whole_build(execute, defs.resolve_asset_graph(), requests, dg.AssetSelection.all(),
+                               tags=cli_tags())
 
 
 def changed_cells(warehouse: WarehouseResource, since: datetime) -> list[tuple[str, int, int, int]]:
@@ -147,9 +161,8 @@ def run_refresh(instance: dg.DagsterInstance, defs: dg.Definitions, *, reread_al
             # catalog, so the first refresh builds everything, as make run does.
             lines.append("The working warehouse has no reference tables yet: building everything once (as make run).")
             started = datetime.now(UTC).replace(tzinfo=None)
-            tags = prepare_full_run(instance, tables, kosis, source_files.root, warehouse)
-            result = defs.resolve_job_def("refresh_all").execute_in_process(
-                instance=instance, tags={**tags, **cli_tags()}, run_config=quiet_logs(), raise_on_error=False)
+            requests = prepare_full_run(instance, tables, kosis, source_files.root, warehouse)
+            result = whole_build(instance, defs, requests)
             failed = [f"{e.asset_key.to_user_string()}:{e.check_name} ({e.severity.value})"
                       for e in result.get_asset_check_evaluations() if not e.passed]
             lines.append(f"Checks failed: {', '.join(failed) or 'none'}")

@@ -21,12 +21,11 @@ from pipelines.refresh import (
     EXIT_CANNOT_START,
     EXIT_FAILED,
     accounted,
-    cli_tags,
     fail_orphaned_runs,
     failure_cause,
     prepare_full_run,
-    quiet_logs,
     resolved_resources,
+    whole_build,
 )
 from warehouse.io import (
     WarehouseLockedError,
@@ -41,20 +40,19 @@ EXAMPLE_QUERY = (
 )
 
 
-def run_pipeline(instance: dg.DagsterInstance | None = None, job_name: str = "refresh_all",
-                 definitions: dg.Definitions | None = None):
-    """Registers every KOSIS year the sources have, then runs the job over all of them in one run."""
+def run_pipeline(instance: dg.DagsterInstance | None = None, definitions: dg.Definitions | None = None):
+    """Every asset: the sources, every year each KOSIS table has (the planner's run requests, each table's years
+    registered in order), then the indicators and the published copy; a sequence of in-process runs."""
     instance = instance or dg.DagsterInstance.get()
     definitions = definitions or defs
     with resolved_resources(definitions, instance) as res:  # EnvVars resolved as Dagster resolves them for the run
-        tags = prepare_full_run(instance, res.kosis.catalog(), res.kosis, res.source_files.root, res.warehouse)
+        requests = prepare_full_run(instance, res.kosis.catalog(), res.kosis, res.source_files.root, res.warehouse)
     fail_orphaned_runs(instance)
-    return definitions.resolve_job_def(job_name).execute_in_process(instance=instance, tags={**tags, **cli_tags()},
-                                                                    run_config=quiet_logs(), raise_on_error=False)
+    return whole_build(instance, definitions, requests)
 
 
 
-def summary(warehouse: WarehouseResource, run_id: str | None = None) -> str:
+def summary(warehouse: WarehouseResource, run_ids: list[str] | None = None) -> str:
     """What `make run` prints: the published tables, this run's checks, the claims, and how to query them."""
     lines: list[str] = []
     with warehouse.published_connection() as con:
@@ -65,8 +63,8 @@ def summary(warehouse: WarehouseResource, run_id: str | None = None) -> str:
         ).fetchall():
             exact = con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]
             lines.append(f"  {schema}.{table}: {exact}")
-        where = "WHERE run_id = ?" if run_id else ""
-        params = [run_id] if run_id else []
+        where = f"WHERE run_id IN ({', '.join('?' for _ in run_ids)})" if run_ids else ""
+        params = list(run_ids or [])
         checks = con.execute(
             f"SELECT severity, count(*) FILTER (WHERE passed), count(*) FILTER (WHERE NOT passed) "
             f"FROM quality.check_results {where} GROUP BY severity ORDER BY severity", params
@@ -75,7 +73,7 @@ def summary(warehouse: WarehouseResource, run_id: str | None = None) -> str:
                                               or "none recorded"))
         failed = con.execute(
             f"SELECT asset, check_name, severity, n_failures FROM quality.check_results {where} "
-            f"{'AND' if run_id else 'WHERE'} NOT passed ORDER BY asset", params
+            f"{'AND' if run_ids else 'WHERE'} NOT passed ORDER BY asset", params
         ).fetchall()
         for asset, check, sev, n in failed:
             lines.append(f"  {sev} {asset}:{check} ({n} failures)")
@@ -85,10 +83,11 @@ def summary(warehouse: WarehouseResource, run_id: str | None = None) -> str:
         lines.append(f"Source inconsistencies in quality.source_issues: {found} found by checks, {recorded} recorded "
                      f"from assets/sources/paper/recorded_issues.yaml (data kept as published)")
         lines.append("Paper claims (indicators.paper_claims)")
-        for claim_id, verdict, text in con.execute(
-            "SELECT claim_id, verdict, claim_text FROM indicators.paper_claims ORDER BY claim_id"
+        for claim_id, verdict, text, against in con.execute(
+            "SELECT claim_id, verdict, claim_text, checked_against FROM indicators.paper_claims ORDER BY claim_id"
         ).fetchall():
             lines.append(f"  {claim_id} [{verdict}] {text[:90]}{'...' if len(text) > 90 else ''}")
+            lines.append(f"      checked against {against}")
         verdicts = con.execute(
             "SELECT verdict, count(*) FROM indicators.paper_claims GROUP BY 1 ORDER BY 1").fetchall()
         lines.append("  verdicts: " + ", ".join(f"{v} {n}" for v, n in verdicts))
@@ -113,17 +112,18 @@ def summary(warehouse: WarehouseResource, run_id: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def this_run_findings(warehouse: WarehouseResource, run_id: str) -> list[str]:
+def this_run_findings(warehouse: WarehouseResource, run_ids: list[str]) -> list[str]:
     """Failed checks and quarantined rows of this run, from the working warehouse (the published copy was not
     rewritten by a failed run)."""
     if not warehouse.exists():
         return []
     try:
         with warehouse.read_connection() as con:
+            runs = ", ".join("?" for _ in run_ids) or "NULL"
             failed = con.execute("SELECT asset, check_name, severity, n_failures FROM quality.check_results "
-                                 "WHERE run_id = ? AND NOT passed ORDER BY asset", [run_id]).fetchall()
+                                 f"WHERE run_id IN ({runs}) AND NOT passed ORDER BY asset", run_ids).fetchall()
             quarantined = con.execute("SELECT source, count(*), any_value(reason) FROM quality.quarantine "
-                                      "WHERE run_id = ? GROUP BY source ORDER BY source", [run_id]).fetchall()
+                                      f"WHERE run_id IN ({runs}) GROUP BY source ORDER BY source", run_ids).fetchall()
     except duckdb.Error:
         return []
     return ([f"  check failed: {sev} {asset}:{check} ({n} failures)" for asset, check, sev, n in failed]
@@ -132,8 +132,7 @@ def this_run_findings(warehouse: WarehouseResource, run_id: str) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--job", default="refresh_all")
-    args = parser.parse_args(argv)
+    parser.parse_args(argv)
     instance = dg.DagsterInstance.get()
     with resolved_resources(defs, instance) as res:  # the warehouse the environment selects, as a run resolves it
         warehouse = res.warehouse
@@ -142,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         if not warehouse.lake:  # the DuckDB file takes one writer process: say at once who holds it
             wait_for_writer_lock(warehouse.path, warehouse.lock_timeout_s)
         remove_orphaned_spill_dirs(warehouse.path)  # DuckDB spill directories of processes that died
-        result = run_pipeline(instance, job_name=args.job)
+        result = run_pipeline(instance)
     except (KosisError, WarehouseLockedError) as exc:
         where = (f" (KOSIS at {os.environ.get('KOSIS_BASE_URL') or DEFAULT_KOSIS_BASE_URL})"
                  if isinstance(exc, KosisError) else "")
@@ -152,15 +151,16 @@ def main(argv: list[str] | None = None) -> int:
         cause = failure_cause(result)
         print(f"FAILED: {cause}")
         print(f"Dagster run {result.run_id}: FAILURE (full log: make ui, run {result.run_id[:8]})")
-        print("\n".join(this_run_findings(warehouse, result.run_id)))
+        print("\n".join(this_run_findings(warehouse, result.run_ids)))
         _, published_at = warehouse.last_publication()
         when = f", last published at {published_at:%Y-%m-%d %H:%M:%S} UTC" if published_at else ""
         print(f"Nothing was published: the published copy is unchanged{when}.")
         print(f"FAILED: {cause}")
         return EXIT_FAILED
-    print(f"Dagster run {result.run_id}: SUCCESS")
+    print(f"Dagster run {result.run_id}: SUCCESS (the last of {len(result.run_ids)} runs: sources, one per KOSIS "
+          f"table and range of years, derived tables)")
     if warehouse.last_publication()[1] is not None:
-        print(summary(warehouse, result.run_id))
+        print(summary(warehouse, result.run_ids))
     code, lines = accounted(warehouse, [])
     print("\n".join(lines))
     return code

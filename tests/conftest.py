@@ -34,6 +34,7 @@ import yaml
 
 from assets.source_files import CATALOG_PATH, SOURCES_DIR, load_catalog
 from pipelines.definitions import ALL_ASSETS
+from pipelines.planner import execute_whole_build
 from pipelines.refresh import prepare_full_run
 from pipelines.resources import KosisResource
 from tests.postgres import PostgresCluster
@@ -53,21 +54,27 @@ BUILD_SPECIFIC = {"kosis.snapshots": "EXCLUDE (fetched_at, path)", "kosis.observ
 
 def materialize(db_path: Path, sources_root: Path, selection=None, assets=None, kosis: KosisResource | None = None,
                 instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
-    """Like `make run`: registers every KOSIS year the sources have, then one run over all of them."""
+    """Like `make run`: registers every KOSIS table's years, then the same sequence of runs (a RunSequence)."""
     instance = instance or dg.DagsterInstance.ephemeral()
     kosis = kosis or KosisResource()
     warehouse = WarehouseResource(database=str(db_path), lock_timeout_s=5)
     source_files = SourceFiles(root=str(sources_root))
     tables = load_catalog(kosis_catalog_of(assets)) if assets else kosis.catalog()
-    tags = prepare_full_run(instance, tables, kosis, source_files.root, warehouse)
-    return dg.materialize(
-        assets or ALL_ASSETS,
-        selection=selection,
-        instance=instance,
-        resources=with_table_io_manager({"warehouse": warehouse, "source_files": source_files, "kosis": kosis}),
-        tags=tags,
-        raise_on_error=False,
-    )
+    requests = prepare_full_run(instance, tables, kosis, source_files.root, warehouse)
+    assets = assets or ALL_ASSETS
+    resources = with_table_io_manager({"warehouse": warehouse, "source_files": source_files, "kosis": kosis})
+
+    def execute(keys, tags, partition_key):
+        return dg.materialize(assets, selection=keys, instance=instance, resources=resources, tags=tags,
+                              partition_key=partition_key, raise_on_error=False)
+
+    if selection is None:
+        selection = dg.AssetSelection.all()
+    elif not isinstance(selection, dg.AssetSelection):
+        selection = dg.AssetSelection.assets(*selection)
+    # the runs make run makes: sources, one per KOSIS table and range of years, then what they feed
+    graph = dg.Definitions(assets=assets, resources=resources).resolve_asset_graph()
+    return execute_whole_build(execute, graph, requests, selection)
 
 
 def kosis_catalog_of(assets) -> Path:

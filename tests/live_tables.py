@@ -60,9 +60,9 @@ def grdp_parts(region: str, year: int, base: str) -> dict[str, int]:
 def grdp_share(region: str, year: int, base: str) -> dict[str, float]:
     p = grdp_parts(region, year, base)
     total = sum(p.values())
-    return {"primary": round(100 * p["primary"] / total, 6),
-            "secondary": round(100 * (p["mining"] + p["manufacturing"]) / total, 6),
-            "tertiary": round(100 * p["other"] / total, 6)}
+    return {"primary": round(100 * p["primary"] / total, 1),  # shares to the spec's precision, one decimal
+            "secondary": round(100 * (p["mining"] + p["manufacturing"]) / total, 1),
+            "tertiary": round(100 * p["other"] / total, 1)}
 
 
 def grdp_2020() -> KosisTable:
@@ -118,7 +118,7 @@ def sme_shares(region: str, year: int) -> tuple[float, float]:
                                                                          for s in every))
     workers = (sum(establishments(region, year, s, "T2") for s in sme), sum(establishments(region, year, s, "T2")
                                                                            for s in every))
-    return round(100 * firms[0] / firms[1], 6), round(100 * workers[0] / workers[1], 6)
+    return round(100 * firms[0] / firms[1], 1), round(100 * workers[0] / workers[1], 1)
 
 
 def size_table(tbl_id: str, years: list[str]) -> KosisTable:
@@ -166,7 +166,7 @@ def sme_act(region: str, year: int, item: str) -> dict[str, int]:
 
 def sme_act_shares(region: str, year: int) -> tuple[float, float]:
     firms, workers = sme_act(region, year, "firms"), sme_act(region, year, "workers")
-    return (round(100 * firms["T002"] / firms["16142T209"], 6), round(100 * workers["T002"] / workers["16142T209"], 6))
+    return (round(100 * firms["T002"] / firms["16142T209"], 1), round(100 * workers["T002"] / workers["16142T209"], 1))
 
 
 def sme_ministry_table(tbl_id: str, item: str) -> KosisTable:

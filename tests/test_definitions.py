@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines.definitions import defs
+from pipelines.planner import phases
 from schemas.registry import PAPER_TABLES
 
 EXPECTED_GROUPS = {"sources", "paper", "reference", "indicators", "publish"}
@@ -14,7 +15,13 @@ def test_definitions_load() -> None:
     dg.Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
     every_asset = {k for a in graph.assets_defs for k in a.keys}
-    assert set(defs.resolve_job_def("refresh_all").asset_layer.executable_asset_keys) == every_asset
+    # a whole build: the sources job, the KOSIS tables (each with its own year partitions), the derived tail
+    first, kosis, last = phases(graph, dg.AssetSelection.all())
+    assert set(first) | set(kosis) | set(last) == every_asset
+    assert len(first) + len(kosis) + len(last) == len(every_asset)
+    assert set(defs.resolve_job_def("build_sources").asset_layer.executable_asset_keys) <= set(first)
+    assert dg.AssetKey(["indicators", "industrial_structure"]) in last and dg.AssetKey("published_warehouse") in last
+    assert {graph.get(k).partitions_def.name for k in kosis} == {f"kosis_year__{k.path[1]}" for k in kosis}
     tail = set(defs.resolve_job_def("derive_and_publish").asset_layer.executable_asset_keys)
     assert tail == {k for k in every_asset if graph.get(k).group_name in ("indicators", "publish")}
     assert dg.AssetKey("published_warehouse") in tail and dg.AssetKey(["indicators", "paper_claims"]) in tail

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.kosis import KOSIS_YEARS, consecutive_runs
+from assets.kosis import consecutive_runs, kosis_partitions
+from assets.source_files import load_catalog
 from pipelines.planner import partition_ranges, register_years
 from tests.conftest import query
 from tests.kosis_server import KosisServer
@@ -71,13 +72,16 @@ def test_labels_that_differ_from_the_catalog_roles_fail_every_role_matches_and_e
     assert {r[0] for r in reasons} >= {"item not used: N", "item not used: R"}
 
 
-def test_years_stay_in_order_and_a_run_never_spans_a_year_it_does_not_own() -> None:
+def test_each_table_has_its_own_years_in_order_and_a_run_never_spans_a_year_it_does_not_own() -> None:
     instance = dg.DagsterInstance.ephemeral()
-    register_years(instance, [2010, 2011, 2012])
-    register_years(instance, [1997])  # an older year found later (an inbox file)
-    register_years(instance, [2006])
-    assert instance.get_dynamic_partitions(KOSIS_YEARS.name) == ["1997", "2006", "2010", "2011", "2012"]
-    keys = instance.get_dynamic_partitions(KOSIS_YEARS.name)
+    size, grdp = (t for t in load_catalog() if t.id in ("manufacturing_by_size_2006", "grdp_by_activity_2020"))
+    register_years(instance, size, [2010, 2011, 2012])
+    register_years(instance, size, [1997])  # an older year found later (an inbox file)
+    register_years(instance, size, [2006])
+    register_years(instance, grdp, [2020])
+    assert instance.get_dynamic_partitions(kosis_partitions(size).name) == ["1997", "2006", "2010", "2011", "2012"]
+    assert instance.get_dynamic_partitions(kosis_partitions(grdp).name) == ["2020"]  # its own years only
+    keys = instance.get_dynamic_partitions(kosis_partitions(size).name)
     assert partition_ranges(keys, {"2006", "2011", "2012"}) == [("2006", "2006"), ("2011", "2012")]
     # within one run, a gap of unregistered years is fetched as separate requests
     assert consecutive_runs([2006, 2010, 2011, 2019]) == [[2006], [2010, 2011], [2019]]

@@ -150,6 +150,14 @@ def test_live_indicators_cover_every_region_and_year_served(offline_then_live):
             assert sme[(region, year)][:2] == (pytest.approx(firm, abs=1e-6), pytest.approx(worker, abs=1e-6))
             assert sme[(region, year)][2] == ("sme_firms_by_size+sme_workers_by_size" if year == 2023 else
                                               "manufacturing_by_size" if year >= 2020 else "manufacturing_by_size_2006")
+    # shares and gaps are stored to the precision the spec gives them (one decimal), as the report shows them
+    from schemas.indicators import INDICATORS
+
+    for spec in (s for s in INDICATORS if s.name in ("industrial_structure", "sme_concentration", "population")):
+        for column, measure in spec.measures.items():
+            off = query(published, f"SELECT count(*) FROM indicators.{spec.name} WHERE {column} IS NOT NULL "
+                                   f"AND round({column}, {measure.decimals}) <> {column}")
+            assert off == [(0,)], (spec.name, column)
     definitions = dict(query(published, "SELECT year, any_value(sme_definition) FROM indicators.sme_concentration "
                                         "WHERE region_code = '22' GROUP BY year"))
     assert "Framework Act on SMEs" in definitions[2023] and "under 300 workers" in definitions[2022]
@@ -170,6 +178,14 @@ def test_live_indicators_cover_every_region_and_year_served(offline_then_live):
                       for a in ADMIN_TO_STAT for y in POPULATION_YEARS}
     claim = query(published, "SELECT verdict, observed FROM indicators.paper_claims WHERE claim_id = 'C20'")
     assert claim[0][0] == "supported" and "rank 4" in claim[0][1] and "DT_1B040A3" in claim[0][1]
+    # each claim says what it was checked against, from the rows it read: KOSIS where KOSIS holds the claim's year
+    against = dict(query(published, "SELECT claim_id, checked_against FROM indicators.paper_claims"))
+    # 2011: the census for the regions the server serves, the paper for the others
+    assert against["C05"] == against["C06"] == against["C07"] == (
+        "KOSIS table 101/DT_1K52B03, 2011; the paper's own figures (PAPER/KIM2013_T2), 2011")
+    assert against["C01"] == "KOSIS table 101/DT_1C81, 2010"
+    assert against["C20"] == "KOSIS table 101/DT_1B040A3, 2012"
+    assert against["C04"] == "KOSIS table 101/DT_1C81, 2010; the paper's own figures (PAPER/KIM2013_T1), 1986"
     # the printed Table 1 against KOSIS: differences are recorded, the printed values kept in paper.*
     issues = query(published, "SELECT count(*) FROM quality.source_issues WHERE source_table = 'Table 1 vs KOSIS'")
     assert issues[0][0] > 0

@@ -20,6 +20,7 @@ from pipelines.definitions import build_definitions
 from pipelines.refresh import RANGE_END, RANGE_START, run_refresh
 from pipelines.resources import KosisResource
 from pipelines.run import run_pipeline
+from pipelines.schedules import monthly_requests
 from pipelines.sensors import RejectedInboxFiles
 from tests.conftest import Built, grdp_catalog, query, snapshot
 from tests.kosis_server import KosisServer, KosisTable
@@ -83,8 +84,8 @@ def env(env_template: Path, tmp_path: Path):
     resources = live_resources(tmp_path / "data", server)
     defs = build_definitions(tmp_path / "catalog.yaml", resources)
     with dg.instance_for_test(temp_dir=str(tmp_path / "dagster_home")) as instance:
-        (run,) = instance.get_runs()
-        assert run.status == dg.DagsterRunStatus.SUCCESS  # the build this copy comes from
+        runs = instance.get_runs()  # the build this copy comes from: sources, the KOSIS table, the derived tables
+        assert runs and {r.status for r in runs} == {dg.DagsterRunStatus.SUCCESS}
         yield server, defs, instance, resources["warehouse"]
     server.stop()
 
@@ -115,9 +116,8 @@ def test_a_new_year_is_requested_alone_loaded_and_flows_to_indicators(env) -> No
     result = sensor_result(defs, instance)
     assert [(r.partition_key, r.asset_selection) for r in result.run_requests] == [
         ("2013", [dg.AssetKey(["kosis", "grdp_by_activity"])])]
-    assert "2013" in instance.get_dynamic_partitions("kosis_year")  # registered by the planner, in year order
-
-    instance.add_dynamic_partitions("kosis_year", ["2013"])
+    # registered by the planner, in year order, among the table's own years only
+    assert instance.get_dynamic_partitions("kosis_year__grdp_by_activity") == ["2010", "2011", "2012", "2013"]
     before = dg.evaluate_automation_conditions(defs=defs, instance=instance)  # the automation sensor's cursor
     server.requests_log.clear()
     assert run_request(defs, instance, result.run_requests[0]).success
@@ -185,19 +185,21 @@ def test_a_reader_of_the_published_copy_sees_old_data_then_new_after_reopening(e
 
 
 @REFRESH_ENV
-def test_the_monthly_schedule_covers_every_registered_year_in_seoul_time(env) -> None:
+def test_the_monthly_refresh_rereads_every_registered_year_once_a_month_in_seoul_time(env) -> None:
     _, defs, instance, _ = env
-    schedule = defs.resolve_schedule_def("monthly_refresh")
-    assert schedule.execution_timezone == "Asia/Seoul" and schedule.cron_schedule == "0 6 2 * *"
-    tick = datetime(2026, 12, 2, 6, 0, tzinfo=ZoneInfo("Asia/Seoul"))
-    request = schedule(dg.build_schedule_context(instance=instance, scheduled_execution_time=tick))
-    assert request.run_key == "2026-12"
-    keys = instance.get_dynamic_partitions("kosis_year")
+    assert defs.resolve_sensor_def("monthly_refresh")  # a sensor keeping a calendar (one job cannot span the tables)
+    tables = defs.resources["kosis"].catalog()
+    before = datetime(2026, 12, 2, 5, 59, tzinfo=ZoneInfo("Asia/Seoul"))
+    assert monthly_requests(instance, tables, before, "2026-11") == ([], "2026-11")  # not due yet
+    tick = datetime(2026, 12, 1, 21, 0, tzinfo=ZoneInfo("UTC"))  # 06:00 on the 2nd in Seoul
+    (request,), month = monthly_requests(instance, tables, tick, "2026-11")
+    assert month == "2026-12" and request.run_key.startswith("2026-12:grdp_by_activity:2010-2012")
+    keys = instance.get_dynamic_partitions("kosis_year__grdp_by_activity")
     assert request.tags[RANGE_START] == keys[0] and request.tags[RANGE_END] == keys[-1]
-    assert {"2010", "2011", "2012"} <= set(keys)
+    assert keys == ["2010", "2011", "2012"]
+    assert monthly_requests(instance, tables, tick, month) == ([], month)  # once a month
     with dg.instance_for_test() as empty:
-        assert isinstance(schedule(dg.build_schedule_context(instance=empty, scheduled_execution_time=tick)),
-                          dg.SkipReason)
+        assert monthly_requests(empty, tables, tick, "2026-11") == ([], "2026-12")
 
 
 @REFRESH_ENV
@@ -223,7 +225,7 @@ def test_make_refresh_offline_says_when_nothing_is_new_and_loads_an_inbox_file(b
     # after an offline run: a copy of the session's `make run` (tests/conftest.py: built_template)
     tmp_path = built_copy.root
     with dg.DagsterInstance.from_config(str(built_copy.home)) as instance:
-        assert [r.status for r in instance.get_runs()] == [dg.DagsterRunStatus.SUCCESS]
+        assert {r.status for r in instance.get_runs()} == {dg.DagsterRunStatus.SUCCESS}
     db = tmp_path / "data" / "warehouse.duckdb"
     before = snapshot(db)
     proc = _cli("pipelines.refresh", tmp_path)
@@ -265,7 +267,7 @@ def test_offline_the_sensor_watches_the_inbox(built_copy: Built) -> None:
     defs = build_definitions(resources={"warehouse": warehouse, "source_files": SourceFiles(root=str(SOURCES_DIR)),
                                         "kosis": KosisResource()})
     with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as instance:
-        assert [r.status for r in instance.get_runs()] == [dg.DagsterRunStatus.SUCCESS]
+        assert {r.status for r in instance.get_runs()} == {dg.DagsterRunStatus.SUCCESS}
         assert isinstance(sensor_result(defs, instance), dg.SkipReason)
         # A file that cannot be read: moved aside and named in a failed tick (the UI shows it), never retried.
         (tmp_path / "data" / "inbox").mkdir(exist_ok=True)  # `make run` created it (with its README.txt)
@@ -283,7 +285,7 @@ def test_offline_the_sensor_watches_the_inbox(built_copy: Built) -> None:
         result = sensor_result(defs, instance)
         assert [(r.asset_selection, r.partition_key) for r in result.run_requests] == [
             ([dg.AssetKey(["kosis", "manufacturing_by_size_2006"])], "2012")]
-        assert "2012" in instance.get_dynamic_partitions("kosis_year")  # registered by the planner
+        assert "2012" in instance.get_dynamic_partitions("kosis_year__manufacturing_by_size_2006")  # by the planner
 
 
 @REFRESH_ENV

@@ -589,6 +589,11 @@ def test_rows_from_kosis_are_said_as_the_warehouse_says_them(built) -> None:
         "population": [50515666, 2511676, 10575447, 50734284, 2507271, 10528774],
         "city_rank": [None, 4, 1, None, 4, 1], "region_rank": [None, 6, 1, None, 6, 1],
         "source_table": ["population_by_sido"] * 6, "source": [LIVE] * 6})
+    # what each claim was checked against comes with the claims (derived from the rows its query read)
+    claims = data.claims.copy()
+    claims.loc[claims["claim_id"].isin(["C02", "C03", "C04"]), "checked_against"] = (
+        "KOSIS table 101/DT_1C91, 2005-2010; the paper's own figures (PAPER/KIM2013_T1), 1986-1997")
+    data.claims = claims
     text, n_charts = render_report(data)
     page = Page()
     page.feed(text)
@@ -608,7 +613,8 @@ def test_rows_from_kosis_are_said_as_the_warehouse_says_them(built) -> None:
     (gyeongnam,) = [r for r in rows if r[header.index("region_code")] == "38"]
     assert gyeongnam[0] == ""
     assert lines["table-st_budget_dependence"] == f"the paper's Table 6 (as printed); {LIVE}."
-    # claims on industrial_structure, now partly KOSIS, are not called paper-only unless the observed text says so
+    # claims checked against KOSIS rows are not called paper-only; those whose rows are all the paper's are
     marked = set(re.findall(r'<tr data-claim-id="([^"]+)" data-paper-only="true">', text))
-    assert {"C02", "C03", "C04"}.isdisjoint(marked) and {"C13", "C14", "C15"}.isdisjoint(marked)
+    assert {"C02", "C03", "C04"}.isdisjoint(marked)
     assert {"C01", "C05", "C08", "C10", "C16"} <= marked
+    assert "checked against KOSIS table 101/DT_1C91, 2005-2010" in html.unescape(text)

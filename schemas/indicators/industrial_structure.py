@@ -53,7 +53,8 @@ SPEC = IndicatorSpec(
                CASE WHEN count(*) = 0 THEN 'not evaluable'
                     WHEN bool_and(abs(share_pct - CASE sector WHEN 'primary' THEN 0.4 WHEN 'secondary' THEN 19.7
                                                               ELSE 79.9 END) <= 0.05 + 1e-9)
-                    THEN 'supported' ELSE 'contradicted' END AS verdict
+                    THEN 'supported' ELSE 'contradicted' END AS verdict,
+               string_agg(DISTINCT source_table || ':' || year, ',') AS rows_read
         FROM indicators.industrial_structure WHERE region_code = '22' AND year = 2010
         """,
         ),
@@ -71,7 +72,8 @@ SPEC = IndicatorSpec(
                CASE WHEN count(change_pp) = 0 THEN 'not evaluable'
                     WHEN bool_and(change_pp < 0 OR change_pp IS NULL) THEN 'supported'
                     WHEN arg_max(share_pct, year) < arg_min(share_pct, year) THEN 'partly supported'
-                    ELSE 'contradicted' END AS verdict
+                    ELSE 'contradicted' END AS verdict,
+               string_agg(DISTINCT source_table || ':' || year, ',') AS rows_read
         FROM s
         """,
         ),
@@ -88,7 +90,8 @@ SPEC = IndicatorSpec(
                CASE WHEN count(change_pp) = 0 THEN 'not evaluable'
                     WHEN bool_and(change_pp > 0 OR change_pp IS NULL) THEN 'supported'
                     WHEN arg_max(share_pct, year) > arg_min(share_pct, year) THEN 'partly supported'
-                    ELSE 'contradicted' END AS verdict
+                    ELSE 'contradicted' END AS verdict,
+               string_agg(DISTINCT source_table || ':' || year, ',') AS rows_read
         FROM s
         """,
         ),
@@ -98,13 +101,14 @@ SPEC = IndicatorSpec(
             text="The tertiary share of Daegu's GRDP was 64.9% in 1986 and grew to 79.9% in 2010.",
             tables='indicators.industrial_structure',
             sql="""
-        WITH s AS (SELECT year, share_pct, source FROM indicators.industrial_structure
+        WITH s AS (SELECT year, share_pct, source, source_table FROM indicators.industrial_structure
                    WHERE region_code = '22' AND sector = 'tertiary' AND year IN (1986, 2010))
         SELECT string_agg(year || ': ' || round(share_pct, 2) || '%', ', ' ORDER BY year) AS observed,
                CASE WHEN count(*) < 2 THEN 'not evaluable'
                     WHEN abs(max(share_pct) FILTER (WHERE year = 1986) - 64.9) <= 0.05 + 1e-9
                          AND abs(max(share_pct) FILTER (WHERE year = 2010) - 79.9) <= 0.05 + 1e-9
-                    THEN 'supported' ELSE 'contradicted' END AS verdict
+                    THEN 'supported' ELSE 'contradicted' END AS verdict,
+               string_agg(DISTINCT source_table || ':' || year, ',') AS rows_read
         FROM s
         """,
         ),

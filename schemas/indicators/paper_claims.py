@@ -20,6 +20,8 @@ SPEC = IndicatorSpec(
         Column("claim_text", "VARCHAR", "The claim, quoted or closely paraphrased"),
         Column("observed", "VARCHAR", "What the warehouse shows"),
         Column("verdict", "VARCHAR", " | ".join(CLAIM_VERDICTS), allowed=CLAIM_VERDICTS),
+        Column("checked_against", "VARCHAR", "What the claim was checked against, derived from the rows its query "
+               "read: KOSIS tables and years, or the paper's own figures"),
         Column("evidence_tables", "VARCHAR", "Tables the query reads"),
         Column("query", "VARCHAR", "The SQL that evaluated the claim"),
     ),

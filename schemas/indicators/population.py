@@ -60,7 +60,9 @@ SPEC = IndicatorSpec(
                         THEN 'supported'
                     WHEN any_value(city_rank) = 4 OR any_value(population) BETWEEN 2450000 AND 2550000
                         THEN 'partly supported'
-                    ELSE 'contradicted' END AS verdict
+                    ELSE 'contradicted' END AS verdict,
+               (SELECT string_agg(DISTINCT p.source_table || ':' || p.year, ',') FROM indicators.population p
+                WHERE p.year IN (SELECT year FROM daegu)) AS rows_read
         FROM daegu
         """,
         ),

@@ -80,7 +80,9 @@ SPEC = IndicatorSpec(
                CASE WHEN d.region_code IS NULL THEN 'not evaluable'
                     WHEN firm_rank = 1 AND worker_rank = 1 THEN 'supported'
                     WHEN firm_gap_to_country_pp > 0 AND worker_gap_to_country_pp > 0 THEN 'partly supported'
-                    ELSE 'contradicted' END AS verdict
+                    ELSE 'contradicted' END AS verdict,
+               (SELECT string_agg(DISTINCT source_table || ':' || year, ',') FROM indicators.sme_concentration
+                WHERE year = 2011) AS rows_read
         FROM n LEFT JOIN d ON true
         """,
         ),
@@ -104,7 +106,9 @@ SPEC = IndicatorSpec(
                          AND (SELECT firm_rank = 1 AND worker_rank = 1 FROM r WHERE region_code = '11') THEN 'supported'
                     WHEN worker_rank_in_type = 2 OR firm_rank_in_type = 2 THEN 'partly supported'
                     WHEN r.region_code IS NULL THEN 'not evaluable'
-                    ELSE 'contradicted' END AS verdict
+                    ELSE 'contradicted' END AS verdict,
+               (SELECT string_agg(DISTINCT source_table || ':' || year, ',') FROM indicators.sme_concentration
+                WHERE year = 2011) AS rows_read
         FROM top LEFT JOIN r ON r.region_code = '22'
         """,
         ),
@@ -121,7 +125,9 @@ SPEC = IndicatorSpec(
         SELECT 'unweighted mean SME worker share: metropolitan ' || round(metro, 2) || '%, provinces ' || round(prov, 2) || '%'
                AS observed,
                CASE WHEN metro IS NULL OR prov IS NULL THEN 'not evaluable'
-                    WHEN metro > prov THEN 'supported' ELSE 'contradicted' END AS verdict
+                    WHEN metro > prov THEN 'supported' ELSE 'contradicted' END AS verdict,
+               (SELECT string_agg(DISTINCT source_table || ':' || year, ',') FROM indicators.sme_concentration
+                WHERE year = 2011) AS rows_read
         FROM m
         """,
         ),

@@ -23,7 +23,9 @@ CLAIM_VERDICTS = ("supported", "contradicted", "partly supported", "not evaluabl
 @dataclass(frozen=True)
 class Claim:
     """A quantitative claim of the paper, evaluated by one query: it returns one row, `observed` (text) and
-    `verdict` (one of CLAIM_VERDICTS). Nothing in the query is a result: the numbers come from `tables`."""
+    `verdict` (one of CLAIM_VERDICTS), and, when it reads an indicator fed by KOSIS, `rows_read`: the
+    `source_table:year` of every row it read (comma-separated), from which `checked_against` is derived. Nothing
+    in the query is a result: the numbers come from `tables`."""
 
     id: str
     section: str  # of the paper

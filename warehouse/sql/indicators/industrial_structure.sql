@@ -17,7 +17,7 @@ WITH cells AS (
 ),
 by_table AS (
     SELECT catalog_id, priority, region_code, year, origin AS source, sector,
-           round(100.0 * value / total, 6) AS share_pct
+           round(100.0 * value / total, 1) AS share_pct  -- the spec's precision (one decimal, as printed)
     FROM cells,
          LATERAL (VALUES ('primary', primary_value), ('secondary', secondary_value),
                          ('tertiary', coalesce(tertiary_value, total - primary_value - secondary_value)))
@@ -48,7 +48,7 @@ SELECT
     shares.year,
     sector,
     share_pct,
-    round(share_pct - lag(share_pct) OVER w, 6) AS change_pp,
+    round(share_pct - lag(share_pct) OVER w, 1) AS change_pp,
     year - lag(year) OVER w AS years_since_previous,
     lag(catalog_id) OVER w IS NOT NULL AND lag(catalog_id) OVER w <> catalog_id AS series_break,
     catalog_id AS source_table,

@@ -10,9 +10,9 @@ WITH by_table AS (
     SELECT string_agg(DISTINCT r.catalog_id, '+' ORDER BY r.catalog_id) AS catalog_id, r.priority, r.region_code,
            r.year, any_value(t.definition) AS sme_definition,
            round(100.0 * sum(value) FILTER (WHERE role = 'firms_sme')
-                 / sum(value) FILTER (WHERE role = 'firms_total'), 6) AS sme_firm_pct,
+                 / sum(value) FILTER (WHERE role = 'firms_total'), 1) AS sme_firm_pct,  -- the spec's precision
            round(100.0 * sum(value) FILTER (WHERE role = 'workers_sme')
-                 / sum(value) FILTER (WHERE role = 'workers_total'), 6) AS sme_worker_pct,
+                 / sum(value) FILTER (WHERE role = 'workers_total'), 1) AS sme_worker_pct,
            string_agg(DISTINCT r.origin, '; ' ORDER BY r.origin) AS source
     FROM kosis.role_values r
     JOIN kosis.tables t ON t.id = r.catalog_id
@@ -45,8 +45,8 @@ SELECT
     g.region_type,
     s.sme_firm_pct,
     s.sme_worker_pct,
-    round(s.sme_firm_pct - c.country_firm_pct, 6) AS firm_gap_to_country_pp,
-    round(s.sme_worker_pct - c.country_worker_pct, 6) AS worker_gap_to_country_pp,
+    round(s.sme_firm_pct - c.country_firm_pct, 1) AS firm_gap_to_country_pp,
+    round(s.sme_worker_pct - c.country_worker_pct, 1) AS worker_gap_to_country_pp,
     CASE WHEN s.region_code <> '00'
          THEN rank() OVER (PARTITION BY s.year, s.region_code = '00' ORDER BY s.sme_worker_pct DESC) END
         AS worker_rank,
