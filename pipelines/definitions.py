@@ -16,7 +16,7 @@ from assets.source_files import CATALOG_PATH, load_catalog
 from pipelines.jobs import ALL_JOBS
 from pipelines.resources import KosisResource, resources_from_env
 from pipelines.schedules import build_monthly_refresh
-from pipelines.sensors import automation_sensor, build_kosis_sensor
+from pipelines.sensors import automation_sensor, build_kosis_sensor, dead_command_runs
 from warehouse.tables import TABLE_IO_MANAGER, with_table_io_manager
 
 
@@ -43,7 +43,7 @@ def build_definitions(kosis_catalog: Path | str = CATALOG_PATH, resources: dict 
         assets=assets,
         jobs=ALL_JOBS,
         sensors=[build_kosis_sensor(kosis_keys), build_monthly_refresh(load_catalog(kosis_catalog)),
-                 automation_sensor],
+                 dead_command_runs, automation_sensor],
         resources=resources,
         # Measured on these 2-core machines: the multiprocess executor costs ~2.5 s per step.
         executor=dg.in_process_executor,

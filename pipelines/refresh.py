@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ import dagster as dg
 import duckdb
 
 from assets.kosis_client import KosisError
+from pipelines.command_runs import cli_tags, fail_orphaned_runs  # noqa: F401  (re-exported for the commands)
 from pipelines.inbox import REJECTED_DIR, ensure_inbox, screen_inbox
 from pipelines.planner import (  # noqa: F401  (re-exported: the CLI's helpers live with the planner)
     RANGE_END,
@@ -41,6 +41,7 @@ from pipelines.planner import (  # noqa: F401  (re-exported: the CLI's helpers l
 from warehouse.io import (
     WarehouseLockedError,
     WarehouseResource,
+    command_lock,
     default_warehouse,
     remove_orphaned_spill_dirs,
     wait_for_writer_lock,
@@ -63,27 +64,6 @@ def resolved_resources(defs: dg.Definitions, instance: dg.DagsterInstance | None
         instance = dg.DagsterInstance.get()
     with dg.build_resources(defs.resources, instance=instance) as built:
         yield SimpleNamespace(**{k: getattr(built, k) for k in defs.resources})
-
-
-def cli_tags() -> dict[str, str]:
-    """Tags of every run this process starts, so a later command can tell a run whose process died."""
-    return {"cli/pid": str(os.getpid()), "cli/host": socket.gethostname()}
-
-
-def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
-    """Marks as failed the runs a `make run`/`make refresh` on this machine started and never finished because
-    its process was killed: left STARTED, they would hold the run queue (one run at a time) forever. Runs the
-    daemon launches are watched by Dagster's run monitoring (pipelines/dagster.yaml)."""
-    failed = []
-    runs = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED,
-                                                             dg.DagsterRunStatus.STARTING],
-                                                   tags={"cli/host": socket.gethostname()}))
-    for run in runs:
-        pid = int(run.tags.get("cli/pid", "0") or 0)
-        if pid and pid != os.getpid() and not Path(f"/proc/{pid}").exists():
-            instance.report_run_failed(run, f"its process (PID {pid}) ended without finishing the run")
-            failed.append(run.run_id)
-    return failed
 
 
 def prepare_full_run(instance: dg.DagsterInstance, tables, kosis, source_root: str,
@@ -321,12 +301,13 @@ def run_command(work) -> int:
     wait before anything runs, orphaned spill folders and runs cleared, `work(instance)` run, and the report
     printed with FAILED and the cause as its last line when it failed."""
     try:
-        if not os.environ.get("WAREHOUSE_URL", "").strip():  # DuckLake has no writer lock to wait for
-            wait_for_writer_lock(warehouse_path(), default_warehouse().lock_timeout_s)
-        remove_orphaned_spill_dirs(warehouse_path())
-        instance = dg.DagsterInstance.get()
-        orphans = fail_orphaned_runs(instance)
-        code, lines = work(instance)
+        with command_lock(warehouse_path()):  # one writing command at a time: a second one waits, then plans
+            if not os.environ.get("WAREHOUSE_URL", "").strip():  # DuckLake has no writer lock to wait for
+                wait_for_writer_lock(warehouse_path(), default_warehouse().lock_timeout_s)
+            remove_orphaned_spill_dirs(warehouse_path())
+            instance = dg.DagsterInstance.get()
+            orphans = fail_orphaned_runs(instance)
+            code, lines = work(instance)
         if orphans:
             lines.insert(1, f"  marked {len(orphans)} run(s) left STARTED by a killed command as failed")
     except WarehouseLockedError as exc:

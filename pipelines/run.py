@@ -30,6 +30,7 @@ from pipelines.refresh import (
 from warehouse.io import (
     WarehouseLockedError,
     WarehouseResource,
+    command_lock,
     remove_orphaned_spill_dirs,
     wait_for_writer_lock,
 )
@@ -138,10 +139,11 @@ def main(argv: list[str] | None = None) -> int:
         warehouse = res.warehouse
     ensure_inbox(warehouse.path)  # here, not a Python start of its own in the Makefile: that took 1.2 s
     try:
-        if not warehouse.lake:  # the DuckDB file takes one writer process: say at once who holds it
-            wait_for_writer_lock(warehouse.path, warehouse.lock_timeout_s)
-        remove_orphaned_spill_dirs(warehouse.path)  # DuckDB spill directories of processes that died
-        result = run_pipeline(instance)
+        with command_lock(warehouse.path):  # one writing command at a time: a second one waits for this one
+            if not warehouse.lake:  # the DuckDB file takes one writer process: say at once who holds it
+                wait_for_writer_lock(warehouse.path, warehouse.lock_timeout_s)
+            remove_orphaned_spill_dirs(warehouse.path)  # DuckDB spill directories of processes that died
+            result = run_pipeline(instance)
     except (KosisError, WarehouseLockedError) as exc:
         where = (f" (KOSIS at {os.environ.get('KOSIS_BASE_URL') or DEFAULT_KOSIS_BASE_URL})"
                  if isinstance(exc, KosisError) else "")

@@ -6,6 +6,7 @@ import os
 
 import dagster as dg
 
+from pipelines.command_runs import fail_orphaned_runs
 from pipelines.inbox import KOSIS_SENSOR_INTERVAL_S, screen_inbox
 from pipelines.planner import inbox_dir, plan_refresh, run_requests
 from pipelines.resources import KosisResource
@@ -47,6 +48,26 @@ def build_kosis_sensor(kosis_keys: list[dg.AssetKey]) -> dg.SensorDefinition:
         return dg.SensorResult(run_requests=requests)
 
     return kosis_new_periods
+
+
+# How often the daemon looks for runs of killed commands (DEAD_RUN_CHECK_S, default 30 s).
+DEAD_RUN_CHECK_S = int(os.environ.get("DEAD_RUN_CHECK_S", "30"))
+
+
+@dg.sensor(
+    name="dead_command_runs",
+    minimum_interval_seconds=DEAD_RUN_CHECK_S,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Fails the runs of a make run / make refresh whose process died (same host, its PID gone), with the "
+    "reason in the run's failure, so the one-run queue moves on: those runs execute in-process, outside the run "
+    "launcher, where Dagster's run monitoring cannot see them.",
+)
+def dead_command_runs(context: dg.SensorEvaluationContext):
+    failed = fail_orphaned_runs(context.instance, found_by="the daemon's sensor dead_command_runs")
+    for run_id in failed:
+        context.log.warning(f"run {run_id}: its command's process died; marked failed")
+    return dg.SkipReason(f"marked {len(failed)} run(s) of dead commands as failed: {', '.join(failed)}" if failed
+                         else "no run of a dead command")
 
 
 # Indicators, claims, the report and the published copy follow their upstream by themselves.

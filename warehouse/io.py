@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import secrets
@@ -124,6 +125,86 @@ def wait_for_writer_lock(path: str | Path, timeout_s: float, say=print, poll_s: 
             time.sleep(poll_s)
 
 
+# One writing command (make run, make refresh, make rollback) at a time: an advisory lock beside the warehouse, held
+# for the whole command. A second command waits for it, saying so once, for as long as a refresh takes (bounded by
+# REFRESH_WAIT_S, default an hour), then plans again from the new state; it never fails merely because another
+# command was running. A daemon run's writer waits for it the same way (its steps hold no command lock).
+COMMAND_LOCK = ".command.lock"
+_COMMAND_LOCKS_HELD: set[str] = set()  # lock files this process holds (its own runs do not wait for themselves)
+
+
+def refresh_wait_s() -> float:
+    return float(os.environ.get("REFRESH_WAIT_S", "3600"))
+
+
+def command_lock_path(database: str | Path) -> Path:
+    return Path(database).parent / COMMAND_LOCK
+
+
+def _lock_holder(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def _wait_for_lock(handle, path: Path, wait_s: float, say, poll_s: float, keep: bool) -> None:
+    deadline = time.monotonic() + wait_s
+    announced = False
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if not keep:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+            if announced:
+                say("the other refresh finished; going on")
+            return
+        except BlockingIOError:
+            if not announced:
+                say(f"another refresh (PID {_lock_holder(path)}) is running; waiting for it to finish (up to "
+                    f"{wait_s:.0f} s; REFRESH_WAIT_S)")
+                announced = True
+            if time.monotonic() >= deadline:
+                raise WarehouseLockedError(
+                    f"another refresh (PID {_lock_holder(path)}) was still running after {wait_s:.0f} s "
+                    f"(REFRESH_WAIT_S): run the command again when it has finished") from None
+            time.sleep(poll_s)
+
+
+@contextmanager
+def command_lock(database: str | Path, wait_s: float | None = None, say=print,
+                 poll_s: float = 0.5) -> Iterator[None]:
+    """Holds the warehouse's command lock for a command's whole run (see COMMAND_LOCK), waiting for another
+    command's first; the holder's PID is in the file, so a waiting command can say whose it is."""
+    path = command_lock_path(database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+", encoding="utf-8") as handle:
+        _wait_for_lock(handle, path, refresh_wait_s() if wait_s is None else wait_s, say, poll_s, keep=True)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        _COMMAND_LOCKS_HELD.add(str(path))
+        try:
+            yield
+        finally:
+            _COMMAND_LOCKS_HELD.discard(str(path))
+            handle.seek(0)
+            handle.truncate()
+            handle.flush()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def wait_for_commands(database: str | Path, say, wait_s: float | None = None) -> None:
+    """Before a writer opens the file outside a command (a run the daemon launched): waits while a command of
+    another process holds the command lock."""
+    path = command_lock_path(database)
+    if str(path) in _COMMAND_LOCKS_HELD or not path.exists():
+        return
+    with open(path, "a+", encoding="utf-8") as handle:
+        _wait_for_lock(handle, path, refresh_wait_s() if wait_s is None else wait_s, say, 0.5, keep=False)
+
+
 def spill_root(database: str | Path) -> Path:
     """Where DuckDB spills beyond memory_limit: inside the warehouse folder, one directory per process."""
     return Path(database).parent / ".duckdb_tmp"
@@ -225,6 +306,8 @@ class WarehouseResource(DuckDBResource):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         lake = self.lake
         timeout = 0.0 if str(self.path) in _GAVE_UP else self.lock_timeout_s
+        if not lake:  # a daemon run waits for a command of another process (make refresh) to finish first
+            wait_for_commands(self.path, say=dg.get_dagster_logger().info)
         try:
             con = self._open_lake(lake) if lake else connect_with_retry(self.path, timeout_s=timeout)
         except WarehouseLockedError:
