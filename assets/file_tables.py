@@ -154,7 +154,7 @@ def build_file_table_asset(spec: TableSpec) -> dg.AssetsDefinition:
                 "source_table": spec.source_table, "table_name": spec.qualified_name, "title": spec.title,
                 "unit": spec.unit, "source_note": spec.source_note, "file": f"assets/sources/{spec.file}",
                 "file_sha256": digest, "rows_printed": len(frame), "rows_stored": len(stored),
-                "notes": " ".join(spec.notes)})
+                "notes": " ".join(spec.notes), "refreshes": spec.refreshes})
             recorded = pd.DataFrame(recorded_issues(source_files.root, spec.source_table))
             printed_issues = SourceIssues(spec.source_table, pd.concat([issues, recorded], ignore_index=True))
         # The IO manager writes the table, its catalog row, its source issues and the checks' rows in one

@@ -17,7 +17,7 @@ import pandas as pd
 from assets.common import OWNERS, ddl_columns, evaluate_check, table_metadata
 from assets.kosis import CATALOG_KEY
 from assets.source_files import load_catalog
-from schemas.indicators import INDICATORS, PAPER_CLAIMS, Claim, IndicatorSpec, all_claims
+from schemas.indicators import INDICATORS, IndicatorSpec
 from schemas.kosis import KosisTable
 from schemas.validation import validate_structure
 from warehouse.io import SQL_DIR, WarehouseResource, warehouse_pool
@@ -136,92 +136,9 @@ def build_indicator_asset(spec: IndicatorSpec, tables: tuple[KosisTable, ...] = 
     return _indicator
 
 
-PAPER_FIGURES = "the paper's own figures"
-
-
-def _year_spans(years: list[int]) -> str:
-    spans, start = [], None
-    for i, year in enumerate(years):
-        start = year if start is None else start
-        if i + 1 == len(years) or years[i + 1] != year + 1:
-            spans.append(str(start) if start == year else f"{start}-{year}")
-            start = None
-    return ", ".join(spans)
-
-
-def checked_against(con, rows_read: str) -> str:
-    """What a claim was checked against, from the rows its query read (`source_table:year`, comma-separated): each
-    KOSIS table with its years, or the paper's own figures (its printed tables, or them in KOSIS form)."""
-    labels = dict(con.execute("SELECT id, CASE WHEN coalesce(source, 'kosis') = 'kosis' THEN coalesce(source_label, "
-                              "'KOSIS table ' || org_id || '/' || tbl_id) ELSE '" + PAPER_FIGURES.replace("'", "''")
-                              + " (' || org_id || '/' || tbl_id || ')' END FROM kosis.tables").fetchall())
-    years: dict[str, set[int]] = {}
-    for item in rows_read.split(","):
-        tables, _, year = item.rpartition(":")
-        for table in tables.split("+"):
-            label = labels.get(table) or (f"{PAPER_FIGURES} ({table})" if table.startswith("paper.") else table)
-            years.setdefault(label, set()).add(int(year))
-    # KOSIS first: a claim checked against KOSIS and the paper says KOSIS before the paper
-    ordered = sorted(years, key=lambda label: (label.startswith(PAPER_FIGURES), label))
-    return "; ".join(f"{label}, {_year_spans(sorted(years[label]))}" for label in ordered)
-
-
-# Indicators whose rows may come from KOSIS (their claims must say which rows they read).
-KOSIS_FED = {f"indicators.{s.name}" for s in INDICATORS if any(src.startswith("kosis.") for src in s.sources)}
-
-
-def evaluate_claims(con, claims: tuple[Claim, ...]) -> pd.DataFrame:
-    rows = []
-    for claim in claims:
-        cursor = con.execute(claim.query)
-        columns = [d[0] for d in cursor.description]
-        result = cursor.fetchall()
-        if len(result) != 1:
-            raise ValueError(f"claim {claim.id}: its query returned {len(result)} rows, expected 1")
-        reads_kosis_fed = any(t.strip() in KOSIS_FED for t in claim.tables.split(","))
-        if reads_kosis_fed and "rows_read" not in columns:
-            raise ValueError(f"claim {claim.id} reads an indicator fed by KOSIS: its query must return rows_read")
-        values = dict(zip(columns, result[0], strict=True))
-        observed, verdict = values["observed"], values["verdict"]
-        # a claim that reads no indicator fed by KOSIS reads the paper's tables only
-        against = f"{PAPER_FIGURES} ({claim.tables})" if not reads_kosis_fed else (
-            checked_against(con, values["rows_read"]) if values["rows_read"] else "nothing: the query read no row")
-        rows.append({"claim_id": claim.id, "section": claim.section, "claim_text": claim.text,
-                     "observed": observed if observed is not None else "no data", "verdict": verdict,
-                     "checked_against": against, "evidence_tables": claim.tables, "query": claim.query})
-    return pd.DataFrame(rows)
-
-
-@dg.asset(
-    key=dg.AssetKey(["indicators", "paper_claims"]),
-    deps=[dg.AssetKey(["indicators", s.name]) for s in INDICATORS]
-    + upstream_keys(("paper.daegu_plans", "paper.rd_programs_by_manager", "reference.regions")),
-    group_name="indicators",
-    kinds={"duckdb", "sql"},
-    owners=OWNERS,
-    pool=warehouse_pool(),
-    io_manager_key=TABLE_IO_MANAGER,
-    description="`indicators.paper_claims`: the paper's quantitative claims, each evaluated by a query (the "
-    "`claims` of the indicator specs, schemas/indicators/) with the observed numbers and a verdict: supported, "
-    "partly supported, "
-    "contradicted or not evaluable.",
-    check_specs=[dg.AssetCheckSpec("schema", asset=dg.AssetKey(["indicators", "paper_claims"]), blocking=True,
-                                   description="ERROR: one row per claim, verdicts from the allowed list.")],
-    automation_condition=AUTOMATION,
-)
-def paper_claims(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    with warehouse.read_connection() as con:
-        frame = evaluate_claims(con, all_claims())
-        previous = _previous_rows(con, PAPER_CLAIMS) if frame.empty else 0
-    counts = frame["verdict"].value_counts().to_dict()
-    context.log.info(f"claims: {counts}")
-    yield from _validated_output(PAPER_CLAIMS, frame, "schemas/indicators/*.py claims", previous_rows=previous,
-                                 disagreements=None)
-
-
 def build_indicator_assets(tables: tuple[KosisTable, ...]) -> list[dg.AssetsDefinition]:
-    """Every indicator, wired to the KOSIS tables of a catalog that feed it, and the claims."""
-    return [build_indicator_asset(s, tables) for s in INDICATORS] + [paper_claims]
+    """Every indicator, wired to the KOSIS tables of a catalog that feed it (the claims: assets/claims.py)."""
+    return [build_indicator_asset(s, tables) for s in INDICATORS]
 
 
 INDICATOR_ASSETS: list[dg.AssetsDefinition] = build_indicator_assets(load_catalog())

@@ -4,6 +4,7 @@
 import dagster as dg
 
 from assets.accounting import KEY as ACCOUNTING_KEY
+from assets.claims import CLAIM_ASSETS
 from assets.common import OWNERS, markdown_table
 from assets.file_tables import FILE_TABLE_ASSETS
 from assets.indicators import AUTOMATION, INDICATOR_ASSETS
@@ -13,7 +14,8 @@ PUBLISHED_KEY = dg.AssetKey(["published_warehouse"])
 
 
 def _warehouse_tables() -> list[dg.AssetKey]:
-    return [*(key for asset in FILE_TABLE_ASSETS + INDICATOR_ASSETS for key in asset.keys), ACCOUNTING_KEY]
+    tables = FILE_TABLE_ASSETS + INDICATOR_ASSETS + CLAIM_ASSETS
+    return [*(key for asset in tables for key in asset.keys), ACCOUNTING_KEY]
 
 
 @dg.asset(

@@ -37,7 +37,16 @@ from plotly.offline import get_plotlyjs
 from assets.common import OWNERS
 from assets.indicators import AUTOMATION
 from assets.publish import PUBLISHED_KEY
-from schemas.indicators import INDICATORS, PAPER_CLAIMS, IndicatorSpec, spec_named
+from schemas.indicators import (
+    CLAIM_RANKING_TABLE,
+    CLAIM_SPECS,
+    CLAIM_VERDICT_TABLE,
+    INDICATORS,
+    PAPER_CLAIMS,
+    IndicatorSpec,
+    all_claims,
+    spec_named,
+)
 from schemas.indicators.spec import (
     GroupedBars,
     ItemBars,
@@ -73,6 +82,7 @@ class ReportData:
     quarantine: pd.DataFrame
     quarantine_total: int
     checks: pd.DataFrame
+    paper_tables: pd.DataFrame = field(default_factory=pd.DataFrame)  # paper.catalog: whether each table refreshes
 
 
 def _quoted(qualified_name: str) -> str:
@@ -87,7 +97,7 @@ def _table_exists(con: duckdb.DuckDBPyConnection, qualified_name: str) -> bool:
 
 def read_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
     catalog = con.execute("SELECT * FROM indicators.catalog").df()
-    order = {s.name: i for i, s in enumerate([*INDICATORS, PAPER_CLAIMS])}
+    order = {s.name: i for i, s in enumerate([*INDICATORS, *CLAIM_SPECS])}
     catalog = catalog.assign(_order=catalog["indicator"].map(order).fillna(len(order))) \
         .sort_values(["_order", "indicator"]).drop(columns="_order").reset_index(drop=True)
     tables: dict[str, pd.DataFrame | None] = {}
@@ -113,9 +123,12 @@ def read_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
         "FROM quality.check_results "
         "QUALIFY row_number() OVER (PARTITION BY asset, check_name ORDER BY evaluated_at DESC) = 1 "
         "ORDER BY passed, severity, asset, check_name").df()
+    paper_tables = con.execute("SELECT source_table, title, refreshes FROM paper.catalog ORDER BY "
+                               "try_cast(regexp_extract(source_table, '[0-9]+') AS INTEGER), source_table").df() \
+        if _table_exists(con, "paper.catalog") else pd.DataFrame(columns=["source_table", "title", "refreshes"])
     return ReportData(catalog=catalog, tables=tables, regions=regions, claims=claims,
                       source_issues=source_issues, quarantine=quarantine, quarantine_total=int(quarantine_total),
-                      checks=checks)
+                      checks=checks, paper_tables=paper_tables)
 
 
 # --- formatting -----------------------------------------------------------------------------------------
@@ -142,7 +155,7 @@ def _measures() -> tuple[dict[tuple[str, str], Measure], dict[str, Measure]]:
     column shown outside its indicator."""
     by_indicator: dict[tuple[str, str], Measure] = {}
     by_column: dict[str, Measure] = {}
-    for spec in (*INDICATORS, PAPER_CLAIMS):
+    for spec in (*INDICATORS, *CLAIM_SPECS):
         for column, m in spec.measures.items():
             by_indicator[(spec.name, column)] = m
             by_column.setdefault(column, m)
@@ -793,6 +806,112 @@ def claims_section(data: ReportData, catalog_row) -> dict:
     }
 
 
+# --- then and now: the claims on the latest year, and Daegu among its peers --------------------------------------
+
+CLAIM_TABLES = {spec.name for spec in CLAIM_SPECS}
+CHANGE_ORDER = ("still holds", "newly holds", "no longer holds", "still does not hold", "not evaluable",
+                "no later data")
+PEER_COLORS = ("#1f77b4", "#2ca02c", "#9467bd")  # the groups' means (metropolitan cities, provinces)
+
+
+def _period_rows(verdicts: pd.DataFrame, period: str) -> dict[str, dict]:
+    rows = verdicts[verdicts["period"] == period].astype(object).to_dict("records")
+    return {r["claim_id"]: r for r in rows}
+
+
+def now_section(data: ReportData, catalog_row=None) -> dict:
+    """Each claim's verdict on the paper's years and on the latest year the warehouse holds (and on the trend since
+    the paper), with the direction of change; why some claims have no later data; where the tables come from."""
+    verdicts = data.tables.get(CLAIM_VERDICT_TABLE.name)
+    meta = _meta(catalog_row, verdicts) if catalog_row is not None else None
+    if verdicts is None or verdicts.empty:
+        return {"rows": [], "badges": [], "one_off": [], "download": None, "meta": meta}
+    paper, latest, since = (_period_rows(verdicts, p) for p in ("paper", "latest", "since paper"))
+    texts = dict(zip(data.claims["claim_id"], data.claims["claim_text"], strict=True)) if len(data.claims) else {}
+    rows = []
+    for claim_id in sorted(paper):
+        then, now, trend = paper[claim_id], latest.get(claim_id), since.get(claim_id)
+        judged_by = trend or now
+        change = judged_by["change"] if judged_by else "not evaluable"
+        rows.append({
+            "id": claim_id, "text": fmt(texts.get(claim_id, then["judged"])),
+            "paper_verdict": then["verdict"], "paper_slug": _slug(str(then["verdict"])),
+            "paper_years": (f"{then['from_year']}-{then['year']}" if not _missing(then.get("from_year"))
+                            and then["from_year"] != then["year"] else str(then["year"])),
+            "paper_observed": fmt(then["observed"]),
+            "latest": None if now is None else {
+                "verdict": now["verdict"], "slug": _slug(str(now["verdict"])), "year": str(now["year"]),
+                "judged": fmt(now["judged"]), "observed": fmt(now["observed"]),
+                "against": fmt(now["checked_against"])},
+            "since": None if trend is None else {
+                "verdict": trend["verdict"], "slug": _slug(str(trend["verdict"])),
+                "years": f"{trend['from_year']}-{trend['year']}", "judged": fmt(trend["judged"]),
+                "observed": fmt(trend["observed"])},
+            "change": change, "change_slug": _slug(str(change)),
+        })
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["change"]] = counts.get(row["change"], 0) + 1
+    one_off = [{"table": r["source_table"], "title": r["title"], "refreshes": r["refreshes"]}
+               for r in data.paper_tables.astype(object).to_dict("records") if not _missing(r.get("refreshes"))]
+    return {"rows": rows, "one_off": one_off, "meta": meta,
+            "badges": [{"change": c, "slug": _slug(c), "count": counts[c]} for c in CHANGE_ORDER if c in counts],
+            "download": _download(verdicts, "indicators.claim_verdicts.csv", "every claim on every period")}
+
+
+def peer_charts(data: ReportData) -> list[Chart]:
+    """For each claim comparing Daegu with other regions: every region's rank (or the groups' means) over the years
+    the data hold, Daegu highlighted."""
+    rankings = data.tables.get(CLAIM_RANKING_TABLE.name)
+    if rankings is None or rankings.empty:
+        return []
+    claims = {c.id: c for c in all_claims()}
+    charts = []
+    for claim_id, rows in rankings.sort_values(["claim_id", "year"]).groupby("claim_id", sort=True):
+        claim = claims.get(str(claim_id))
+        ranking = claim.recheck.ranking if claim and claim.recheck else None
+        if ranking is None:
+            continue
+        y = "rank" if ranking.rank_axis else "value"
+        fig, groups = _figure(), 0
+        for series, points in rows.groupby("series", sort=True):
+            daegu = bool(points["is_daegu"].any())
+            group = points["region_code"].isna().all()
+            color = HIGHLIGHT if daegu else PEER_COLORS[groups % len(PEER_COLORS)] if group else BASE
+            groups += int(group)
+            fig["data"].append(dict(
+                type="scatter", x=points["year"].tolist(), y=[None if _missing(v) else v for v in points[y]],
+                mode="lines+markers", name=esc(series),
+                line={"color": color, "width": 3 if daegu else 2 if group else 1, "dash": "dash" if group else "solid"},
+                customdata=[[fmt(v), "" if _missing(r) else f", rank {int(r)}"]
+                            for v, r in zip(points["value"], points["rank"], strict=True)],
+                hovertemplate=f"{esc(series)} %{{x}}: %{{customdata[0]}}%{{customdata[1]}}<extra></extra>"))
+        years = sorted(int(v) for v in rows["year"].unique())
+        _layout(fig, title=ranking.title, height=440, x_title="Year",
+                y_title="Rank (1 = highest)" if y == "rank" else ranking.value)
+        if y == "rank":
+            _axis(fig, "yaxis", autorange="reversed", dtick=1)
+        _axis(fig, "xaxis", tickmode="array", tickvals=years)
+        span = f"{years[0]}-{years[-1]}" if len(years) > 1 else str(years[0])
+        charts.append(Chart(CLAIM_RANKING_TABLE.name, f"peers-{claim_id}", ranking.title, fig,
+                            f"Claim {claim_id}: {claim.text} {'Ranked by' if y == 'rank' else 'Shown:'} "
+                            f"{ranking.value}, {span}; Daegu in red"
+                            f"{'; dashed: the groups compared' if groups else ''}.", rows=rows))
+    return charts
+
+
+def peers_section(data: ReportData, first_chart_index: int, catalog_row=None) -> dict:
+    charts = peer_charts(data)
+    rankings = data.tables.get(CLAIM_RANKING_TABLE.name)
+    return {
+        "meta": _meta(catalog_row, rankings) if catalog_row is not None else None,
+        "charts": [{"id": f"chart-{c.indicator}-{c.kind}", "kind": c.kind, "plot": _plot(c, first_chart_index + i),
+                    "caption": c.caption, "sources": row_sources(c.rows)} for i, c in enumerate(charts)],
+        "download": _download(rankings, "indicators.claim_rankings.csv", "every ranking"),
+        "n": len(charts),
+    }
+
+
 def _check_class(result: object) -> str:
     """The colour of a check's result cell: 'passed', 'failed (ERROR)' or 'failed (WARN)'."""
     if result == "passed":
@@ -847,7 +966,7 @@ def build_sections(data: ReportData) -> tuple[list[Section], list[Chart]]:
     sections: list[Section] = []
     charts: list[Chart] = []
     for row in data.catalog.itertuples(index=False):
-        if row.indicator == PAPER_CLAIMS.name:
+        if row.indicator in CLAIM_TABLES:  # shown by the claims' own sections
             continue
         table = data.tables.get(row.indicator)
         spec = spec_named(row.indicator)
@@ -872,17 +991,19 @@ def render_report(data: ReportData, generated_at: datetime | None = None) -> tup
         shown.append(indicator_section(rows[section.indicator], data.tables.get(section.indicator), data.regions,
                                        section.charts, index, data.source_issues))
         index += len(section.charts)
+    peers = peers_section(data, index, rows.get(CLAIM_RANKING_TABLE.name))
+    now = now_section(data, rows.get(CLAIM_VERDICT_TABLE.name))
     counts = data.claims["verdict"].value_counts().to_dict() if len(data.claims) else {}
     failed = int((~data.checks["passed"].astype(bool)).sum()) if len(data.checks) else 0
-    summary = (f"{len(sections)} indicator tables, {len(charts)} charts; {len(data.claims)} claims "
+    summary = (f"{len(sections)} indicator tables, {len(charts) + peers['n']} charts; {len(data.claims)} claims "
                f"({', '.join(f'{counts[v]} {v}' for v in VERDICT_ORDER if v in counts)}); "
                f"{len(data.source_issues)} source inconsistencies; {data.quarantine_total} quarantined rows; "
                f"{failed} of {len(data.checks)} latest checks not passed.")
     page = TEMPLATE.render(
         summary=summary, generated=generated_at.strftime("%Y-%m-%d %H:%M UTC"), plotly_js=Markup(get_plotlyjs()),
         issue_mark=ISSUE_MARK, sections=shown, claims=claims_section(data, rows.get(PAPER_CLAIMS.name)),
-        quality=quality_section(data))
-    return page, len(charts)
+        quality=quality_section(data), now=now, peers=peers)
+    return page, len(charts) + peers["n"]
 
 
 def write_atomically(path: Path, text: str) -> None:

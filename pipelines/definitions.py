@@ -7,6 +7,7 @@ from pathlib import Path
 import dagster as dg
 
 from assets.accounting import kosis_cell_accounting
+from assets.claims import CLAIM_ASSETS
 from assets.file_tables import FILE_TABLE_ASSETS
 from assets.indicators import build_indicator_assets
 from assets.kosis import build_kosis_assets
@@ -23,8 +24,8 @@ from warehouse.tables import TABLE_IO_MANAGER, with_table_io_manager
 def build_assets(kosis_catalog: Path | str = CATALOG_PATH) -> list[dg.AssetsDefinition]:
     """Every asset; the KOSIS ones come from a catalog file (tests pass their own)."""
     return [*FILE_TABLE_ASSETS, *build_kosis_assets(kosis_catalog),
-            *build_indicator_assets(load_catalog(kosis_catalog)), kosis_cell_accounting, published_warehouse,
-            indicators_report]
+            *build_indicator_assets(load_catalog(kosis_catalog)), *CLAIM_ASSETS, kosis_cell_accounting,
+            published_warehouse, indicators_report]
 
 
 ALL_ASSETS = build_assets()

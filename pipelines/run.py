@@ -53,6 +53,11 @@ def run_pipeline(instance: dg.DagsterInstance | None = None, definitions: dg.Def
 
 
 
+def _has_table(con, schema: str, name: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+                            [schema, name]).fetchone()[0])
+
+
 def summary(warehouse: WarehouseResource, run_ids: list[str] | None = None) -> str:
     """What `make run` prints: the published tables, this run's checks, the claims, and how to query them."""
     lines: list[str] = []
@@ -83,15 +88,25 @@ def summary(warehouse: WarehouseResource, run_ids: list[str] | None = None) -> s
                                       "FROM quality.source_issues").fetchone()
         lines.append(f"Source inconsistencies in quality.source_issues: {found} found by checks, {recorded} recorded "
                      f"from assets/sources/paper/recorded_issues.yaml (data kept as published)")
-        lines.append("Paper claims (indicators.paper_claims)")
+        lines.append("Paper claims (indicators.paper_claims; then and now: indicators.claim_verdicts)")
+        now = {claim_id: (year, verdict, change) for claim_id, year, verdict, change in con.execute(
+            "SELECT claim_id, year, verdict, change FROM indicators.claim_verdicts WHERE period = 'latest'"
+        ).fetchall()} if _has_table(con, "indicators", "claim_verdicts") else {}
         for claim_id, verdict, text, against in con.execute(
             "SELECT claim_id, verdict, claim_text, checked_against FROM indicators.paper_claims ORDER BY claim_id"
         ).fetchall():
             lines.append(f"  {claim_id} [{verdict}] {text[:90]}{'...' if len(text) > 90 else ''}")
             lines.append(f"      checked against {against}")
+            if claim_id in now and now[claim_id][1] != "no later data":
+                year, latest, change = now[claim_id]
+                lines.append(f"      now, on {year}: {latest} ({change})")
         verdicts = con.execute(
             "SELECT verdict, count(*) FROM indicators.paper_claims GROUP BY 1 ORDER BY 1").fetchall()
         lines.append("  verdicts: " + ", ".join(f"{v} {n}" for v, n in verdicts))
+        changes: dict[str, int] = {}
+        for _, _, change in now.values():
+            changes[change] = changes.get(change, 0) + 1
+        lines.append("  then and now: " + (", ".join(f"{c} {n}" for c, n in sorted(changes.items())) or "none"))
     lines.append(f"Working warehouse: {warehouse.location}")
     lines.append(f"Published (query this one): {warehouse.published_location}")
     local = warehouse.path.parent

@@ -5,7 +5,7 @@ A test keeps the committed file equal to what this prints, so the dictionary can
 
 from __future__ import annotations
 
-from schemas.indicators import INDICATORS, PAPER_CLAIMS, IndicatorSpec
+from schemas.indicators import CLAIM_SPECS, INDICATORS, IndicatorSpec
 from schemas.kosis import OBSERVATION_ROW, OBSERVATIONS_DESCRIPTION, observation_rules
 from schemas.registry import FILE_TABLES, Column, TableSpec
 
@@ -84,7 +84,7 @@ def render() -> str:
         lines += table_section(spec)
     lines += ["## KOSIS observations", "", *observations_section()]
     lines += ["## Indicators", ""]
-    for spec in (*INDICATORS, PAPER_CLAIMS):
+    for spec in (*INDICATORS, *CLAIM_SPECS):
         lines += indicator_section(spec)
     return "\n".join(lines).rstrip() + "\n"
 

@@ -110,6 +110,9 @@ class TableSpec:
     source_table: str | None = None  # e.g. "Table 6" for paper tables
     unit: str | None = None
     source_note: str | None = None  # the printed "Source:" line
+    # For a paper table: whether later years exist (a KOSIS series the catalog reads, an annual successor not yet
+    # catalogued) or it is a one-off document that does not refresh (paper.catalog.refreshes).
+    refreshes: str | None = None
     row_checks: tuple[RowCheck, ...] = ()
     consistency: tuple[ConsistencyRule, ...] = ()
     # Rows that are printed and checked but not stored (a printed "Total 100.0" line).
@@ -210,6 +213,8 @@ PAPER_TABLES: tuple[TableSpec, ...] = (
         min_rows=4,
         schema="paper",
         source_table="Table 1",
+        refreshes="refreshed: later years come from KOSIS GRDP by economic activity (101/DT_1C91, 2020 base; "
+                  "101/DT_1C81, the earlier base) into indicators.industrial_structure",
         title="Industrial structure by GRDP in Daegu City",
         description="Shares of primary, secondary and tertiary industry in Daegu's GRDP, as printed.",
         unit="% of GRDP",
@@ -241,6 +246,9 @@ PAPER_TABLES: tuple[TableSpec, ...] = (
         min_rows=17,
         schema="paper",
         source_table="Table 2",
+        refreshes="refreshed: later years come from KOSIS, the establishment census by size (101/DT_1K52F03, "
+                  "101/DT_1K52B03) and the SME ministry's firms and workers by size (142/DT_BR_A001, 142/DT_BR_B001), "
+                  "into indicators.sme_concentration",
         title="SMEs' share in manufacturing sector by regions (2011)",
         description="Share of SMEs (under 300 employees) in manufacturing firms and in manufacturing "
         "employment, by region, 2011, as printed.",
@@ -288,6 +296,7 @@ PAPER_TABLES: tuple[TableSpec, ...] = (
         min_rows=17,
         schema="paper",
         source_table="Table 3",
+        refreshes="does not refresh: a one-off policy document (the 2008 Vitalization Measures for Regional Economies)",
         title="Practical subjects for activating regional economies (2008)",
         description="The 'Vitalization Measures for Regional Economies' (2008): one row per printed bullet.",
         source_note="Source: National Balanced Development Commission (2008)",
@@ -306,6 +315,7 @@ PAPER_TABLES: tuple[TableSpec, ...] = (
         min_rows=15,
         schema="paper",
         source_table="Table 4",
+        refreshes="does not refresh: a one-off policy document (Daegu City's development plans of 2012 and 2013)",
         title="Daegu City's development plans in 2012 and 2013 year",
         description="Primary emphasis policy of Daegu's development plans and its numbered sub-policies; "
         "one row per detail line, or one row with detail NULL for a sub-policy without details.",
@@ -331,6 +341,7 @@ PAPER_TABLES: tuple[TableSpec, ...] = (
         min_rows=7,
         schema="paper",
         source_table="Table 5",
+        refreshes="does not refresh: a one-off comparison of particular complexes' land prices as reported in 2012",
         title="Comparison of land prices between newly established industrial complexes in Daegu City "
         "and in peripheral regions in Gyeongbuk province",
         description="Sale prices of newly established industrial complexes, Daegu vs peripheral "
@@ -358,6 +369,9 @@ PAPER_TABLES: tuple[TableSpec, ...] = (
         min_rows=17,
         schema="paper",
         source_table="Table 6",
+        refreshes="partly refreshed: the financial-independence column continues as KOSIS 101/DT_1YL20921 "
+                  "(indicators.fiscal_independence); the S&T budget by fund has no catalogued successor "
+                  "(docs/paper-successors.md)",
         title="Science and technology budget of 16 upper-level local authorities (2011)",
         description="S&T budget by region and fund, 2011, with the printed regional-fund ratio and the "
         "finance independence degree.",
@@ -403,6 +417,7 @@ PAPER_TABLES: tuple[TableSpec, ...] = (
         min_rows=3,
         schema="paper",
         source_table="Table 7",
+        refreshes="does not refresh: a one-off policy document (Daegu City's S&T programs, 2010-2012)",
         title="The number of national and regional programs in Daegu City's S&T policies",
         description="Count of Daegu's S&T programs co-financed national programs vs the city's own "
         "regional programs, with printed percentages.",
@@ -438,6 +453,7 @@ PAPER_TABLES: tuple[TableSpec, ...] = (
         min_rows=7,
         schema="paper",
         source_table="Table 8",
+        refreshes="does not refresh: a one-off policy document (Daegu City's R&D programs by managing body)",
         title="The ratio of the R&D programs of Daegu City by managing bodies",
         description="Share of Daegu City's R&D programs by the body that manages them (Annual "
         "Expenditure Instruction of Daegu City, 2013, per the paper's text). The printed 100.0% "
@@ -467,6 +483,8 @@ PAPER_TABLES: tuple[TableSpec, ...] = (
         min_rows=12,
         schema="paper",
         source_table="Table 9",
+        refreshes="not yet refreshed: national R&D investment by research body is published yearly, but no successor "
+                  "is catalogued (docs/paper-successors.md)",
         title="The ratio of national R&D investment by research bodies",
         description="Share of national R&D investment by research body, 2010 and 2011. The printed "
         "100.0 totals are checked, not stored.",

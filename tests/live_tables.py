@@ -14,7 +14,9 @@ Shapes from real responses (docs/kosis-evidence.md says where each was seen):
   codes with short names (15142C501 전국 .. 15142C504 대구 .. 15142C518 세종) and the firm size on C3 (16142T209
   전체기업, T002 중소기업, T003 중소기업 외, ...), item T001, DT "*" and "-" among the numbers
   (dalgubul-ai-note data/kosis/sme-stats-sido.meta.json and sme-stats-sido.csv);
-- UNIT_NM "백만원 %p" on DT_1C91's rows (dalgubul-ai-note data/kosis/grdp-sido-industry.csv).
+- UNIT_NM "백만원 %p" on DT_1C91's rows (dalgubul-ai-note data/kosis/grdp-sido-industry.csv);
+- DT_1YL20921 (재정자립도) holds the sido and the sigungu on C1, Gwangju and Jeonnam as 1224 and 1236, items T10
+  (세입과목개편전) and T20 (세입과목개편후), unit % (kimkij/contest data/kosis_fiscal_sigungu_2023.csv).
 """
 
 from __future__ import annotations
@@ -193,7 +195,32 @@ def sme_ministry_table(tbl_id: str, item: str) -> KosisTable:
                       value_fn=value, lst_chn_de=SEND_DE)
 
 
+FISCAL_YEARS = [str(y) for y in range(2011, 2024)]
+# Sido rows as the service codes them (1224 광주, 1236 전남) and two sigungu rows, which the catalog does not request.
+FISCAL_C1 = [("00", "전국"), ("11", "서울특별시"), ("21", "부산광역시"), ("22", "대구광역시"), ("23", "인천광역시"),
+             ("1224", "광주광역시"), ("31", "경기도"), ("1236", "전라남도"), ("37", "경상북도"),
+             ("22010", "중구"), ("1224010", "동구")]
+FISCAL_BASE = {"00": 50.1, "11": 81.2, "21": 53.2, "22": 52.3, "23": 59.6, "1224": 46.2, "31": 65.7, "1236": 28.7,
+               "37": 29.7, "22010": 29.6, "1224010": 17.3}
+
+
+def fiscal_independence(code: str, year: int, item: str) -> float:
+    """재정자립도 of a C1 code: T10 (before the reform of revenue classes), T20 a few points lower."""
+    value = FISCAL_BASE[code] - 0.1 * (2023 - year)
+    return round(value if item == "T10" else value - 5.0, 2)
+
+
+def fiscal_table() -> KosisTable:
+    def value(itm: str, cs: tuple[str, ...], prd: str) -> str | None:
+        return str(fiscal_independence(cs[0], int(prd), itm))
+
+    return KosisTable(org_id="101", tbl_id="DT_1YL20921", tbl_nm="재정자립도(시도/시/군/구)", levels=[FISCAL_C1],
+                      level_names=["행정구역별"], items=[("T10", "재정자립도(세입과목개편전)", "%"),
+                                                      ("T20", "재정자립도(세입과목개편후)", "%")],
+                      prd_se="Y", periods=FISCAL_YEARS, value_fn=value, lst_chn_de=SEND_DE)
+
+
 def live_tables() -> list[KosisTable]:
     return [grdp_2020(), grdp_earlier(), size_table("DT_1K52F03", SIZE_2020_YEARS),
             size_table("DT_1K52B03", SIZE_2006_YEARS), population_table(),
-            sme_ministry_table("DT_BR_A001", "firms"), sme_ministry_table("DT_BR_B001", "workers")]
+            sme_ministry_table("DT_BR_A001", "firms"), sme_ministry_table("DT_BR_B001", "workers"), fiscal_table()]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import duckdb
 
-from assets.indicators import evaluate_claims
+from assets.claims import evaluate_claims
 from schemas.indicators import all_claims
 from tests.conftest import Built
 

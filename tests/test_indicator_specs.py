@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 
 from assets.report import DRAW
-from schemas.indicators import INDICATORS, PAPER_CLAIMS, all_claims
+from schemas.indicators import CLAIM_SPECS, INDICATORS, PAPER_CLAIMS, all_claims
 from schemas.indicators.spec import Chart, Claim
 from schemas.registry import FILE_TABLES
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_DIR = ROOT / "schemas" / "indicators"
 SQL_DIR = ROOT / "warehouse" / "sql" / "indicators"
-SPECS = (*INDICATORS, PAPER_CLAIMS)
+SPECS = (*INDICATORS, *CLAIM_SPECS)
 
 
 def test_every_spec_module_is_registered_and_every_indicator_has_its_sql_file() -> None:

@@ -17,7 +17,7 @@ def test_kosis_check_confirms_every_catalog_entry_and_names_the_codes(tmp_path) 
     for entry in ("grdp_by_activity_2020 (101/DT_1C91)", "grdp_by_activity_earlier_base (101/DT_1C81)",
                   "manufacturing_by_size (101/DT_1K52F03)", "manufacturing_by_size_2006 (101/DT_1K52B03)",
                   "population_by_sido (101/DT_1B040A3)", "sme_firms_by_size (142/DT_BR_A001)",
-                  "sme_workers_by_size (142/DT_BR_B001)"):
+                  "sme_workers_by_size (142/DT_BR_B001)", "fiscal_independence_by_sido (101/DT_1YL20921)"):
         assert f"OK {entry}" in out, out
     assert "paper_table" not in out  # the paper's figures are not KOSIS tables: nothing to check there
     assert "role secondary: itm N 명목; c2 G03 광업; c2 G05 제조업" in out  # names resolved to the service's codes
@@ -27,7 +27,7 @@ def test_kosis_check_confirms_every_catalog_entry_and_names_the_codes(tmp_path) 
     assert "cells of a full load: 972" in out  # DT_1C91: 2 items x 6 regions x 9 activities x 9 years
     # the region on C2 in the ministry's own codes: the catalog's region_codes agree with getMeta's names
     assert "role firms_sme: itm T001 기업수; c1 IM_C C.제조업(10~34); c3 T002 중소기업" in out
-    assert out.strip().endswith("7 of 7 catalog entries match the service")
+    assert out.strip().endswith("8 of 8 catalog entries match the service")
     assert_key_nowhere(tmp_path, proc.stdout, proc.stderr)
 
 
@@ -46,7 +46,7 @@ def test_kosis_check_fails_on_a_table_item_or_code_the_service_does_not_have(tmp
     assert "MISMATCH manufacturing_by_size_2006 (101/DT_1K52B03): the service does not describe this table" in (
         proc.stdout)
     assert "OK population_by_sido (101/DT_1B040A3)" in proc.stdout
-    assert "5 of 7 catalog entries match the service; 2 do not" in proc.stdout
+    assert "6 of 8 catalog entries match the service; 2 do not" in proc.stdout
 
 
 def test_kosis_check_fails_when_the_region_axis_or_a_region_code_disagrees_with_getmeta(tmp_path) -> None:

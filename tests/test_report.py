@@ -21,8 +21,10 @@ from assets.publish import PUBLISHED_KEY
 from assets.report import REPORT_KEY, fmt, indicators_report
 from assets.source_files import SOURCES_DIR
 from pipelines.definitions import build_assets
-from schemas.indicators import INDICATORS
+from schemas.indicators import CLAIM_SPECS, INDICATORS
 from tests.conftest import Built, materialize, query
+
+CLAIM_TABLES = {s.name for s in CLAIM_SPECS}
 
 EXTERNAL = re.compile(r"^\s*(https?:)?//", re.IGNORECASE)
 
@@ -163,11 +165,11 @@ def test_one_section_per_catalog_row_with_its_unit_formula_sources_and_a_chart(b
     text, page = parse(report_of(db))
     rows = catalog(db)
     names = {r[0] for r in rows}
-    assert names == {s.name for s in INDICATORS} | {"paper_claims"}
+    assert names == {s.name for s in INDICATORS} | CLAIM_TABLES
     assert set(page.sections) == names and len(page.sections) == len(names)
     charted = {c["indicator"] for c in page.charts}
     empty = {r[0] for r in rows if rows_in(db, r[1]) == 0}  # offline, population has no rows: no chart, a note
-    assert charted == names - {"paper_claims"} - empty
+    assert charted == names - {"paper_claims", "claim_verdicts"} - empty
     assert empty == {"population"} and "No data yet" in text
     for chart in page.charts:  # each chart sits in its indicator's section, with a stable id
         assert chart["section"] == chart["indicator"] and chart["id"].startswith(f"chart-{chart['indicator']}-")
@@ -184,7 +186,8 @@ def test_each_table_beneath_a_chart_shows_the_warehouse_rows(built) -> None:
     db, _ = built
     _, page = parse(report_of(db))
     for name, table_name, *_ in catalog(db):
-        if name == "paper_claims" or rows_in(db, table_name) == 0:
+        # the claims' tables are shown by their own sections (a download holds every row)
+        if name in CLAIM_TABLES or rows_in(db, table_name) == 0:
             continue
         header, *rows = page.tables[name]
         con = duckdb.connect(str(db), read_only=True)
@@ -369,7 +372,7 @@ def test_every_chart_and_table_says_where_its_numbers_come_from(built) -> None:
     for chart in page.charts:  # every chart, and every table with rows, has its "Source:" line
         assert chart["id"] in lines, chart
     for name, table_name, *_ in catalog(db):
-        if name != "paper_claims" and rows_in(db, table_name):
+        if name not in CLAIM_TABLES and rows_in(db, table_name):  # the claims' rows are a download
             assert f"table-{name}" in lines, name
     for line in lines.values():
         assert "fetched" not in line.lower() and "LST_CHN_DE" not in line and "vintage" not in line, line
@@ -388,7 +391,7 @@ def test_every_chart_and_table_says_where_its_numbers_come_from(built) -> None:
                                              "body.")
     # the line follows the warehouse: each table's distinct sources name its tables
     for name, table_name, *_ in catalog(db):
-        if name == "paper_claims" or not rows_in(db, table_name):
+        if name in CLAIM_TABLES or not rows_in(db, table_name):
             continue
         frame = table_frame(db, table_name)
         for source in frame["source"].unique():

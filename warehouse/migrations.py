@@ -145,6 +145,10 @@ MIGRATIONS: tuple[Migration, ...] = (
             built_at     TIMESTAMP NOT NULL
         );
     """)),
+    Migration(9, "paper.catalog.refreshes: whether a printed table's later years exist (a KOSIS series, an "
+                 "annual successor not yet catalogued) or it is a one-off document", _sql("""
+        ALTER TABLE paper.catalog ADD COLUMN IF NOT EXISTS refreshes VARCHAR;
+    """)),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -19,6 +19,10 @@ CHARTS = (
     ),
 )
 
+LAND_PRICES_ONE_OFF = ("Table 5 (land prices of particular industrial complexes in and around Daegu, as reported in "
+                       "2012) is a one-off comparison: no official series publishes these complexes' prices, so the "
+                       "claim is not judged on later years.")
+
 SPEC = IndicatorSpec(
     name="land_price_gap",
     unit="1,000 KRW per 3.3 m2; ratio",
@@ -62,6 +66,8 @@ SPEC = IndicatorSpec(
                     ELSE 'contradicted' END AS verdict
         FROM indicators.land_price_gap WHERE in_daegu
         """,
+            paper_years=(2012, 2012),
+            not_refreshed=LAND_PRICES_ONE_OFF,
         ),
         Claim(
             id='C11',
@@ -77,6 +83,8 @@ SPEC = IndicatorSpec(
                     ELSE 'contradicted' END AS verdict
         FROM indicators.land_price_gap WHERE NOT in_daegu
         """,
+            paper_years=(2012, 2012),
+            not_refreshed=LAND_PRICES_ONE_OFF,
         ),
         Claim(
             id='C12',
@@ -99,6 +107,8 @@ SPEC = IndicatorSpec(
                     ELSE 'contradicted' END AS verdict
         FROM t, o, p
         """,
+            paper_years=(2012, 2012),
+            not_refreshed=LAND_PRICES_ONE_OFF,
         ),
     ),
 )

@@ -6,6 +6,9 @@ from __future__ import annotations
 from schemas.indicators.spec import CLAIM_VERDICTS, Claim, IndicatorSpec
 from schemas.registry import Column
 
+PLANS_ONE_OFF = ("Table 4 (Daegu City's development plans of 2012 and 2013) is a one-off policy document: no "
+                 "statistical series continues it, so the claim is not judged on later years.")
+
 SPEC = IndicatorSpec(
     name="paper_claims",
     unit="verdict",
@@ -38,6 +41,8 @@ SPEC = IndicatorSpec(
                     WHEN bool_or(sub_policy ILIKE '%investment attract%') THEN 'supported' ELSE 'contradicted' END AS verdict
         FROM paper.daegu_plans WHERE year = 2012 AND item_no = 1
         """,
+            paper_years=(2012, 2012),
+            not_refreshed=PLANS_ONE_OFF,
         ),
         Claim(
             id='C09',
@@ -52,6 +57,8 @@ SPEC = IndicatorSpec(
                     WHEN bool_or(sub_policy ILIKE '%investment attract%') THEN 'supported' ELSE 'contradicted' END AS verdict
         FROM paper.daegu_plans WHERE year = 2013
         """,
+            paper_years=(2013, 2013),
+            not_refreshed=PLANS_ONE_OFF,
         ),
         Claim(
             id='C17',
@@ -69,6 +76,10 @@ SPEC = IndicatorSpec(
                     ELSE 'contradicted' END AS verdict
         FROM r
         """,
+            paper_years=(2013, 2013),
+            not_refreshed=("Table 8 (the R&D programs of Daegu City by managing body) is a one-off policy "
+                           "document: no statistical series continues it, so the claim is not judged on later "
+                           "years."),
         ),
     ),
 )

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from schemas.indicators.spec import Claim, IndicatorSpec, RankedBars, RegionLines, region_names, source_table, src
+from schemas.indicators.spec import (
+    Claim,
+    IndicatorSpec,
+    RankedBars,
+    Ranking,
+    Recheck,
+    RegionLines,
+    region_names,
+    source_table,
+    src,
+)
 from schemas.registry import REGION_CODES, Column, Measure, region_code, year
 
 CHARTS = (
@@ -65,6 +75,30 @@ SPEC = IndicatorSpec(
                 WHERE p.year IN (SELECT year FROM daegu)) AS rows_read
         FROM daegu
         """,
+            paper_years=(2012, 2012),
+            recheck=Recheck(
+                text=("Daegu is still the fourth largest city (metropolitan cities incl. Seoul) with about 2.5 million "
+                      "residents, 2.45 to 2.55 million (partly supported: one of the two)."),
+                years="SELECT DISTINCT year FROM indicators.population WHERE region_code = '22'",
+                sql="""
+        SELECT coalesce(any_value('Daegu ' || year || ': ' || population || ' residents, rank ' || city_rank
+                                  || ' among metropolitan cities (' || source || ')'), 'no row') AS observed,
+               CASE WHEN count(*) = 0 THEN 'not evaluable'
+                    WHEN any_value(city_rank) = 4 AND any_value(population) BETWEEN 2450000 AND 2550000
+                        THEN 'supported'
+                    WHEN any_value(city_rank) = 4 OR any_value(population) BETWEEN 2450000 AND 2550000
+                        THEN 'partly supported'
+                    ELSE 'contradicted' END AS verdict,
+               (SELECT string_agg(DISTINCT p.source_table || ':' || p.year, ',') FROM indicators.population p
+                WHERE p.year = $year AND p.city_rank IS NOT NULL) AS rows_read
+        FROM indicators.population WHERE region_code = '22' AND year = $year
+        """,
+                ranking=Ranking(title="Daegu's rank by population among the metropolitan cities, every year",
+                                value="resident population, persons", sql="""
+        SELECT p.year, g.name_en AS series, p.region_code, p.population AS value, p.city_rank AS rank, p.source
+        FROM indicators.population p JOIN reference.regions g USING (region_code) WHERE p.city_rank IS NOT NULL
+        """),
+            ),
         ),
     ),
 )

@@ -17,6 +17,12 @@ CHARTS = (
     ),
 )
 
+# docs/paper-successors.md: what was searched for the annual successor of Table 9, and what adding it needs.
+RD_BY_BODY_SUCCESSOR = ("Table 9 (national R&D investment by research body, National Science & Technology "
+                        "Commission 2011b) has annual successors, but none is in the catalog yet "
+                        "(docs/paper-successors.md says what was searched and what adding one needs); Table 8 is a "
+                        "one-off policy document. The claim is not judged on later years.")
+
 SPEC = IndicatorSpec(
     name="rd_orientation",
     unit="% of R&D programs (Table 8) or of R&D investment (Table 9)",
@@ -58,6 +64,8 @@ SPEC = IndicatorSpec(
                     ELSE 'contradicted' END AS verdict
         FROM indicators.rd_orientation WHERE source_table = 'Table 9'
         """,
+            paper_years=(2010, 2011),
+            not_refreshed=RD_BY_BODY_SUCCESSOR,
         ),
         Claim(
             id='C19',
@@ -74,6 +82,8 @@ SPEC = IndicatorSpec(
                     ELSE 'contradicted' END AS verdict
         FROM indicators.rd_orientation
         """,
+            paper_years=(2010, 2013),
+            not_refreshed=RD_BY_BODY_SUCCESSOR,
         ),
     ),
 )

@@ -18,6 +18,14 @@ from schemas.registry import Column, Measure, TableSpec, pct
 
 SECTORS = ("primary", "secondary", "tertiary")
 CLAIM_VERDICTS = ("supported", "contradicted", "partly supported", "not evaluable")
+NO_LATER_DATA = "no later data"
+# A claim judged on a year after the paper's: a verdict, or no year after the paper's to judge it on.
+PERIOD_VERDICTS = (*CLAIM_VERDICTS, NO_LATER_DATA)
+# How a claim fares from the paper's year to the latest (holds: supported or partly supported).
+CLAIM_CHANGES = ("still holds", "no longer holds", "newly holds", "still does not hold", "not evaluable",
+                 NO_LATER_DATA)
+# The periods a claim is judged on (indicators.claim_verdicts.period).
+CLAIM_PERIODS = ("paper", "latest", "since paper", "each year")
 
 
 @dataclass(frozen=True)
@@ -32,10 +40,68 @@ class Claim:
     text: str  # the claim, quoted or closely paraphrased
     tables: str  # the tables the query reads, comma-separated
     sql: str
+    paper_years: tuple[int, int]  # the first and last year the paper's claim is about
+    # How the claim is judged on a year after the paper's, or why it cannot be (exactly one of the two).
+    recheck: Recheck | None = None
+    not_refreshed: str | None = None
 
     @property
     def query(self) -> str:
         return textwrap.dedent(self.sql).strip()
+
+    def __post_init__(self) -> None:
+        if (self.recheck is None) == (self.not_refreshed is None):
+            raise ValueError(f"claim {self.id}: give either `recheck` or `not_refreshed`")
+        if not 1900 < self.paper_years[0] <= self.paper_years[1]:
+            raise ValueError(f"claim {self.id}: paper_years must be (first, last) years")
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Daegu among its peers, every year the data hold: `sql` returns one row per year and series (a region, or a
+    group such as the metropolitan cities' mean) with `year`, `series`, `region_code` (NULL for a group), `value`,
+    `rank` (1 = highest; NULL for a group) and `source` (the indicator rows' `source`). Stored in indicators.claim_rankings and drawn in the report as one
+    line per series over the years, Daegu highlighted."""
+
+    title: str
+    value: str  # what `value` is, in words, with its unit
+    sql: str
+    rank_axis: bool = True  # draw the rank (True) or the value (False) over the years
+
+    @property
+    def query(self) -> str:
+        return textwrap.dedent(self.sql).strip()
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """A claim judged again on any year the warehouse holds (indicators.claim_verdicts).
+
+    `text` says what is judged on a later year (the claim's substance, where its printed numbers are of one year).
+    `sql` takes `$year` and returns one row: `observed`, `verdict` (CLAIM_VERDICTS) and `rows_read` (as a claim's
+    query). `years` returns the years the claim's data hold (`year`). A claim about a trend also has `trend_text`
+    and `trend_sql`, which takes `$from_year` (the paper's last year) and `$year` (the latest). A claim comparing
+    Daegu with other regions has a `ranking`, and is judged on every year the data hold."""
+
+    text: str
+    sql: str
+    years: str
+    tables: str | None = None  # the tables it reads, where not the claim's (a successor of the paper's table)
+    trend_text: str | None = None
+    trend_sql: str | None = None
+    ranking: Ranking | None = None
+
+    @property
+    def query(self) -> str:
+        return textwrap.dedent(self.sql).strip()
+
+    @property
+    def trend_query(self) -> str | None:
+        return textwrap.dedent(self.trend_sql).strip() if self.trend_sql else None
+
+    @property
+    def years_query(self) -> str:
+        return textwrap.dedent(self.years).strip()
 
 
 # --- charts: the kinds the report draws, each configured by the indicator that uses it -----------------------

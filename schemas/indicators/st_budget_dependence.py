@@ -3,6 +3,7 @@ government pays."""
 
 from __future__ import annotations
 
+from schemas.indicators.fiscal_independence import C15_RECHECK
 from schemas.indicators.spec import Claim, IndicatorSpec, RankedBars, StackedShares, region_names, share, src
 from schemas.registry import Column, Measure, region_code, year
 
@@ -17,6 +18,13 @@ CHARTS = (
         caption="Shares recomputed from amounts.",
     ),
 )
+
+# docs/paper-successors.md: what was searched for the annual successor of Table 6, and what adding it needs.
+ST_BUDGET_SUCCESSOR = ("Table 6's S&T budget by fund (Regional Science and Technology Yearbook 2011) has annual "
+                       "successors, but no official API identifier for them was found, so none is in the catalog "
+                       "(docs/paper-successors.md says what was searched and what adding one needs); only the "
+                       "table's financial-independence column continues, as KOSIS 101/DT_1YL20921 (claim C15). The "
+                       "claim is not judged on later years.")
 
 SPEC = IndicatorSpec(
     name="st_budget_dependence",
@@ -70,6 +78,8 @@ SPEC = IndicatorSpec(
                     ELSE 'contradicted' END AS verdict
         FROM indicators.st_budget_dependence WHERE region_code = '00'
         """,
+            paper_years=(2011, 2011),
+            not_refreshed=ST_BUDGET_SUCCESSOR,
         ),
         Claim(
             id='C14',
@@ -92,6 +102,8 @@ SPEC = IndicatorSpec(
                     ELSE 'contradicted' END AS verdict
         FROM r
         """,
+            paper_years=(2011, 2011),
+            not_refreshed=ST_BUDGET_SUCCESSOR,
         ),
         Claim(
             id='C15',
@@ -113,6 +125,8 @@ SPEC = IndicatorSpec(
                     ELSE 'contradicted' END AS verdict
         FROM r JOIN reference.regions g USING (region_code) WHERE region_code IN ('11', '23', '31')
         """,
+            paper_years=(2011, 2011),
+            recheck=C15_RECHECK,
         ),
     ),
 )

@@ -56,6 +56,10 @@ SPEC = IndicatorSpec(
                     ELSE 'contradicted' END AS verdict
         FROM indicators.st_program_mix
         """,
+            paper_years=(2010, 2012),
+            not_refreshed=("Table 7 (the national and regional programs among Daegu City's S&T policies, "
+                           "2010-2012) is a one-off policy document: no statistical series continues it, so the "
+                           "claim is not judged on later years."),
         ),
     ),
 )

@@ -127,6 +127,7 @@ COMMENT ON COLUMN paper.catalog.file_sha256 IS 'sha256 of that file as loaded';
 COMMENT ON COLUMN paper.catalog.rows_printed IS 'Data rows in the file (printed total rows included)';
 COMMENT ON COLUMN paper.catalog.rows_stored IS 'Rows stored in table_name (printed total rows are checked, not stored)';
 COMMENT ON COLUMN paper.catalog.notes IS 'Notes printed under the table';
+COMMENT ON COLUMN paper.catalog.refreshes IS 'Whether later years exist: refreshed (the KOSIS series that carries them), not yet refreshed (an annual successor not catalogued) or does not refresh (a one-off document)';
 
 COMMENT ON TABLE quality.check_results IS 'One row per evaluation of a check (a log: every run appends).';
 COMMENT ON COLUMN quality.check_results.run_id IS 'Dagster run that evaluated the check';
