@@ -6,7 +6,7 @@ PYTHON ?= python3
 DAGSTER_HOME ?= $(CURDIR)/dagster_home
 export DAGSTER_HOME
 
-.PHONY: install run test ui daemon refresh bench lint clean clean-all dagster-home browser postgres inbox kosis-check kosis-add export rollback
+.PHONY: install run test test-quick ui daemon refresh bench lint clean clean-all dagster-home browser postgres inbox kosis-check kosis-add export rollback
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -68,6 +68,12 @@ browser:
 TEST_WORKERS ?= 2
 test: install browser postgres
 	$(PY) -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup)
+
+# The edit-test loop: every test not marked `slow` (tests/conftest.py marks those needing PostgreSQL, a browser,
+# `dagster dev`, a `make` target, the session's offline build or a whole pipeline build), about 40 s on 2 cores.
+# Needs neither the browser nor the postgres target. `make test` stays the whole suite (CI runs it).
+test-quick: install
+	$(PY) -m pytest -m "not slow" $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup)
 
 ui: install dagster-home
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
