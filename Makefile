@@ -6,15 +6,29 @@ PYTHON ?= python3
 DAGSTER_HOME ?= $(CURDIR)/dagster_home
 export DAGSTER_HOME
 
-.PHONY: install run test ui daemon refresh bench lint clean clean-all dagster-home browser postgres inbox kosis-check kosis-add export rollback
+.PHONY: install lock run test test-quick ui daemon refresh bench lint clean clean-all dagster-home browser postgres inbox kosis-check kosis-add export rollback
 
-$(VENV)/.installed: pyproject.toml
+# Installs exactly the lock (every package of the tree, dev tools included), then the project itself without
+# dependencies; again whenever pyproject.toml or the lock changes.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q -r requirements.lock
+	$(PY) -m pip install -q --no-deps -e .
 	touch $@
 
 install: $(VENV)/.installed
+
+# Regenerates requirements.lock from pyproject.toml (its dependencies and the dev extra) after a change there,
+# keeping the versions already locked where they still fit (UPGRADE=1: the newest that fit). uv's universal
+# resolution: one lock for Linux x86_64 and aarch64 (and any other platform), each platform-specific package
+# kept with its environment marker. uv is installed into .venv for this only.
+UV_VERSION := 0.13.8
+lock:
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 $(if $(UPGRADE),--upgrade) \
+	  -o requirements.lock
 
 # Dagster keeps run history, schedules and sensor state here (git-ignored), or in PostgreSQL when
 # DAGSTER_PG_URL is set (pipelines/dagster_postgres.yaml; see docs/deploy.md).
@@ -68,6 +82,12 @@ browser:
 TEST_WORKERS ?= 2
 test: install browser postgres
 	$(PY) -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup)
+
+# The edit-test loop: every test not marked `slow` (tests/conftest.py marks those needing PostgreSQL, a browser,
+# `dagster dev`, a `make` target, the session's offline build or a whole pipeline build), about 40 s on 2 cores.
+# Needs neither the browser nor the postgres target. `make test` stays the whole suite (CI runs it).
+test-quick: install
+	$(PY) -m pytest -m "not slow" $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup)
 
 ui: install dagster-home
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000

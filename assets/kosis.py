@@ -15,7 +15,9 @@ import dagster as dg
 import pandas as pd
 
 from assets.common import OWNERS, evaluate_check, markdown_table
-from assets.kosis_client import KosisError, MaskingWriter, classify_body, parse_body
+from assets.kosis_body import classify_body, parse_body
+from assets.kosis_client import KosisError
+from assets.kosis_masking import MaskingWriter
 from assets.kosis_resource import KosisResource
 from assets.source_files import CATALOG_PATH, bundled_file, load_catalog
 from schemas.kosis import OBSERVATION_ROW, PRD_SE_ALIASES, KosisTable

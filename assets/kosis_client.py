@@ -1,4 +1,4 @@
-"""A robust client for the KOSIS OpenAPI (https://kosis.kr/openapi/).
+"""A robust client for the KOSIS OpenAPI (https://kosis.kr/openapi/): requests, retries, request splitting.
 
 Plain Python over ``requests`` (no Dagster here). What it deals with:
 
@@ -7,20 +7,20 @@ Plain Python over ``requests`` (no Dagster here). What it deals with:
   31/41 (too many cells) make the client split the request, first by period, then by selection;
   40/42 (call limits), 50, HTTP 5xx, timeouts, resets and unparseable bodies are retried with
   exponential backoff and jitter, a bounded number of times.
-* Responses whose keys are not quoted (``{ORG_ID:"101"}``) are repaired before parsing.
-* The API key never appears in an exception message, a log line, a returned URL or a repr.
 * Every raw HTTP-200 body streams, masked, into a ``BodyWriter`` from ``archive()`` as it arrives (and is
   committed once whole), or is handed whole to ``on_body(body, redacted_url)``, before it is parsed: the caller
   archives exactly what KOSIS sent.
 * A client that keeps no records (``keep_records=False``, the pipeline's) does not parse a data body of
   FULL_PARSE_MAX_BYTES or more: it tells a truncated transfer, an HTML page or another shape from the body's
   first and last bytes (and retries it), and leaves the records to the loader, which reads the archived copy.
+
+Two concerns live beside it, each in its own module: keeping the API key out of every exception message, log
+line, returned URL, repr and archived body (assets/kosis_masking.py), and reading a body: decoding, repairing
+unquoted keys (``{ORG_ID:"101"}``), telling records from an error (assets/kosis_body.py).
 """
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
 import random
 import re
@@ -28,31 +28,35 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import unquote_plus, urlsplit, urlunsplit
+from typing import TYPE_CHECKING, Any
+
+from assets.kosis_body import extract_error, inspect_edges, parse_body, records_of
+from assets.kosis_masking import (
+    KEY_PARAM,
+    BodyWriter,
+    StreamMasker,
+    install_log_redaction,
+    redact_text,
+    redact_url,
+    register_secret,
+)
 
 if TYPE_CHECKING:  # requests and urllib3 are imported where a call is made: an offline run never needs them
     import requests
 
 __all__ = [
     "DATA_PATH",
+    "FULL_PARSE_MAX_BYTES",
     "META_PATH",
     "FetchedBody",
     "KosisClient",
     "KosisError",
-    "MalformedBody",
-    "classify_body",
     "enumerate_periods",
-    "mask_secret",
-    "parse_body",
-    "redact_text",
-    "redact_url",
 ]
 
 DATA_PATH = "Param/statisticsParameterData.do"
 DATA_METHOD = "getList"
 META_PATH = "statisticsData.do"
-KEY_PARAM = "apiKey"
 MAX_OBJ_LEVELS = 8
 _READ_CHUNK = 1 << 20
 
@@ -95,191 +99,9 @@ _PARAM_NAMES = (
     *(f"objL{i}" for i in range(1, MAX_OBJ_LEVELS + 1)),
 )
 
-# --------------------------------------------------------------------------------------------------------
-# Redaction
-# --------------------------------------------------------------------------------------------------------
-
-_KEY_VALUE = r"[^&#\s'\"<>]*"
-_REDACT_PATTERNS = (
-    (re.compile(r"\?apikey=" + _KEY_VALUE + r"&", re.IGNORECASE), "?"),
-    (re.compile(r"\?apikey=" + _KEY_VALUE, re.IGNORECASE), ""),
-    (re.compile(r"&apikey=" + _KEY_VALUE, re.IGNORECASE), ""),
-    (re.compile(r"(?<![\w&?])apikey=" + _KEY_VALUE + r"&?", re.IGNORECASE), ""),
-    (re.compile(r"(['\"]apikey['\"]\s*:\s*)(['\"])[^'\"]*\2", re.IGNORECASE), r"\1\2***\2"),
-)
-
-
 # How getMeta PRD labels each periodicity.
 PRD_SE_KOREAN = {"Y": ("년",), "H": ("반기",), "Q": ("분기",), "M": ("월",), "D": ("일",), "IR": ("부정기",),
                  "F": ("다년",)}
-
-
-def redact_url(url: str) -> str:
-    """Return ``url`` with the ``apiKey`` query parameter removed entirely (other parameters untouched)."""
-    parts = urlsplit(url)
-    if parts.query:
-        kept = [
-            piece
-            for piece in parts.query.split("&")
-            if piece and unquote_plus(piece.split("=", 1)[0]).strip().lower() != KEY_PARAM.lower()
-        ]
-        url = urlunsplit((parts.scheme, parts.netloc, parts.path, "&".join(kept), parts.fragment))
-    return redact_text(url)
-
-
-def redact_text(text: str, secret: str | None = None) -> str:
-    """Remove ``apiKey=...`` from any URL-like fragment in ``text`` and mask ``secret`` wherever it occurs,
-    in any of its encodings (raw, ``quote``/``quote_plus`` with upper- or lower-case hex, JSON escapes)."""
-    for pattern, repl in _REDACT_PATTERNS:
-        text = pattern.sub(repl, text)
-    for known in ([secret] if secret else []) + sorted(_SECRETS):
-        if len(known) >= 4:
-            text = _secret_pattern(known).sub("***", text)
-    return text
-
-
-MASK = b"***"
-# Keys registered by every KosisClient, so that the log filter masks them in third-party log records too.
-_SECRETS: set[str] = set()
-
-
-def _char_alternatives(char: str) -> list[str]:
-    """Every way ``char`` may be written in a URL, a form body or a JSON string."""
-    raw = char.encode("utf-8")
-    hexed = "".join(f"%{b:02x}" for b in raw)
-    alternatives = [re.escape(char), "(?i:" + re.escape(hexed) + ")"]
-    if char == " ":
-        alternatives.append(r"\+")
-    if char == "/":
-        alternatives.append(r"\\/")  # JSON may escape a slash as \/
-    if ord(char) < 0x10000:
-        alternatives.append("(?i:" + re.escape(f"\\u{ord(char):04x}") + ")")
-    return alternatives
-
-
-@functools.lru_cache(maxsize=32)
-def _secret_pattern(secret: str) -> re.Pattern[str]:
-    """A regex matching ``secret`` with each character written raw, percent-encoded (any hex case), as ``+``
-    for a space, or JSON-escaped: covers ``quote``, ``quote_plus`` and mixtures of them."""
-    return re.compile("".join("(?:" + "|".join(_char_alternatives(c)) + ")" for c in secret))
-
-
-@functools.lru_cache(maxsize=32)
-def _secret_pattern_bytes(secret: str) -> re.Pattern[bytes]:
-    return re.compile(_secret_pattern(secret).pattern.encode("utf-8"))
-
-
-def mask_secret(body: bytes, secret: str | None) -> tuple[bytes, int]:
-    """``body`` with every encoding of ``secret`` replaced by ``***`` and the number of replacements.
-
-    Used on every response body before it is archived or parsed: a server that echoes the request (the key
-    included) in a 200 body must not get the key stored. Keys shorter than 4 characters are not masked (they
-    would match ordinary data). The whole body as one chunk of a StreamMasker (one implementation for both)."""
-    masker = StreamMasker(secret)
-    masked = masker.feed(body) + masker.finish()
-    return masked, masker.count
-
-
-@functools.lru_cache(maxsize=32)
-def _literal_anchor(secret: str) -> bytes | None:
-    """The longest run of ASCII letters and digits in ``secret`` (4 or more), which quote, quote_plus and JSON
-    all leave as is: a body without it cannot hold the key in any of those encodings."""
-    runs = re.findall(r"[A-Za-z0-9]{4,}", secret)
-    return max(runs, key=len).encode("ascii") if runs else None
-
-
-def _max_match_bytes(secret: str) -> int:
-    """The longest any encoding of ``secret`` that _secret_pattern matches can be, in bytes (%XX per UTF-8 byte,
-    or \\uXXXX)."""
-    return sum(max(3 * len(c.encode("utf-8")), 6) for c in secret)
-
-
-class StreamMasker:
-    """mask_secret over a body that arrives in chunks. ``feed`` returns the bytes that are final (masked) and holds
-    back the last few, where an encoding of the key may have begun; ``finish`` returns the rest. The fast path
-    is the same as mask_secret's: without the key's literal anchor in sight, nothing is searched."""
-
-    def __init__(self, secret: str | None) -> None:
-        self._secret = secret if secret and len(secret) >= 4 else None
-        self._anchor = _literal_anchor(self._secret) if self._secret else None
-        self._hold = _max_match_bytes(self._secret) if self._secret else 0
-        self._pending = b""
-        self.count = 0
-
-    def _mask(self, data: bytes) -> bytes:
-        if self._secret is None or (self._anchor is not None and self._anchor not in data):
-            return data
-        data, n = _secret_pattern_bytes(self._secret).subn(MASK, data)
-        self.count += n
-        return data
-
-    def feed(self, chunk: bytes) -> bytes:
-        if self._secret is None:
-            return chunk
-        data = self._mask(self._pending + chunk)
-        cut = max(0, len(data) - self._hold)
-        self._pending = data[cut:]
-        return data[:cut]
-
-    def finish(self) -> bytes:
-        data, self._pending = self._mask(self._pending), b""
-        return data
-
-
-class BodyWriter(Protocol):
-    """Where one HTTP-200 body streams as it arrives (already masked). ``commit`` once it is whole (the body is
-    kept even if it turns out to be an error or not JSON: it is what the service sent); ``discard`` when the
-    transfer failed (a short read, a timeout), so no partial body is ever kept as a response."""
-
-    def write(self, chunk: bytes) -> None: ...
-
-    def commit(self, redacted_url: str) -> None: ...
-
-    def discard(self) -> None: ...
-
-
-class MaskingWriter:
-    """A BodyWriter that masks the key once more before passing the stream on (a last line of defence for an
-    archive whose caller holds the key)."""
-
-    def __init__(self, inner: BodyWriter, secret: str | None) -> None:
-        self._inner = inner
-        self._masker = StreamMasker(secret)
-
-    def write(self, chunk: bytes) -> None:
-        self._inner.write(self._masker.feed(chunk))
-
-    def commit(self, redacted_url: str) -> None:
-        self._inner.write(self._masker.finish())
-        self._inner.commit(redacted_url)
-
-    def discard(self) -> None:
-        self._inner.discard()
-
-
-class _RedactingFilter(logging.Filter):
-    """Strips API keys from third-party log records (urllib3 logs request URLs at DEBUG level)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a broken record is not ours to fix
-            return True
-        redacted = redact_text(message)
-        if redacted != message:
-            record.msg = redacted
-            record.args = None
-        return True
-
-
-_URLLIB3_FILTER = _RedactingFilter()
-
-
-def _install_log_redaction() -> None:
-    for name in ("urllib3.connectionpool", "urllib3.util.retry", "requests"):
-        logger = logging.getLogger(name)
-        if _URLLIB3_FILTER not in logger.filters:
-            logger.addFilter(_URLLIB3_FILTER)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -383,134 +205,10 @@ class FetchedBody:
         )
 
 
-# --------------------------------------------------------------------------------------------------------
-# Parsing helpers
-# --------------------------------------------------------------------------------------------------------
-
-# A JSON string literal, or an unquoted object key after "{" or ",".
-_UNQUOTED_KEY_RE = re.compile(r'("(?:[^"\\]|\\.)*")|(?<=[{,])(\s*)([A-Za-z_$][\w$]*)(\s*:)')
-# Values that are not strings (null, true, false, nested containers) need normalising to strings.
-_NON_STRING_VALUE_RE = re.compile(r":\s*(?:null|true|false|[\[{])")
-
-
-class MalformedBody(ValueError):
-    """A body that is not a KOSIS JSON body: not UTF-8/CP949 text, not JSON (an HTML page, a truncated body),
-    nested too deeply, duplicate keys in an object, a lone surrogate (``\\ud800``). The client retries such
-    a body (it may be a truncated transfer) and then fails with a KosisError."""
-
-
-def _decode(body: bytes) -> str:
-    try:
-        return body.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return body.decode("cp949")
-    except UnicodeDecodeError as exc:
-        raise MalformedBody(f"the body is neither UTF-8 nor CP949 text ({exc.reason} at byte {exc.start})") from None
-
-
-def _quote_key(match: re.Match[str]) -> str:
-    if match.group(1) is not None:
-        return match.group(1)
-    return f'{match.group(2)}"{match.group(3)}"{match.group(4)}'
-
-
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        seen: set[str] = set()
-        dup = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
-        raise MalformedBody(f"duplicate key {dup[:40]!r} in a JSON object")
-    return obj
-
-
-def _n_keys(data: Any) -> int:
-    if isinstance(data, dict):
-        return len(data)
-    if isinstance(data, list):
-        return sum(len(r) if isinstance(r, dict) else 0 for r in data)
-    return 0
-
-
-def _loads(text: str) -> Any:
-    """json.loads with numbers kept as text, refusing what would break later: nesting too deep for Python,
-    duplicate keys (which value would be "the" value?), lone surrogates (not encodable as UTF-8)."""
-    try:
-        data = json.loads(text, parse_int=str, parse_float=str, parse_constant=str)
-        # Fast check: in a flat array of objects every '":' ends a key; fewer keys parsed than that means a
-        # duplicate (or a '":' inside a string, or nesting): only then parse again, checking every object.
-        if text.count('":') != _n_keys(data):
-            data = json.loads(text, parse_int=str, parse_float=str, parse_constant=str,
-                              object_pairs_hook=_no_duplicate_keys)
-    except RecursionError:
-        raise MalformedBody("JSON nested too deeply") from None
-    if "\\ud" in text or "\\uD" in text:
-        try:
-            json.dumps(data, ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:
-            raise MalformedBody("a lone surrogate (\\ud800-\\udfff) in a JSON string") from None
-        except RecursionError:
-            raise MalformedBody("JSON nested too deeply") from None
-    return data
-
-
-def parse_body(body: bytes) -> tuple[Any, str]:
-    """Parse a KOSIS JSON body, repairing unquoted keys; returns (data, decoded text).
-
-    Numbers stay text (as received). Raises ValueError when the body is not JSON even after repair
-    (e.g. a truncated body).
-    """
-    text = _decode(body)
-    try:
-        return _loads(text), text
-    except MalformedBody:
-        raise
-    except ValueError:
-        pass
-    repaired = _UNQUOTED_KEY_RE.sub(_quote_key, text)
-    if repaired == text:
-        raise MalformedBody("the body is not valid JSON")
-    try:
-        return _loads(repaired), repaired
-    except MalformedBody:
-        raise
-    except ValueError:
-        raise MalformedBody("the body is not valid JSON, even with its keys quoted") from None
-
-
-def classify_body(body: bytes) -> tuple[list[dict[str, str]], str | None, str | None]:
-    """What a data body holds, decided exactly as the client decides it: (records, err code, errMsg).
-
-    An error body (an object with ``err``, or a one-element array holding one) gives no records and its
-    code; anything else must be an array of objects. Raises MalformedBody (not JSON, ...) or ValueError
-    (JSON of the wrong shape). Records that carry ``err`` beside others are returned as records: the
-    loader quarantines them, so nothing is discarded as "no data"."""
-    data, text = parse_body(body)
-    code, err_msg = _extract_error(data)
-    if code is not None:
-        return [], code, err_msg
-    return _records(data, text), None, None
-
-
 # A body at least this large, fetched by a client that keeps no records, is not parsed: it is told from its head
 # and tail (the loader parses the archived copy with DuckDB and counts its records). Error bodies are small.
 FULL_PARSE_MAX_BYTES = 64 * 1024
 _EDGE = 4096
-
-
-def inspect_edges(head: bytes, tail: bytes) -> str | None:
-    """None when a large body's first and last bytes look like a whole JSON array of objects, else why not (an
-    HTML page, another shape, a truncated transfer that does not close its array): the client retries it."""
-    head = head.removeprefix(b"\xef\xbb\xbf").lstrip()
-    tail = tail.rstrip()
-    if head.startswith(b"<"):
-        return "an HTML page, not JSON"
-    if not head.startswith(b"[") or not head[1:].lstrip().startswith(b"{"):
-        return "not a JSON array of objects"
-    if not tail.endswith(b"]") or not tail[:-1].rstrip().endswith(b"}"):
-        return "truncated: the body does not close its array of records"
-    return None
 
 
 @dataclass
@@ -524,39 +222,9 @@ class _Body:
     n_masked: int
 
 
-def _as_str(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _extract_error(data: Any) -> tuple[str | None, str | None]:
-    """Return (err code, errMsg) when ``data`` is a KOSIS error object or a list holding one."""
-    obj = data
-    # Only when the err object is the whole body: an array with records beside it is data (the loader
-    # quarantines the element that carries err), never "no data" with the other records discarded.
-    if isinstance(data, list) and len(data) == 1 and isinstance(data[0], dict) and "err" in data[0]:
-        obj = data[0]
-    if isinstance(obj, dict) and "err" in obj:
-        code = _as_str(obj.get("err")).strip()
-        msg = _as_str(obj.get("errMsg", obj.get("errmsg", ""))).strip()
-        return code or "?", msg or None
-    return None, None
-
-
-def _records(data: Any, text: str) -> list[dict[str, str]]:
-    """The records of a parsed body, every value a string. Raises ValueError for an unexpected shape."""
-    if isinstance(data, dict):
-        raise MalformedBody("a JSON object that is not a KOSIS error, where an array of records was expected")
-    if not isinstance(data, list) or not set(map(type, data)) <= {dict}:
-        raise MalformedBody(f"expected a JSON array of objects, got {type(data).__name__}")
-    if _NON_STRING_VALUE_RE.search(text):
-        return [{str(k): _as_str(v) for k, v in rec.items()} for rec in data]
-    return data
+# --------------------------------------------------------------------------------------------------------
+# Periods and selections
+# --------------------------------------------------------------------------------------------------------
 
 
 def enumerate_periods(prd_se: str, start: str, end: str) -> list[str] | None:
@@ -721,9 +389,8 @@ class KosisClient:
         self._archive = archive
         self._meta_cache: dict[tuple[str, str], _TableMeta] = {}
         self._prd_cache: dict[tuple[str, str, str], list[str]] = {}
-        if len(self._api_key) >= 4:
-            _SECRETS.add(self._api_key)
-        _install_log_redaction()
+        register_secret(self._api_key)
+        install_log_redaction()
 
     def __repr__(self) -> str:
         return f"KosisClient(base_url={self._base_url!r})"
@@ -872,7 +539,7 @@ class KosisClient:
 
     def _parse_records(self, raw: _Raw, ctx: _Ctx) -> list[dict[str, str]]:
         try:
-            return _records(raw.data, raw.text)
+            return records_of(raw.data, raw.text)
         except ValueError as exc:
             reason = f"unexpected response: {exc}"
         raise self._error(ctx, reason)
@@ -1245,7 +912,7 @@ class KosisClient:
             data, text = parse_body(body)
         except ValueError as exc:
             return _Transient(f"unparseable body of {len(body)} bytes (truncated?): {exc}")
-        code, err_msg = _extract_error(data)
+        code, err_msg = extract_error(data)
         if code in RATE_LIMIT_CODES or code in SERVER_CODES:
             meaning = KOSIS_CODE_MEANING.get(code, "")
             return _Transient(f"KOSIS err {code} ({meaning})", code=code, rate_limited=code in RATE_LIMIT_CODES)

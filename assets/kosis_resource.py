@@ -7,7 +7,8 @@ from collections.abc import Callable
 import dagster as dg
 from pydantic import Field
 
-from assets.kosis_client import BodyWriter, KosisClient
+from assets.kosis_client import KosisClient
+from assets.kosis_masking import BodyWriter
 from assets.source_files import CATALOG_PATH, load_catalog
 from schemas.kosis import KosisTable
 

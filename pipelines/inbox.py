@@ -71,7 +71,8 @@ REJECTED_DIR = "rejected"
 def screen_inbox(inbox: Path, tables) -> list[tuple[str, str]]:
     """Moves every *.json file of the inbox that cannot be loaded to inbox/rejected/ with a reason file, so a
     bad file is reported once by name and never blocks a refresh (a poison pill). Returns (file, reason)."""
-    from assets.kosis_client import KosisError, classify_body  # a parse, the client's own
+    from assets.kosis_body import classify_body  # a parse, the client's own
+    from assets.kosis_client import KosisError
 
     if not inbox.is_dir():
         return []

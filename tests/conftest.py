@@ -15,6 +15,9 @@ Reuse it instead of building again:
 
 Build from scratch only where the build itself is what a test checks (a fault in a source file, two runs giving
 the same tables, a first live run, ...).
+
+Tiers: `make test` runs everything; `make test-quick` (`-m "not slow"`) leaves out the tests marked `slow` here
+(`pytest_collection_modifyitems`): those using a fixture of SLOW_FIXTURES and every test of SLOW_MODULES.
 """
 
 from __future__ import annotations
@@ -146,6 +149,32 @@ def make(target: str, tmp: Path, *, key: str | None = None, base_url: str | None
     environment.update(env or {})
     return subprocess.run(["make", "-s", target, *extra], cwd=PROJECT, env=environment, capture_output=True,
                           text=True, timeout=timeout)
+
+
+# The quick tier (`make test-quick`: under a minute on 2 cores, no PostgreSQL, browser, `dagster dev` or `make`
+# target run as a user runs it) is what is left. Chosen by measured cost (pytest --durations, one file at a time).
+# A test using one of these fixtures is slow wherever it is: built_template is an offline `make run` (about 9 s
+# a session, and baseline, built_copy and baseline_copy are made from it); postgres starts a cluster.
+SLOW_FIXTURES = frozenset({"built_template", "postgres"})
+# Modules whose every test is slow: a browser and `dagster dev` (test_browser), PostgreSQL (test_ducklake,
+# test_dagster_postgres), `make` targets in a subprocess (test_kosis_accounting, test_kosis_tools, test_live_cli,
+# test_refresh, test_user_failures, test_rollback), the daemon or concurrent CLI processes (test_dead_command_runs,
+# test_concurrent_refresh), or whole pipeline builds of 15 s or more a module (test_kosis_pipeline, test_pipeline,
+# test_report, test_run_connection).
+SLOW_MODULES = frozenset({
+    "test_browser", "test_ducklake", "test_dagster_postgres", "test_kosis_accounting", "test_kosis_tools",
+    "test_live_cli", "test_refresh", "test_user_failures", "test_rollback", "test_dead_command_runs",
+    "test_concurrent_refresh", "test_kosis_pipeline", "test_pipeline", "test_report", "test_run_connection",
+})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Marks `slow` every test of SLOW_MODULES and every test using a fixture of SLOW_FIXTURES (fixturenames holds
+    the fixtures a test uses through other fixtures too)."""
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        if module in SLOW_MODULES or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 
 from assets.kosis import body_records
-from assets.kosis_client import MalformedBody, classify_body
+from assets.kosis_body import MalformedBody, classify_body
 from schemas.kosis import KosisTable
 from warehouse.io import ensure_schema
 from warehouse.kosis_load import STAGED, Accounting, LoadRequest, Snapshot, archive, load

@@ -1,4 +1,5 @@
-"""Tests of assets.kosis_client against tests.kosis_server (real HTTP on loopback, no mocks)."""
+"""Tests of the KOSIS client (assets.kosis_client) and of the body reading and key masking it uses
+(assets.kosis_body, assets.kosis_masking), against tests.kosis_server (real HTTP on loopback, no mocks)."""
 
 from __future__ import annotations
 
@@ -14,19 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assets.kosis_client import (
-    FULL_PARSE_MAX_BYTES,
-    FetchedBody,
-    KosisClient,
-    KosisError,
-    StreamMasker,
-    _secret_pattern_bytes,
-    classify_body,
-    enumerate_periods,
-    mask_secret,
-    parse_body,
-    redact_url,
-)
+from assets.kosis_body import classify_body, parse_body
+from assets.kosis_client import FULL_PARSE_MAX_BYTES, FetchedBody, KosisClient, KosisError, enumerate_periods
+from assets.kosis_masking import StreamMasker, _secret_pattern_bytes, mask_secret, redact_url
 from tests.kosis_server import KosisServer, KosisTable, make_generated_table
 from warehouse.kosis_load import INCOMING_PREFIX, ArchiveWriter, RawArchive
 

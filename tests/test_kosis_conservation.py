@@ -11,7 +11,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from assets.kosis_client import FULL_PARSE_MAX_BYTES, KosisClient, KosisError, MalformedBody
+from assets.kosis_body import MalformedBody
+from assets.kosis_client import FULL_PARSE_MAX_BYTES, KosisClient, KosisError
 from assets.source_files import SOURCES_DIR
 from pipelines.definitions import build_assets
 from pipelines.resources import KosisResource

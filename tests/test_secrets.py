@@ -15,7 +15,8 @@ from urllib.parse import quote, quote_plus
 import dagster as dg
 import pytest
 
-from assets.kosis_client import KosisClient, KosisError, mask_secret, redact_text
+from assets.kosis_client import KosisClient, KosisError
+from assets.kosis_masking import mask_secret, redact_text
 from assets.source_files import SOURCES_DIR
 from pipelines.definitions import build_assets
 from pipelines.resources import KosisResource
