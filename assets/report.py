@@ -66,7 +66,8 @@ HIGHLIGHT = "#d62728"
 BASE = "#8da9c4"
 SERIES_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")
 VERDICT_ORDER = ("supported", "partly supported", "contradicted", "not evaluable")
-QUARANTINE_LIMIT = 100
+EXAMPLES_PER_GROUP = 3  # quarantined rows and source issues: examples shown per (table, year, reason)
+EXAMPLE_CHARS = 160  # an example's payload is cut to this many characters
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
 
@@ -79,9 +80,12 @@ class ReportData:
     regions: dict[str, str]  # region_code -> its label, English and Korean ("Daegu 대구광역시")
     claims: pd.DataFrame
     source_issues: pd.DataFrame
-    quarantine: pd.DataFrame
+    quarantine: pd.DataFrame  # every quarantined row (the download)
     quarantine_total: int
     checks: pd.DataFrame
+    # Counted by table, year and reason, with a few examples each (QUARANTINE_GROUPS_SQL, ISSUE_GROUPS_SQL).
+    quarantine_groups: pd.DataFrame = field(default_factory=pd.DataFrame)
+    issue_groups: pd.DataFrame = field(default_factory=pd.DataFrame)
     paper_tables: pd.DataFrame = field(default_factory=pd.DataFrame)  # paper.catalog: whether each table refreshes
 
 
@@ -93,6 +97,43 @@ def _table_exists(con: duckdb.DuckDBPyConnection, qualified_name: str) -> bool:
     schema, _, name = qualified_name.rpartition(".")
     return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
                             [schema or "main", name]).fetchone()[0])
+
+
+# The year of a quarantined row, from its payload: a KOSIS row staged with `year` (and `prd_de`, the period as sent,
+# whose first four digits are the year when `year` could not be read); a file's row with its `year` column.
+PAYLOAD_YEAR = """coalesce(
+    try_cast(try_cast(json_extract_string(payload, '$.year') AS DOUBLE) AS INTEGER),
+    try_cast(nullif(regexp_extract(coalesce(json_extract_string(payload, '$.prd_de'),
+                                            json_extract_string(payload, '$.PRD_DE')), '([0-9]{4})', 1), '')
+             AS INTEGER))"""
+
+QUARANTINE_GROUPS_SQL = f"""
+WITH q AS (SELECT source, asset, reason, payload::VARCHAR AS payload, quarantined_at, {PAYLOAD_YEAR} AS year
+           FROM quality.quarantine)
+SELECT source, asset, year, reason, count(*) AS n_rows, max(quarantined_at) AS last_quarantined,
+       list(CASE WHEN length(payload) > {EXAMPLE_CHARS} THEN left(payload, {EXAMPLE_CHARS}) || '…' ELSE payload END
+            ORDER BY quarantined_at DESC, payload)[1:{EXAMPLES_PER_GROUP}] AS examples
+FROM q GROUP BY source, asset, year, reason
+ORDER BY n_rows DESC, source, asset NULLS FIRST, year NULLS FIRST, reason
+"""
+
+# A source issue's year, where its row key names one ('region_code=22, year=2010, sector=primary'); its region,
+# where it names a region code. {regions}: reference.regions, or an empty stand-in when the warehouse has none.
+ISSUE_GROUPS_SQL = f"""
+WITH i AS (
+    SELECT s.*, try_cast(nullif(regexp_extract(s.row_key, 'year=([0-9]{{4}})', 1), '') AS INTEGER) AS year,
+           r.name_en, r.name_ko
+    FROM quality.source_issues s
+    LEFT JOIN {{regions}} r ON r.region_code = nullif(regexp_extract(s.row_key, 'region_code=([0-9A-Za-z]+)', 1), '')
+)
+SELECT source_table, year, description, count(*) AS n_rows,
+       list(row_key || CASE WHEN name_en IS NULL THEN '' ELSE ' (' || concat_ws(' ', name_en, name_ko) || ')' END
+            || ', ' || column_name
+            || coalesce(': printed ' || published::VARCHAR, '') || coalesce(', recomputed ' || recomputed::VARCHAR, '')
+            ORDER BY row_key, column_name)[1:{EXAMPLES_PER_GROUP}] AS examples
+FROM i GROUP BY source_table, year, description
+ORDER BY source_table, year NULLS FIRST, description
+"""
 
 
 def read_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
@@ -117,7 +158,11 @@ def read_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
     quarantine_total = con.execute("SELECT count(*) FROM quality.quarantine").fetchone()[0]
     quarantine = con.execute(
         "SELECT quarantined_at, source, asset, reason, payload, run_id FROM quality.quarantine "
-        "ORDER BY quarantined_at DESC LIMIT ?", [QUARANTINE_LIMIT]).df()
+        "ORDER BY quarantined_at DESC").df()
+    quarantine_groups = con.execute(QUARANTINE_GROUPS_SQL).df()
+    regions_table = "reference.regions" if _table_exists(con, "reference.regions") else \
+        "(SELECT NULL::VARCHAR AS region_code, NULL::VARCHAR AS name_en, NULL::VARCHAR AS name_ko WHERE false)"
+    issue_groups = con.execute(ISSUE_GROUPS_SQL.replace("{regions}", regions_table)).df()
     checks = con.execute(
         "SELECT asset, check_name, severity, passed, n_failures, details, evaluated_at, run_id "
         "FROM quality.check_results "
@@ -128,7 +173,8 @@ def read_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
         if _table_exists(con, "paper.catalog") else pd.DataFrame(columns=["source_table", "title", "refreshes"])
     return ReportData(catalog=catalog, tables=tables, regions=regions, claims=claims,
                       source_issues=source_issues, quarantine=quarantine, quarantine_total=int(quarantine_total),
-                      checks=checks, paper_tables=paper_tables)
+                      checks=checks, paper_tables=paper_tables, quarantine_groups=quarantine_groups,
+                      issue_groups=issue_groups)
 
 
 # --- formatting -----------------------------------------------------------------------------------------
@@ -492,6 +538,25 @@ def _axis_max(values) -> float:
     return max(numbers, default=1.0) * 1.18 or 1.0
 
 
+def country_apart(chart: RankedBars | RegionLines | SeriesLines, indicator: str) -> bool:
+    """Whether the chart draws the whole country on a scale of its own: as its spec says (`country_scale`), else
+    for a level (persons, won), whose country value is many times a region's, but not for a share, a ratio or a
+    rank, where the country is a region's peer."""
+    if chart.country_scale is not None:
+        return chart.country_scale == "own"
+    m = measure(chart.value, indicator)
+    return m is not None and not m.is_relative
+
+
+COUNTRY_LINE = {"color": "#333333", "width": 2, "dash": "dash"}
+
+
+def _country_axis(fig: dict, regions: dict[str, str], value: str, indicator: str) -> None:
+    """The right-hand axis the country's line is drawn on, titled so that it is not read as the regions'."""
+    _axis(fig, "yaxis2", overlaying="y", side="right", showgrid=False, zeroline=False, automargin=True,
+          title={"text": esc(f"{_label(regions, COUNTRY)} (dashed), {_unit(value, indicator) or 'value'}")})
+
+
 def _ranked_bars(spec: RankedBars, df: pd.DataFrame, regions: dict[str, str], indicator: str) -> Chart | None:
     value = spec.value
     latest, year = _latest_year(df.dropna(subset=[value]))
@@ -511,17 +576,29 @@ def _ranked_bars(spec: RankedBars, df: pd.DataFrame, regions: dict[str, str], in
         hovertemplate=f"%{{y}} (%{{customdata[0]}}): %{{customdata[1]}} {esc(_unit(value, indicator))}"
                       "%{customdata[2]}<extra></extra>"))
     _axis(fig, "yaxis", autorange="reversed")
-    _axis(fig, "xaxis", range=[0, _axis_max([*bars[value], *country[value]])])
+    apart = country_apart(spec, indicator)
+    _axis(fig, "xaxis", range=[0, _axis_max([*bars[value], *([] if apart else country[value])])])
+    country_words = ""
     if len(country):
         reference = float(country[value].iloc[0])
-        _vline(fig, reference, esc(f"{_label(regions, COUNTRY)} {fmt(reference, value)}"))
+        said = esc(f"{_label(regions, COUNTRY)} {fmt(reference, value)}")
+        if apart:  # a level: the country's bar would dwarf the regions', so it is said, not drawn
+            unit = _unit(value, indicator)
+            fig["layout"].setdefault("annotations", []).append({
+                "showarrow": False, "text": f"{said}{f' {esc(unit)}' if unit else ''} (not drawn: off this scale)",
+                "x": 1, "xanchor": "right", "xref": "paper", "y": 1, "yanchor": "bottom", "yref": "paper",
+                "font": {"color": "#333333"}})
+            country_words = f"{_label(regions, COUNTRY)}: its value is given above the bars, not drawn to their scale."
+        else:
+            _vline(fig, reference, said)
+            country_words = f"dashed line: {_label(regions, COUNTRY)}."
     full_title = f"{spec.title}{f', {year}' if year else ''}"
     _layout(fig, title=full_title, height=120 + 26 * max(len(bars), 3), x_title=measure_title(value, indicator),
             legend=False)
     m = measure(value, indicator)
     return Chart(indicator, spec.kind, full_title, fig,
                  f"Regions ranked by {m.label if m else value}; {_label(regions, DAEGU)} ({DAEGU}) highlighted in "
-                 f"red; dashed line: {_label(regions, COUNTRY)}.", rows=latest)
+                 f"red{'; ' if country_words else '.'}{country_words}", rows=latest)
 
 
 def _region_lines(spec: RegionLines, df: pd.DataFrame, regions: dict[str, str], indicator: str) -> Chart | None:
@@ -530,21 +607,28 @@ def _region_lines(spec: RegionLines, df: pd.DataFrame, regions: dict[str, str], 
     if drawn.empty or drawn["year"].nunique() < spec.min_years:
         return None
     fig = _figure()
+    apart = country_apart(spec, indicator) and (drawn["region_code"] == COUNTRY).any()
     for region, rows in drawn.sort_values("year").groupby("region_code", sort=True):
         name = _label(regions, region)
         issues = _issues(rows)
+        on_right = apart and region == COUNTRY
         fig["data"].append(dict(
-            type="scatter", x=rows["year"].tolist(), y=rows[value].tolist(), mode="lines+markers", name=esc(name),
-            line={"color": HIGHLIGHT if region == DAEGU else BASE, "width": 3 if region == DAEGU else 1.5},
+            type="scatter", x=rows["year"].tolist(), y=rows[value].tolist(), mode="lines+markers",
+            name=esc(f"{name} (right axis)" if on_right else name),
+            line=COUNTRY_LINE if on_right else {"color": HIGHLIGHT if region == DAEGU else BASE,
+                                                "width": 3 if region == DAEGU else 1.5},
             marker={"symbol": ["x" if i else "circle" for i in issues]},
             visible=True if region in (DAEGU, COUNTRY) else "legendonly",
             customdata=[[fmt(v, value), _hover_issue(i)] for v, i in zip(rows[value], issues, strict=True)],
             hovertemplate=f"{esc(name)} %{{x}}: %{{customdata[0]}} {esc(_unit(value, indicator))}"
-                          "%{customdata[1]}<extra></extra>"))
+                          "%{customdata[1]}<extra></extra>", **({"yaxis": "y2"} if on_right else {})))
     _layout(fig, title=spec.title, height=420, x_title="Year", y_title=measure_title(value, indicator))
+    if apart:
+        _country_axis(fig, regions, value, indicator)
     return Chart(indicator, spec.kind, spec.title, fig,
                  f"One line per region; {_label(regions, DAEGU)} highlighted in red; other regions are in the "
-                 "legend (click to show).", rows=drawn)
+                 "legend (click to show)" + (f"; {_label(regions, COUNTRY)} dashed, on the right-hand axis (its "
+                                             "values are many times a region's)" if apart else "") + ".", rows=drawn)
 
 
 def _series_lines(spec: SeriesLines, df: pd.DataFrame, regions: dict[str, str], indicator: str) -> Chart | None:
@@ -557,24 +641,30 @@ def _series_lines(spec: SeriesLines, df: pd.DataFrame, regions: dict[str, str], 
     names = sorted(drawn[series].dropna().unique())
     color = {s: SERIES_COLORS[i % len(SERIES_COLORS)] for i, s in enumerate(names)}
     has_daegu = (drawn["region_code"] == DAEGU).any()
+    apart = country_apart(spec, indicator) and multi_region and (drawn["region_code"] == COUNTRY).any()
     for (region, part), rows in drawn.sort_values("year").groupby(["region_code", series], sort=True):
         name = f"{_label(regions, region)} · {part}" if multi_region else str(part)
         issues = _issues(rows)
         shown = region == DAEGU or not has_daegu
+        on_right = apart and region == COUNTRY
         fig["data"].append(dict(
-            type="scatter", x=rows["year"].tolist(), y=rows[value].tolist(), mode="lines+markers", name=esc(name),
-            line={"color": color[part], "dash": "solid" if shown else "dot"},
+            type="scatter", x=rows["year"].tolist(), y=rows[value].tolist(), mode="lines+markers",
+            name=esc(f"{name} (right axis)" if on_right else name),
+            line={"color": color[part], "dash": "dash" if on_right else "solid" if shown else "dot"},
             marker={"symbol": ["x" if i else "circle" for i in issues]},
             visible=True if shown else "legendonly",
             customdata=[[fmt(v, value), _hover_issue(i)] for v, i in zip(rows[value], issues, strict=True)],
             hovertemplate=f"{esc(name)} %{{x}}: %{{customdata[0]}} {esc(_unit(value, indicator))}"
-                          "%{customdata[1]}<extra></extra>"))
+                          "%{customdata[1]}<extra></extra>", **({"yaxis": "y2"} if on_right else {})))
     regions_shown = ", ".join(_label(regions, r) for r in sorted(drawn["region_code"].unique()))
     title = f"{spec.title} ({regions_shown})"
     _layout(fig, title=title, height=420, x_title="Year", y_title=measure_title(value, indicator))
+    if apart:
+        _country_axis(fig, regions, value, indicator)
     return Chart(indicator, spec.kind, title, fig,
                  f"One line per {series}" + (f"; regions other than {_label(regions, DAEGU)} are in the legend "
-                                             "(click to show)" if multi_region else "") + ".", rows=drawn)
+                                             "(click to show)" if multi_region else "")
+                 + (f"; {_label(regions, COUNTRY)} dashed, on the right-hand axis" if apart else "") + ".", rows=drawn)
 
 
 def _stacked_shares(spec: StackedShares, df: pd.DataFrame, regions: dict[str, str], indicator: str) -> Chart | None:
@@ -757,19 +847,57 @@ def _download(df: pd.DataFrame | None, filename: str, what: str) -> dict | None:
     return None if df is None else {"filename": filename, "href": csv_href(df), "what": what, "rows": len(df)}
 
 
+def section_title(name: str) -> str:
+    """An indicator's heading in words: its spec's `title` (the one source for names); a table no spec describes
+    (listed in the catalog only) by its name in words."""
+    spec = spec_named(name)
+    return spec.title if spec else name.replace("_", " ").capitalize()
+
+
+# A table longer than this shows its latest year only (all of it, in the download): a table of every region
+# and year (258 rows in a live warehouse) was some 22,000 px of scrolling.
+TABLE_ROWS_SHOWN = 40
+
+
+@dataclass
+class Shown:
+    """The rows of a table the page prints, and in words which they are (None: all of them)."""
+
+    rows: pd.DataFrame | None
+    note: str | None = None
+
+
+def rows_shown(table: pd.DataFrame | None) -> Shown:
+    """A short table whole; a long one (> TABLE_ROWS_SHOWN rows) as its latest year, or, with no year, its first
+    TABLE_ROWS_SHOWN rows."""
+    if table is None or len(table) <= TABLE_ROWS_SHOWN:
+        return Shown(table)
+    if "year" in table and table["year"].notna().any():
+        latest, year = _latest_year(table)
+        what = f"the latest year, {year}"
+    else:
+        latest, what = table.head(TABLE_ROWS_SHOWN), f"the first {TABLE_ROWS_SHOWN} rows"
+    latest = latest.reset_index(drop=True)
+    return Shown(latest, f"Showing {what}: {len(latest)} of {len(table)} rows. The download below holds all "
+                         f"{len(table)}.")
+
+
 def indicator_section(row, table: pd.DataFrame | None, regions: dict[str, str], charts: list[Chart],
                       first_chart_index: int, source_issues: pd.DataFrame | None = None) -> dict:
     name = str(row.indicator)
-    flags = issue_flags(table, source_issues, regions) if source_issues is not None else None
+    shown = rows_shown(table)
+    flags = issue_flags(shown.rows, source_issues, regions) if source_issues is not None else None
     return {
-        "name": name, "slug": _slug(name), "description": row.description, "meta": _meta(row, table),
-        "rows": None if table is None else len(table),
+        "name": name, "title": section_title(name), "slug": _slug(name), "description": row.description,
+        "meta": _meta(row, table), "rows": None if table is None else len(table),
         "charts": [{"id": f"chart-{c.indicator}-{c.kind}", "kind": c.kind, "plot": _plot(c, first_chart_index + i),
                     "caption": c.caption, "flagged": c.rows is not None and any(_issues(c.rows)),
                     "sources": row_sources(c.rows)} for i, c in enumerate(charts)],
-        "table": Markup(render_table(_with_region_names(table, regions) if table is not None else None,
+        "table": Markup(render_table(_with_region_names(shown.rows, regions) if shown.rows is not None else None,
                                      row_class=_daegu_rows(table), indicator=name, flags=flags, csv=table,
                                      csv_name=f"{row.table_name}.csv")),
+        "collapsed": None if shown.note is None else {"note": shown.note, "shown": len(shown.rows),
+                                                      "total": len(table)},
         "sources": row_sources(table),
     }
 
@@ -791,6 +919,7 @@ def claims_section(data: ReportData, catalog_row) -> dict:
     verdicts = [v for v in VERDICT_ORDER if v in counts] + sorted(set(counts) - set(VERDICT_ORDER))
     paper_only = paper_only_claims(data) if len(claims) else set()
     return {
+        "title": section_title(PAPER_CLAIMS.name),
         "description": catalog_row.description if catalog_row is not None else "",
         "meta": _meta(catalog_row, claims) if catalog_row is not None else None,
         "badges": [{"verdict": v, "slug": _slug(str(v)), "count": counts[v]} for v in verdicts],
@@ -825,7 +954,8 @@ def now_section(data: ReportData, catalog_row=None) -> dict:
     verdicts = data.tables.get(CLAIM_VERDICT_TABLE.name)
     meta = _meta(catalog_row, verdicts) if catalog_row is not None else None
     if verdicts is None or verdicts.empty:
-        return {"rows": [], "badges": [], "one_off": [], "download": None, "meta": meta}
+        return {"rows": [], "badges": [], "one_off": [], "download": None, "meta": meta,
+                "title": section_title(CLAIM_VERDICT_TABLE.name)}
     paper, latest, since = (_period_rows(verdicts, p) for p in ("paper", "latest", "since paper"))
     texts = dict(zip(data.claims["claim_id"], data.claims["claim_text"], strict=True)) if len(data.claims) else {}
     rows = []
@@ -854,7 +984,7 @@ def now_section(data: ReportData, catalog_row=None) -> dict:
         counts[row["change"]] = counts.get(row["change"], 0) + 1
     one_off = [{"table": r["source_table"], "title": r["title"], "refreshes": r["refreshes"]}
                for r in data.paper_tables.astype(object).to_dict("records") if not _missing(r.get("refreshes"))]
-    return {"rows": rows, "one_off": one_off, "meta": meta,
+    return {"rows": rows, "one_off": one_off, "meta": meta, "title": section_title(CLAIM_VERDICT_TABLE.name),
             "badges": [{"change": c, "slug": _slug(c), "count": counts[c]} for c in CHANGE_ORDER if c in counts],
             "download": _download(verdicts, "indicators.claim_verdicts.csv", "every claim on every period")}
 
@@ -904,6 +1034,7 @@ def peers_section(data: ReportData, first_chart_index: int, catalog_row=None) ->
     charts = peer_charts(data)
     rankings = data.tables.get(CLAIM_RANKING_TABLE.name)
     return {
+        "title": section_title(CLAIM_RANKING_TABLE.name),
         "meta": _meta(catalog_row, rankings) if catalog_row is not None else None,
         "charts": [{"id": f"chart-{c.indicator}-{c.kind}", "kind": c.kind, "plot": _plot(c, first_chart_index + i),
                     "caption": c.caption, "sources": row_sources(c.rows)} for i, c in enumerate(charts)],
@@ -919,15 +1050,30 @@ def _check_class(result: object) -> str:
     return "check check-failed-error" if "ERROR" in str(result) else "check check-failed-warn"
 
 
-def _issues_with_regions(issues: pd.DataFrame, regions: dict[str, str]) -> pd.DataFrame:
-    """The source issues with the region a row key names ('region_code=38': 'Gyeongnam 경상남도')."""
-    if issues.empty or "row_key" not in issues or not regions:
-        return issues
-    names = [_label(regions, key.partition("=")[2]) if str(key).startswith("region_code=") else None
-             for key in issues["row_key"]]
-    out = issues.copy()
-    out.insert(list(issues.columns).index("column_name") + 1, "region", names)
-    return out
+def render_groups(groups: pd.DataFrame, columns: dict[str, str], *, css_class: str, what: str) -> str:
+    """Rows counted by group (`columns`: each group column and its heading, then `n_rows`), each group with a few
+    of its rows as examples (`examples`, a list of text)."""
+    if groups.empty:
+        return f'<p class="empty">No {esc(what)}.</p>'
+    head = "".join(f"<th>{esc(title)}</th>" for title in columns.values()) + "<th>rows</th><th>examples</th>"
+    body = []
+    for group in groups.astype(object).to_dict("records"):
+        texts = [fmt(group[c]) or "–" for c in columns]  # '–': no year (or asset) recorded
+        cells = "".join(f'<td class="{"long" if len(t) > 40 else "short"}">{esc(t)}</td>' for t in texts)
+        examples = list(group["examples"]) if not _missing_list(group["examples"]) else []
+        shown = "".join(f"<li><code>{esc(e)}</code></li>" for e in examples)
+        more = int(group["n_rows"]) - len(examples)
+        more_text = f'<span class="small">and {more:,} more</span>' if more > 0 else ""
+        body.append(f'<tr data-rows="{int(group["n_rows"])}">{cells}'
+                    f'<td class="num">{esc(fmt(int(group["n_rows"])))}</td>'
+                    f'<td class="long examples"><ol class="examples">{shown}</ol>{more_text}</td></tr>')
+    return (f'<div class="table-wrap" tabindex="0" role="region" aria-label="scrollable table">'
+            f'<table class="data {esc(css_class)}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody>'
+            f"</table></div>")
+
+
+def _missing_list(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def quality_section(data: ReportData) -> dict:
@@ -941,13 +1087,17 @@ def quality_section(data: ReportData) -> dict:
             run=[str(r)[:8] for r in checks["run_id"]])
         shown = shown[["asset", "check_name", "severity", "result", "n_failures", "evaluated_at", "run", "details"]]
     return {
-        "n_issues": len(data.source_issues),
-        "issues": Markup(render_table(_issues_with_regions(data.source_issues, data.regions),
-                                      css_class="data source-issues", csv=data.source_issues,
-                                      csv_name="quality.source_issues.csv")),
-        "quarantine_total": data.quarantine_total, "quarantine_shown": len(data.quarantine),
-        "quarantine": Markup(render_table(data.quarantine, css_class="data quarantine", long_columns=("payload",),
-                                          csv_name="quality.quarantine.csv")),
+        "n_issues": len(data.source_issues), "issue_groups": len(data.issue_groups),
+        "issues": Markup(render_groups(data.issue_groups, {"source_table": "table", "year": "year",
+                                                           "description": "what is inconsistent"},
+                                       css_class="source-issues", what="source inconsistencies recorded")),
+        "issues_download": _download(data.source_issues, "quality.source_issues.csv", "every source inconsistency"),
+        "quarantine_total": data.quarantine_total, "quarantine_groups": len(data.quarantine_groups),
+        "quarantine": Markup(render_groups(data.quarantine_groups, {"source": "table (source)", "asset": "asset",
+                                                                    "year": "year", "reason": "reason"},
+                                           css_class="quarantine", what="quarantined rows")),
+        "quarantine_download": _download(data.quarantine, "quality.quarantine.csv", "every quarantined row")
+        if data.quarantine_total else None,
         "n_checks": len(checks),
         "n_failed": int((~checks["passed"].astype(bool)).sum()) if len(checks) else 0,
         "checks": None if shown is None else Markup(render_table(
@@ -1002,7 +1152,8 @@ def render_report(data: ReportData, generated_at: datetime | None = None) -> tup
     page = TEMPLATE.render(
         summary=summary, generated=generated_at.strftime("%Y-%m-%d %H:%M UTC"), plotly_js=Markup(get_plotlyjs()),
         issue_mark=ISSUE_MARK, sections=shown, claims=claims_section(data, rows.get(PAPER_CLAIMS.name)),
-        quality=quality_section(data), now=now, peers=peers)
+        quality=quality_section(data), now=now, peers=peers, examples_per_group=EXAMPLES_PER_GROUP,
+        example_chars=EXAMPLE_CHARS)
     return page, len(charts) + peers["n"]
 
 

@@ -42,6 +42,13 @@ class Measure:
         """An axis title: the measure in words with its unit."""
         return f"{self.label}, {self.unit}" if self.unit else self.label
 
+    @property
+    def is_relative(self) -> bool:
+        """A share, a ratio or a rank (unit '%...', 'percentage points', 'ratio' or none): comparable between
+        the country and a region whatever their sizes. Otherwise a level (persons, won, programs), where the
+        country's value is many times a region's."""
+        return self.unit == "" or self.unit.startswith("%") or self.unit in ("percentage points", "ratio")
+
 
 @dataclass(frozen=True)
 class Column:

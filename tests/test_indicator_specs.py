@@ -80,3 +80,34 @@ def test_claims_belong_to_the_indicator_they_read(spec) -> None:
         first = claim.tables.split(",")[0].strip()
         owner = first.split(".")[1] if first.startswith("indicators.") else PAPER_CLAIMS.name
         assert owner == spec.name, (claim.id, first)
+
+
+def test_every_indicator_is_titled_in_words_and_a_bad_title_or_country_scale_is_refused() -> None:
+    """The report heads each section with its spec's title (the one source for names): in words, distinct."""
+    import dataclasses
+
+    from schemas.indicators.spec import RegionLines
+
+    specs = (*INDICATORS, *CLAIM_SPECS)
+    titles = [s.title for s in specs]
+    assert len(set(titles)) == len(titles)
+    for spec in specs:
+        assert " " in spec.title and "_" not in spec.title and spec.title != spec.name, spec.name
+    with pytest.raises(ValueError, match="in words"):
+        dataclasses.replace(INDICATORS[0], title="industrial_structure")
+    with pytest.raises(ValueError, match="country_scale"):
+        dataclasses.replace(INDICATORS[0], charts=(RegionLines(value="share_pct", title="x", country_scale="left"),))
+
+
+def test_the_country_gets_its_own_scale_for_levels_not_for_shares() -> None:
+    from assets.report import country_apart
+    from schemas.indicators import spec_named
+    from schemas.indicators.spec import RankedBars
+
+    population, sme = spec_named("population"), spec_named("sme_concentration")
+    assert all(country_apart(c, "population") for c in population.charts)  # persons: a level
+    assert not any(country_apart(c, "sme_concentration") for c in sme.charts)  # % of employment: a share
+    assert not country_apart(spec_named("industrial_structure").charts[0], "industrial_structure")
+    # the spec's own option wins over the unit
+    assert not country_apart(RankedBars(value="population", title="x", country_scale="shared"), "population")
+    assert country_apart(RankedBars(value="sme_worker_pct", title="x", country_scale="own"), "sme_concentration")

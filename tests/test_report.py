@@ -215,19 +215,48 @@ def test_every_claim_with_its_colour_coded_verdict(built) -> None:
         assert f"verdict-{verdict.replace(' ', '-')}" in page.claim_rows[claim_id], (claim_id, verdict)
 
 
-def test_data_quality_section_lists_source_issues_and_latest_checks(built) -> None:
+def table_of(text: str, css_class: str) -> list[list[str]]:
+    """The rows (header first) of the page's one `table.data.<css_class>`."""
+    (fragment,) = re.findall(rf'<table class="data {css_class}">.*?</table>', text, re.S)
+    page = Page()
+    page.feed(fragment)
+    return page.tables[""]
+
+
+def csv_rows(text: str, filename: str) -> list[list[str]]:
+    """The rows (header first) of the page's CSV download `filename`."""
+    href = html.unescape(dict(CSV_LINK.findall(text))[filename])
+    return list(csv.reader(io.StringIO(urllib.parse.unquote(href.split(",", 1)[1]), newline="")))
+
+
+def test_data_quality_section_counts_source_issues_and_lists_latest_checks(built) -> None:
+    """Source issues are counted by table, year and what is inconsistent, with at most three examples each (they
+    were listed one row each: a long list an analyst scrolled past); the download holds every row."""
     db, _ = built
-    _, page = parse(report_of(db))
+    text, page = parse(report_of(db))
     issues = query(db, "SELECT source_table, row_key, column_name FROM quality.source_issues")
     assert issues
-    quality = page.tables["data-quality"]
-    cells = {tuple(r[:3]) for r in quality}
-    for issue in issues:
-        assert issue in cells, issue
+    groups = query(db, "SELECT source_table, description, count(*) FROM quality.source_issues GROUP BY ALL")
+    header, *rows = table_of(text, "source-issues")
+    assert header == ["table", "year", "what is inconsistent", "rows", "examples"]
+    shown = {(r[0], r[2]): r for r in rows}
+    assert len(shown) == len(rows) == len(groups) < len(issues)  # Table 6's four printed ratios: one group
+    for table, description, n in groups:
+        row = shown[(table, " ".join(description.split()))]
+        assert row[1] == "–" and row[3] == str(n), row  # the paper's rows name no year
+        examples = query(db, "SELECT row_key, column_name FROM quality.source_issues WHERE source_table = ? AND "
+                             "description = ?", [table, description])
+        named = [key for key, column in examples if key in row[4]]
+        assert len(named) == min(n, 3), row
+    # every row, whole, in the download
+    header, *body = csv_rows(text, "quality.source_issues.csv")
+    assert len(body) == len(issues)
+    assert {(r[0], r[1], r[2]) for r in body} == set(issues)
     latest = query(db, "SELECT asset, check_name FROM quality.check_results "
                        "QUALIFY row_number() OVER (PARTITION BY asset, check_name ORDER BY evaluated_at DESC) = 1")
-    shown = {(r[0], r[1]) for r in quality if len(r) >= 8}
-    assert set(latest) <= shown
+    quality = page.tables["data-quality"]
+    shown_checks = {(r[0], r[1]) for r in quality if len(r) >= 8}
+    assert set(latest) <= shown_checks
     assert ("paper/st_budget_2011", "source_consistency") in {
         (r[0], r[1]) for r in quality if len(r) >= 4 and r[3] == "failed (WARN)"}
 
@@ -290,7 +319,8 @@ def test_text_from_the_warehouse_is_escaped(built, tmp_path: Path) -> None:
     assert "bad row &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in text
     assert "&lt;img src=x onerror=alert(1)&gt; &amp;" in text
     assert page.external == []
-    assert any(r[1:3] == ["assets/sources/paper/evil.csv", "sources/evil"] for r in page.tables["data-quality"])
+    # the quarantined row's group: its table (source) and asset first (the rows are counted by group)
+    assert any(r[:2] == ["assets/sources/paper/evil.csv", "sources/evil"] for r in page.tables["data-quality"])
     assert "quality.quarantine, 1 rows" in " ".join(text.split()).replace("<code>", "").replace("</code>", "")
 
 
@@ -476,9 +506,10 @@ def test_regions_are_named_in_english_and_korean(built) -> None:
     data, _ = plot_of(text, "st_budget_dependence", "stacked")
     assert "<b>Daegu 대구광역시" in data[0]["y"][[i for i, y in enumerate(data[0]["y"]) if "Daegu" in y][0]]
     assert "Daegu 대구광역시" in html.unescape(plot_of(text, "industrial_structure", "lines")[1]["title"]["text"])
-    # the data-quality section names the region a source issue's row key gives
-    assert ["Table 6", "region_code=38", "total_budget_mkrw", "Gyeongnam 경상남도"] in [
-        r[:4] for r in page.tables["data-quality"]]
+    # the data-quality section names the region a source issue's row key gives (in the issue's example: the
+    # issues are counted by table, year and description, each group with a few examples)
+    assert any("region_code=38 (Gyeongnam 경상남도), total_budget_mkrw" in r[4]
+               for r in table_of(text, "source-issues")[1:])
 
 
 def test_values_touched_by_a_source_issue_are_flagged_where_drawn(built) -> None:
@@ -621,3 +652,169 @@ def test_rows_from_kosis_are_said_as_the_warehouse_says_them(built) -> None:
     assert {"C02", "C03", "C04"}.isdisjoint(marked)
     assert {"C01", "C05", "C08", "C10", "C16"} <= marked
     assert "checked against KOSIS table 101/DT_1C91, 2005-2010" in html.unescape(text)
+
+
+# --- what an analyst reads: headings in words, long tables collapsed, the country on its own scale, quarantine
+# counted ------------------------------------------------------------------------------------------------------
+
+MADE_UP_YEARS = (2009, 2023)  # 15 years of every region: 270 rows, as long as a live population table
+MADE_UP_SOURCE = "made-up test rows (no KOSIS table)"
+
+
+def add_made_up_population(db: Path) -> int:
+    """A population table as long as a live warehouse's (every region, 15 years; made-up numbers: the country the
+    sum of the regions, Daegu falling, the others growing), written into the working warehouse `db`."""
+    con = duckdb.connect(str(db))
+    try:
+        con.execute(f"""
+            INSERT INTO indicators.population BY NAME
+            WITH regional AS (
+                SELECT g.region_code, g.name_en AS region_name, g.name_ko AS region_name_ko, y.year::INTEGER AS year,
+                       g.region_type,
+                       (1000000 + 400000 * dense_rank() OVER (ORDER BY g.region_code)
+                        + CASE WHEN g.region_code = '22' THEN -15000 ELSE 5000 END * (y.year - {MADE_UP_YEARS[0]}))
+                       ::BIGINT AS population
+                FROM reference.regions g, range({MADE_UP_YEARS[0]}, {MADE_UP_YEARS[1] + 1}) y(year)
+                WHERE g.region_code <> '00'),
+            everything AS (
+                SELECT * FROM regional
+                UNION ALL
+                SELECT '00', any_value(n.name_en), any_value(n.name_ko), r.year, 'country', sum(r.population)::BIGINT
+                FROM regional r, (SELECT * FROM reference.regions WHERE region_code = '00') n GROUP BY r.year)
+            SELECT *, CASE WHEN region_type = 'metropolitan' THEN rank() OVER (
+                          PARTITION BY year, region_type = 'metropolitan' ORDER BY population DESC) END AS city_rank,
+                   CASE WHEN region_code <> '00' THEN rank() OVER (
+                          PARTITION BY year, region_code = '00' ORDER BY population DESC) END AS region_rank,
+                   false AS series_break, 'made_up_population' AS source_table, '{MADE_UP_SOURCE}' AS source
+            FROM everything""")
+        return con.execute("SELECT count(*) FROM indicators.population").fetchone()[0]
+    finally:
+        con.close()
+
+
+def add_kosis_quarantine(db: Path, tmp: Path) -> list[tuple[str, str, str, str]]:
+    """Rows quarantined by the KOSIS load itself (tests/kosis_loading.py: the asset's staging, validation and
+    quarantine) from bodies with bad values in 2019 and 2020 and periods outside the request, copied into `db`'s
+    quality.quarantine: more than the 100 rows the page used to show. Returns (source, asset, payload, reason)."""
+    from tests.kosis_loading import load_bodies, open_warehouse, record
+
+    body = [record(PRD_DE=str(year), C2=f"A{i}", DT="NaN") for year in (2019, 2020) for i in range(60)]
+    body += [record(PRD_DE="2015", C2=f"B{i}") for i in range(7)]
+    loaded = tmp / "kosis-load.duckdb"
+    con = open_warehouse(loaded)
+    try:
+        load = load_bodies(con, [json.dumps(body, ensure_ascii=False).encode()], tmp / "raw")
+        assert len(load.quarantine) == len(body)
+    finally:
+        con.close()
+    con = duckdb.connect(str(db))
+    try:
+        con.execute(f"ATTACH '{loaded}' AS loaded (READ_ONLY)")
+        con.execute("INSERT INTO quality.quarantine SELECT * FROM loaded.quality.quarantine")
+        return con.execute("SELECT source, asset, payload::VARCHAR, reason FROM loaded.quality.quarantine").fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def long_report(built, tmp_path_factory) -> tuple[Path, int, list]:
+    """A copy of the session's warehouse with a live-length population table and 127 quarantined KOSIS rows,
+    published and reported by a real materialization: (report, population rows, quarantined rows)."""
+    source_db, _ = built
+    tmp = tmp_path_factory.mktemp("long-report")
+    db = tmp / "warehouse.duckdb"
+    db.write_bytes(source_db.read_bytes())
+    n_population = add_made_up_population(db)
+    quarantined = add_kosis_quarantine(db, tmp)
+    build(db, selection=[PUBLISHED_KEY, REPORT_KEY])
+    return report_of(db), n_population, quarantined
+
+
+def test_every_section_is_headed_in_words_from_its_spec_with_its_name_beside(built) -> None:
+    from schemas.indicators import spec_named
+
+    db, _ = built
+    text, page = parse(report_of(db))
+    headings = dict(re.findall(r'<section class="[^"]*" id="[^"]+" data-indicator="([^"]+)">\s*<h2>(.*?)</h2>',
+                               text, re.S))
+    assert set(headings) == set(page.sections)
+    for name, heading in headings.items():
+        words = html.unescape(re.sub(r"<code[^>]*>.*?</code>", "", heading)).strip()
+        assert words == spec_named(name).title and "_" not in words, (name, words)
+        if name not in ("claim_verdicts", "claim_rankings"):  # the first two sections stay as they were
+            assert '<code class="indicator-id"' in heading and f">{name}</code>" in heading, name
+    assert html.unescape(headings["industrial_structure"]).startswith("Industrial structure: sector shares of GRDP")
+    # the ids links rely on are the names, as before
+    assert 'id="industrial-structure" data-indicator="industrial_structure"' in text
+
+
+def test_a_long_table_shows_its_latest_year_and_downloads_every_row(long_report) -> None:
+    report, n_population, _ = long_report
+    text, page = parse(report)
+    header, *rows = page.tables["population"]
+    regions = n_population // (MADE_UP_YEARS[1] - MADE_UP_YEARS[0] + 1)
+    assert n_population == 270 and len(rows) == regions == 18  # the latest year's rows only
+    assert {r[header.index("year")] for r in rows} == {str(MADE_UP_YEARS[1])}
+    (note,) = re.findall(r'<p class="note collapsed" data-rows-shown="(\d+)" data-rows-total="(\d+)">(.*?)</p>', text)
+    assert note[:2] == ("18", "270")
+    assert html.unescape(note[2]) == f"Showing the latest year, {MADE_UP_YEARS[1]}: 18 of 270 rows. The download " \
+                                     "below holds all 270."
+    header, *body = csv_rows(text, "indicators.population.csv")
+    assert len(body) == n_population
+    assert {r[header.index("year")] for r in body} == {str(y) for y in range(MADE_UP_YEARS[0], MADE_UP_YEARS[1] + 1)}
+    # short tables stay whole
+    for name in ("sme_concentration", "st_budget_dependence", "industrial_structure"):
+        assert len(page.tables[name]) - 1 == rows_in(report.parent.parent / "published.duckdb", f"indicators.{name}")
+    assert text.count('class="note collapsed"') == 1
+
+
+def test_a_level_puts_the_country_on_its_own_scale_a_share_keeps_one_axis(long_report) -> None:
+    report, _, _ = long_report
+    text = report.read_text(encoding="utf-8")
+    # population (persons, a level): the country's line on a right-hand axis, the regions' on the left
+    data, layout = plot_of(text, "population", "lines")
+    country = [t for t in data if "Whole country" in html.unescape(t["name"])]
+    assert len(country) == 1 and country[0]["yaxis"] == "y2" and "(right axis)" in country[0]["name"]
+    assert all("yaxis" not in t for t in data if t is not country[0])
+    assert layout["yaxis2"]["overlaying"] == "y" and layout["yaxis2"]["side"] == "right"
+    assert "Whole country" in html.unescape(layout["yaxis2"]["title"]["text"])
+    # ranked bars of a level: the country is said above the bars, not a reference line that squeezes them
+    data, layout = plot_of(text, "population", "ranked")
+    (total,) = query(report.parent.parent / "published.duckdb",
+                     f"SELECT population FROM indicators.population WHERE region_code = '00' AND year = "
+                     f"{MADE_UP_YEARS[1]}")[0]
+    assert "shapes" not in layout and layout["xaxis"]["range"][1] < total / 3
+    assert any(f"{total:,}" in a["text"] and "not drawn" in a["text"] for a in layout["annotations"])
+    # a share (SME workers, %): the country stays on the regions' axis, as the dashed reference line
+    data, layout = plot_of(text, "sme_concentration", "ranked")
+    assert layout["shapes"][0]["type"] == "line" and "yaxis2" not in layout
+    assert all("yaxis" not in t for t in plot_of(text, "industrial_structure", "lines")[0])
+
+
+def test_quarantine_is_counted_by_table_year_and_reason_with_a_few_examples(long_report) -> None:
+    report, _, quarantined = long_report
+    text, _ = parse(report)
+    assert len(quarantined) == 127 > 100  # more than the page used to list
+    expected: dict[tuple, int] = {}
+    for source, asset, payload, reason in quarantined:
+        year = json.loads(payload)["year"]  # the staged row's year, read here independently of the page's SQL
+        expected[(source, asset, str(year), reason)] = expected.get((source, asset, str(year), reason), 0) + 1
+    assert {k[2] for k in expected} == {"2019", "2020", "2015"}
+    header, *rows = table_of(text, "quarantine")
+    assert header == ["table (source)", "asset", "year", "reason", "rows", "examples"]
+    shown = {tuple(r[:4]): int(r[4]) for r in rows}
+    assert shown == {tuple(" ".join(v.split()) for v in k): n for k, n in expected.items()}
+    (fragment,) = re.findall(r'<table class="data quarantine">.*?</table>', text, re.S)
+    groups = re.findall(r'<tr data-rows="(\d+)">(.*?)</tr>', fragment, re.S)
+    assert len(groups) == len(rows)
+    for n, row in groups:
+        examples = [html.unescape(e) for e in re.findall(r"<li><code>(.*?)</code></li>", row, re.S)]
+        assert len(examples) == min(int(n), 3), row
+        assert all(len(e) <= 161 and e.startswith("{") for e in examples), examples  # cut to 160 characters + '…'
+        assert (f"and {int(n) - 3:,} more" in row) == (int(n) > 3)
+    assert "quality.quarantine, 127 rows" in " ".join(text.split()).replace("<code>", "").replace("</code>", "")
+    # every row, whole, in the download
+    header, *body = csv_rows(text, "quality.quarantine.csv")
+    assert len(body) == 127
+    assert sorted(json.loads(r[header.index("payload")])["year"] for r in body) == sorted(
+        json.loads(p)["year"] for _, _, p, _ in quarantined)

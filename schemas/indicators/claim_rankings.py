@@ -8,6 +8,7 @@ from schemas.registry import Column
 
 SPEC = IndicatorSpec(
     name="claim_rankings",
+    title='Daegu among its peers, every year the data hold',
     unit="rank; the measure's unit",
     formula="each claim's `recheck.ranking` query (schemas/indicators/): one row per year and series (a region, or "
     "a group's mean), rank 1 = highest value",

@@ -9,6 +9,7 @@ from schemas.registry import Column
 
 SPEC = IndicatorSpec(
     name="claim_verdicts",
+    title="The paper's claims, then and now",
     unit="verdict",
     formula="period 'paper': the claim's query (as indicators.paper_claims); 'latest': its recheck (the `recheck` "
     "of each claim in schemas/indicators/) on the latest year its data hold, if after the paper's last year, else "

@@ -55,6 +55,7 @@ C15_RECHECK = Recheck(
 
 SPEC = IndicatorSpec(
     name="fiscal_independence",
+    title='Fiscal independence: the share of revenue a region raises itself',
     unit="%; rank",
     formula="independence_pct = 재정자립도 before the reform of revenue classes (KOSIS DT_1YL20921 item T10) where "
     "KOSIS covers the region-year, else the paper's Table 6 column as printed; independence_after_reform_pct = "

@@ -57,6 +57,7 @@ CHARTS = (SeriesLines(value="share_pct", series="sector", title="Sector shares o
 
 SPEC = IndicatorSpec(
     name="industrial_structure",
+    title='Industrial structure: sector shares of GRDP',
     unit="% of GRDP; percentage points",
     formula="share_pct = sector value added / total value added (총부가가치, basic prices) x 100, nominal, from "
     "the preferred KOSIS GRDP table covering the region-year (2020 base, then the earlier base), else the "

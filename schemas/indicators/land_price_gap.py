@@ -25,6 +25,7 @@ LAND_PRICES_ONE_OFF = ("Table 5 (land prices of particular industrial complexes 
 
 SPEC = IndicatorSpec(
     name="land_price_gap",
+    title="Land price gap: Daegu's new industrial complexes against Gyeongbuk's",
     unit="1,000 KRW per 3.3 m2; ratio",
     formula="ratio_to_peripheral_mean = price / mean price of the complexes outside Daegu",
     sources=("paper.industrial_land_prices",),

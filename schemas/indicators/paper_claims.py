@@ -11,6 +11,7 @@ PLANS_ONE_OFF = ("Table 4 (Daegu City's development plans of 2012 and 2013) is a
 
 SPEC = IndicatorSpec(
     name="paper_claims",
+    title="The paper's claims, checked against the warehouse",
     unit="verdict",
     formula="one SQL query per claim (the `claims` of each spec in schemas/indicators/) returns the observed "
         "numbers and a verdict",

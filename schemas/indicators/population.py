@@ -22,6 +22,7 @@ CHARTS = (
 
 SPEC = IndicatorSpec(
     name="population",
+    title='Population: residents by region',
     unit="persons; rank",
     formula="population = resident registration population (KOSIS DT_1B040A3, item T20 총인구수), administrative "
     "region codes mapped to reference.regions; city_rank = RANK() among the metropolitan cities (incl. Seoul) "

@@ -25,6 +25,7 @@ RD_BY_BODY_SUCCESSOR = ("Table 9 (national R&D investment by research body, Nati
 
 SPEC = IndicatorSpec(
     name="rd_orientation",
+    title='R&D orientation: research-oriented or firm-oriented support',
     unit="% of R&D programs (Table 8) or of R&D investment (Table 9)",
     formula="research_oriented_pct = universities + public research institutes; firm_oriented_pct = "
     "firms (incl. SMEs and large firms); bodies classified in reference.rd_body_orientation",

@@ -89,6 +89,7 @@ C07_SQL = """
 
 SPEC = IndicatorSpec(
     name="sme_concentration",
+    title="SME concentration: small and medium firms' share of manufacturing",
     unit="%; percentage points; rank",
     formula="sme_firm_pct = SME establishments / all establishments x 100 (KOSIS current vintage where it "
     "covers the region-year: the establishment census by size class first, then the SME ministry's firm counts "

@@ -106,13 +106,21 @@ class Recheck:
 
 # --- charts: the kinds the report draws, each configured by the indicator that uses it -----------------------
 
+# Where a chart draws the whole country (region_code '00') beside the regions: on the regions' own scale
+# ("shared"), or apart ("own": a secondary axis for lines, a note for bars) so that a level such as a population
+# does not flatten the regions' lines. None: decided by the measure's unit (Measure.is_relative: shares, ratios and
+# ranks are comparable with the regions', levels are not).
+COUNTRY_SCALES = ("shared", "own")
+
+
 @dataclass(frozen=True)
 class RankedBars:
     """The latest year: one horizontal bar per region (the country excluded) ranked by `value`, Daegu
-    highlighted, the country's value as a dashed reference line."""
+    highlighted, the country's value as a dashed reference line (on its own scale: said above the bars)."""
 
     value: str
     title: str  # the year is appended
+    country_scale: str | None = None  # COUNTRY_SCALES; None: by the measure's unit
     kind: ClassVar[str] = "ranked"
 
 
@@ -124,6 +132,7 @@ class RegionLines:
     value: str
     title: str
     min_years: int = 1
+    country_scale: str | None = None  # COUNTRY_SCALES; None: by the measure's unit
     kind: ClassVar[str] = "lines"
 
 
@@ -135,6 +144,7 @@ class SeriesLines:
     value: str
     series: str
     title: str
+    country_scale: str | None = None  # COUNTRY_SCALES; None: by the measure's unit
     kind: ClassVar[str] = "lines"
 
 
@@ -196,6 +206,8 @@ Chart = RankedBars | RegionLines | SeriesLines | StackedShares | YearLine | Grou
 @dataclass(frozen=True)
 class IndicatorSpec:
     name: str
+    # The indicator in words, as a reader names it: the report's section heading (the name stays beside it).
+    title: str
     unit: str
     formula: str
     sources: tuple[str, ...]  # warehouse tables read by the SQL
@@ -210,10 +222,18 @@ class IndicatorSpec:
     charts: tuple[Chart, ...] = ()
     claims: tuple[Claim, ...] = ()
 
+    def __post_init__(self) -> None:
+        if not self.title.strip() or "_" in self.title:
+            raise ValueError(f"indicator {self.name}: `title` says the indicator in words, not its name")
+        for chart in self.charts:
+            scale = getattr(chart, "country_scale", None)
+            if scale is not None and scale not in COUNTRY_SCALES:
+                raise ValueError(f"indicator {self.name}: country_scale {scale!r} is not one of {COUNTRY_SCALES}")
+
     @property
     def table(self) -> TableSpec:
         """The indicator as a TableSpec, so one schema generator serves files and indicators alike."""
-        return TableSpec(name=self.name, schema="indicators", title=self.name, description=self.description,
+        return TableSpec(name=self.name, schema="indicators", title=self.title, description=self.description,
                          file="", key=self.key, columns=self.columns)
 
 

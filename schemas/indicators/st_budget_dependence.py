@@ -28,6 +28,7 @@ ST_BUDGET_SUCCESSOR = ("Table 6's S&T budget by fund (Regional Science and Techn
 
 SPEC = IndicatorSpec(
     name="st_budget_dependence",
+    title="S&T budget dependence: the central government's share of regional S&T budgets",
     unit="million won; % of the region's S&T budget",
     formula="national_share_pct = national fund / total budget x 100; regional_share_pct = regional fund / "
     "total x 100; other_share_pct = (total - national - regional) / total x 100",

@@ -12,6 +12,7 @@ CHARTS = (
 
 SPEC = IndicatorSpec(
     name="st_program_mix",
+    title="S&T program mix: national programs among Daegu's S&T programs",
     unit="programs; % of Daegu's S&T programs; percentage points",
     formula="national_share_pct = national programs / all programs x 100; change_pp = difference to the "
     "previous observed year",
