@@ -420,6 +420,8 @@ def render_table(df: pd.DataFrame | None, *, row_class: Callable[[pd.Series], st
                 classes.append("long")
             elif col not in numeric and len(text) <= 24:
                 classes.append("short")
+            elif col not in numeric:  # a few words: kept from wrapping one word a line in a wide table
+                classes.append("mid")
             if col in long_columns and len(text) > 160:
                 text = f"<details><summary>{esc(fmt(value)[:120])}…</summary><pre>{text}</pre></details>"
             notes = flags.cells.get((position, col), []) if flags else []

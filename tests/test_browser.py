@@ -123,6 +123,81 @@ def test_report_renders_every_chart_offline_without_errors(built_report, browser
     assert (artifacts / "report.png").stat().st_size > 50_000
 
 
+@pytest.fixture(scope="module")
+def long_report(built_template: Built, tmp_path_factory) -> Path:
+    """The session's warehouse with a live-length population table (270 rows) and 127 quarantined KOSIS rows,
+    published and reported by a real materialization (tests/test_report.py), before any browser starts."""
+    from assets.publish import PUBLISHED_KEY
+    from assets.report import REPORT_KEY
+    from tests.test_report import add_kosis_quarantine, add_made_up_population, build, report_of
+
+    tmp = tmp_path_factory.mktemp("long-report-browser")
+    db = tmp / "warehouse.duckdb"
+    db.write_bytes(built_template.db.read_bytes())
+    add_made_up_population(db)
+    add_kosis_quarantine(db, tmp)
+    build(db, selection=[PUBLISHED_KEY, REPORT_KEY])
+    return report_of(db)
+
+
+# What a reader sees of each section's heading, of the long table, and of the population lines: the plot area and
+# the drawn extent of Daegu's line and of the country's.
+LONG_REPORT_JS = """() => {
+    const headings = [...document.querySelectorAll('section[data-indicator] > h2')].map(h => {
+        const code = h.querySelector('code');
+        return {indicator: h.parentElement.dataset.indicator, text: h.innerText,
+                words: code ? h.innerText.replace(code.innerText, '').trim() : h.innerText.trim(),
+                code: code ? code.innerText : null};
+    });
+    const table = document.querySelector('#population .table-wrap');
+    const lines = document.querySelector('#population .chart[data-chart="lines"]');
+    const plot = lines.querySelector('svg.main-svg .cartesianlayer .bg, svg.main-svg rect.nsewdrag');
+    const traces = [...lines.querySelectorAll('g.scatterlayer g.trace')].map(t => {
+        const path = t.querySelector('path.js-line');
+        return path ? path.getBoundingClientRect().height : 0;
+    });
+    const names = [...lines.querySelectorAll('g.legend g.traces text.legendtext')].map(t => t.textContent);
+    return {headings, tableHeight: table.getBoundingClientRect().height,
+            tableRows: table.querySelectorAll('tbody tr').length,
+            plotHeight: plot.getBoundingClientRect().height, traceHeights: traces, legend: names,
+            quarantineHeight: document.querySelector('table.quarantine').getBoundingClientRect().height};
+}"""
+
+
+def test_long_report_reads_as_words_with_short_tables_and_readable_lines(long_report: Path, browser,
+                                                                          artifacts: Path) -> None:
+    """What the analyst reported, judged as drawn: headings in words (the name a small code label beside), the
+    270-row population table a screenful (its latest year), the quarantine counted in a few rows, and Daegu's
+    population line spread over the plot rather than flattened under the whole country's."""
+    context = browser.new_context(viewport={"width": 1300, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.goto(long_report.as_uri(), wait_until="load", timeout=60_000)
+        page.wait_for_function("""() => [...document.querySelectorAll('.chart')].every(
+            c => c.querySelector('svg.main-svg g.trace'))""", timeout=30_000)
+        seen = page.evaluate(LONG_REPORT_JS)
+        page.locator("#population").screenshot(path=str(artifacts / "report-population.png"))
+        page.locator("#data-quality").screenshot(path=str(artifacts / "report-quality.png"))
+    finally:
+        context.close()
+    assert errors == []
+    for heading in seen["headings"]:
+        assert "_" not in heading["words"] and " " in heading["words"], heading
+        if heading["code"] is not None:
+            assert heading["code"] == heading["indicator"], heading
+    assert {h["indicator"] for h in seen["headings"] if h["code"]} >= {s.name for s in INDICATORS}
+    # the latest year's 18 rows, not 270: at most about a screen and a half high (it was some 22,000 px)
+    assert seen["tableRows"] == 18
+    assert seen["tableHeight"] < 1300, seen["tableHeight"]
+    assert seen["quarantineHeight"] < 900, seen["quarantineHeight"]  # 3 groups, not 127 payloads
+    # Daegu's line and the country's each span a good part of the plot: each on a scale of its own
+    assert any("right axis" in name for name in seen["legend"]), seen["legend"]
+    visible = [h for h in seen["traceHeights"] if h > 0]
+    assert len(visible) == 2 and all(h > 0.3 * seen["plotHeight"] for h in visible), seen
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
