@@ -55,7 +55,8 @@ rollback: install dagster-home
 	@test -n "$(SNAPSHOT)" || (echo "usage: make rollback SNAPSHOT=<sha256 or unique prefix> [REASON='...']" && exit 2)
 	$(PY) -m pipelines.rollback --snapshot '$(SNAPSHOT)' $(if $(REASON),--reason '$(REASON)')
 
-# Every table of the published copy as CSV and Parquet, under warehouse/data/exports/.
+# Every table of the published copy as CSV (UTF-8 with a BOM) and Parquet, one XLSX per schema, datapackage.json
+# and MANIFEST.txt, under warehouse/data/exports/ (README: Exports for spreadsheets and for code).
 export: install
 	$(PY) -m pipelines.export
 
@@ -100,6 +101,7 @@ daemon: install dagster-home
 bench: install
 	$(PY) -m benchmarks.bench_ingest
 	$(PY) -m benchmarks.bench_publish
+	$(PY) -m benchmarks.bench_export
 
 lint: install
 	$(VENV)/bin/ruff check .

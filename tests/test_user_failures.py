@@ -4,6 +4,7 @@ files; and `make export`."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -86,8 +87,130 @@ def test_make_export_writes_every_published_table_as_csv_and_parquet(user: Path)
         n = query(published, f"SELECT count(*) FROM {name}")[0][0]
         assert con.execute(f"SELECT count(*) FROM read_parquet('{out / (name + '.parquet')}')").fetchone()[0] == n
         assert con.execute(f"SELECT count(*) FROM read_csv('{out / (name + '.csv')}')").fetchone()[0] == n or n == 0
+    assert not list(out.glob("*.tmp")), "no temporary file is left behind"
+
+
+def exported_columns(published: Path) -> dict[str, list[tuple[str, str, str]]]:
+    """Every exported table and view -> its (column, DuckDB type, comment) in order."""
+    columns: dict[str, list[tuple[str, str, str]]] = {}
+    for table, column, dtype, comment in query(
+            published, "SELECT schema_name || '.' || table_name, column_name, data_type, comment FROM duckdb_columns() "
+                       "WHERE schema_name IN ('reference', 'paper', 'kosis', 'indicators', 'quality') "
+                       "ORDER BY schema_name, table_name, column_index"):
+        columns.setdefault(table, []).append((column, dtype, comment))
+    return columns
+
+
+def test_make_export_csv_has_a_bom_and_reads_back_korean_exactly(user: Path) -> None:
+    import csv
+
+    import pandas as pd
+
+    assert make("export", user, key=None).returncode == 0
+    out = user / "data" / "exports"
+    published = user / "data" / "published.duckdb"
+    for path in out.glob("*.csv"):
+        assert path.read_bytes()[:3] == b"\xef\xbb\xbf", path.name
+    expected = query(published, "SELECT region_code, name_ko FROM reference.regions ORDER BY region_code")
+    assert ("22", "대구광역시") in expected
+    with (out / "reference.regions.csv").open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0])[0] == "region_code"  # the mark is not part of the first header
+    assert sorted((r["region_code"], r["name_ko"]) for r in rows) == expected
+    frame = pd.read_csv(out / "reference.regions.csv", dtype=str)
+    assert frame.columns[0] == "region_code"
+    assert sorted(zip(frame["region_code"], frame["name_ko"], strict=True)) == expected
+    assert sorted(p.name for p in out.glob("*.parquet")) == sorted(p.name[:-4] + ".parquet" for p in out.glob("*.csv"))
+    assert duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{out / 'reference.regions.parquet'}') "
+                                    "WHERE name_ko = '대구광역시'").fetchone()[0] == 1
+
+
+def test_make_export_writes_a_workbook_per_schema_with_a_dictionary_of_every_column(user: Path) -> None:
+    import openpyxl
+
+    assert make("export", user, key=None).returncode == 0
+    out = user / "data" / "exports"
+    columns = exported_columns(user / "data" / "published.duckdb")
+    for schema in ("reference", "paper", "kosis", "indicators", "quality"):
+        book = openpyxl.load_workbook(out / f"{schema}.xlsx", read_only=True)
+        tables = {t: c for t, c in columns.items() if t.startswith(schema + ".")}
+        assert book.sheetnames[0] == "dictionary"
+        assert all(len(name) <= 31 for name in book.sheetnames)
+        assert len({n.lower() for n in book.sheetnames}) == len(book.sheetnames)
+        dictionary = list(book["dictionary"].iter_rows(values_only=True))
+        assert dictionary[0][:6] == ("table", "sheet", "column", "type", "unit", "comment")
+        listed = [(r[0], r[2], r[3], r[5]) for r in dictionary[1:]]
+        assert listed == [(t, c, d, comment) for t, cols in tables.items() for c, d, comment in cols]
+        sheet_of = {r[0]: r[1] for r in dictionary[1:]}
+        assert set(sheet_of.values()) == set(book.sheetnames[1:])
+        for table, cols in tables.items():  # every sheet starts with the table's columns
+            header = next(book[sheet_of[table]].iter_rows(max_row=1, values_only=True))
+            assert list(header) == [c for c, _, _ in cols], table
+        book.close()
+    book = openpyxl.load_workbook(out / "reference.xlsx", read_only=True)
+    regions = [r for r in book["regions"].iter_rows(values_only=True)]
+    assert ("22", "Daegu", "대구광역시") in [r[:3] for r in regions]  # text codes stay text, Korean exact
+    indicators = list(openpyxl.load_workbook(out / "indicators.xlsx", read_only=True)["dictionary"].iter_rows(
+        values_only=True))
+    assert ("indicators.sme_concentration", "sme_worker_pct", "% of manufacturing employment") in [
+        (r[0], r[2], r[4]) for r in indicators]
+
+
+def test_make_export_datapackage_is_valid_frictionless_and_the_manifest_names_the_publication(user: Path) -> None:
+    from datetime import UTC, datetime
+    from importlib.metadata import version
+
+    from frictionless import Package, validate
+
+    published = user / "data" / "published.duckdb"
+    proc = make("export", user, key=None)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = user / "data" / "exports"
+    report = validate(out / "datapackage.json")
+    assert report.valid, report.flatten(["resourceName", "rowNumber", "fieldName", "type", "note"])[:20]
+    columns = exported_columns(published)
+    package = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
+    assert [r["name"] for r in package["resources"]] == list(columns)
+    for resource in package["resources"]:
+        assert (resource["format"], resource["encoding"], resource["path"]) == ("csv", "utf-8-sig",
+                                                                                resource["name"] + ".csv")
+        assert [(f["name"], f["description"][:len(c[2])]) for f in resource["schema"]["fields"]
+                for c in [next(c for c in columns[resource["name"]] if c[0] == f["name"])]] == [
+            (c, comment) for c, _, comment in columns[resource["name"]]]
+    by_name = {r["name"]: r for r in package["resources"]}
+    assert by_name["reference.regions"]["schema"]["primaryKey"] == ["region_code"]
+    assert {f["name"]: f["type"] for f in by_name["kosis.observations"]["schema"]["fields"]}["valid_from"] == (
+        "datetime")
+    assert package["licenses"][0]["name"] == "KOSIS-terms"
+    assert any("Kim (2013)" in s["title"] for s in package["sources"])
+    kosis = next(s for s in package["sources"] if s.get("path") == "https://kosis.kr")
+    assert kosis["kosisTablesCatalogued"] and "101/DT_1C91" in kosis["kosisTablesCatalogued"]
+
+    # frictionless reads the data, not only the descriptor: a text in an integer column is reported
+    broken = out / "reference.regions.csv"
+    broken.write_bytes(broken.read_bytes().replace(b",1949,", b",nineteen,", 1))
+    bad = Package(out / "datapackage.json").get_resource("reference.regions").validate()
+    assert not bad.valid and "type-error" in {e.type for e in bad.tasks[0].errors}
+
+    manifest = (out / "MANIFEST.txt").read_text(encoding="utf-8")
+    fields = dict(line.split(": ", 1) for line in manifest.split("\n\n")[0].splitlines())
+    assert fields["package"] == f"regional-innovation-kr {version('regional-innovation-kr')}"
+    mtime = datetime.fromtimestamp(published.stat().st_mtime, UTC).replace(tzinfo=None)
+    assert fields["published_at"] == mtime.isoformat(timespec="seconds") + "Z"
+    assert fields["publication"].startswith("file published.duckdb")
+    exported_at = datetime.fromisoformat(fields["exported_at"].removesuffix("Z"))
+    assert exported_at >= mtime.replace(microsecond=0)
+    assert "byte-order mark" in fields["csv"]
+    table = manifest.split("file\trows\tsha256\n")[1].splitlines()
+    listed = {line.split("\t")[0]: line.split("\t")[1:] for line in table}
+    on_disk = {p.name for p in out.iterdir()} - {"MANIFEST.txt"}
+    assert set(listed) == on_disk
+    for name, (_, sha) in listed.items():
+        if name != "reference.regions.csv":  # broken above
+            assert hashlib.sha256((out / name).read_bytes()).hexdigest() == sha, name
     n_sme = query(published, "SELECT count(*) FROM indicators.sme_concentration")[0][0]
-    assert f"indicators.sme_concentration\t{n_sme} rows" in (out / "MANIFEST.txt").read_text()
+    assert listed["indicators.sme_concentration.csv"][0] == str(n_sme)
+    assert listed["datapackage.json"][0] == "-"
 
 
 def test_a_bad_cell_in_a_shipped_file_is_named_with_file_line_column_and_value(tmp_path: Path) -> None:
