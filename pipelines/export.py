@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.terms import terms_text
 from warehouse.io import WarehouseResource, default_warehouse
 
 SCHEMAS = ("reference", "paper", "kosis", "indicators", "quality")
@@ -30,6 +31,7 @@ def export(warehouse: WarehouseResource, out: Path) -> list[tuple[str, int]]:
                 con.execute(f"COPY (SELECT * FROM {name}) TO '{tmp}' ({options})")
                 tmp.replace(target)  # a reader never sees half a file
             written.append((name, con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]))
+        (out / "TERMS.txt").write_text(terms_text(con), encoding="utf-8")  # the data's terms travel with them
     (out / "MANIFEST.txt").write_text("".join(f"{name}\t{n} rows\n" for name, n in written), encoding="utf-8")
     return written
 
