@@ -32,6 +32,7 @@ import dagster as dg
 import duckdb
 import xlsxwriter
 
+from pipelines.terms import DATA_TERMS, terms_text
 from schemas.indicators import CLAIM_SPECS, INDICATORS
 from schemas.registry import FILE_TABLES
 from warehouse.io import WarehouseResource, default_warehouse
@@ -45,12 +46,12 @@ EXCEL_SHEET_NAME_MAX = 31
 DICTIONARY_SHEET = "dictionary"
 FETCH_ROWS = 10_000
 
-# The data's terms, as datapackage.json states them. The shared terms text (terms_text()) is written elsewhere;
-# this constant is the one place to point at it.
+# The data's terms, as datapackage.json states them: the words of pipelines/terms.py (also TERMS.txt).
 LICENSES: list[dict[str, str]] = [{
     "name": "KOSIS-terms",
     "title": "KOSIS terms of use: reuse with attribution (출처: 통계청 KOSIS)",
-    "path": "https://kosis.kr",
+    "path": "https://stat.kosis.kr/nsistN/kosisUseGuide.do",
+    "description": " ".join(DATA_TERMS.split()),
 }]
 PAPER_CITATION = ("Kim (2013), A Study on Limits to Promoting SMEs Networking Policies for Urban Economic "
                   "Development in South Korea: Centering on the Case of Daegu City")
@@ -336,6 +337,12 @@ def datapackage(tables: Iterable[ExportedTable], sources: list[dict[str, Any]], 
             "licenses": LICENSES, "sources": sources, "resources": resources}
 
 
+def write_terms(con: duckdb.DuckDBPyConnection, out: Path) -> ExportedFile:
+    target = out / "TERMS.txt"
+    replace_atomically(target, lambda tmp: tmp.write_text(terms_text(con), encoding="utf-8"))
+    return ExportedFile(target, None, sha256_of(target))
+
+
 def write_datapackage(package: dict[str, Any], out: Path) -> ExportedFile:
     target = out / "datapackage.json"
     replace_atomically(target, lambda tmp: tmp.write_text(json.dumps(package, ensure_ascii=False, indent=2) + "\n",
@@ -386,6 +393,7 @@ def export(warehouse: WarehouseResource, out: Path) -> list[ExportedFile]:
         files = write_tables(con, tables, out)
         files += write_workbooks(con, tables, out)
         sources = package_sources(con)
+        files.append(write_terms(con, out))  # the data's terms travel with them
     files.append(write_datapackage(datapackage(tables, sources, published_at), out))
     write_manifest(out, files, published_at=published_at, publication=publication,
                    exported_at=utc_text(datetime.now(UTC)))

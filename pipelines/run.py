@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -27,6 +29,7 @@ from pipelines.refresh import (
     resolved_resources,
     whole_build,
 )
+from pipelines.version import version_line
 from warehouse.io import (
     WarehouseLockedError,
     WarehouseResource,
@@ -60,7 +63,7 @@ def _has_table(con, schema: str, name: str) -> bool:
 
 def summary(warehouse: WarehouseResource, run_ids: list[str] | None = None) -> str:
     """What `make run` prints: the published tables, this run's checks, the claims, and how to query them."""
-    lines: list[str] = []
+    lines: list[str] = [version_line()]
     with warehouse.published_connection() as con:
         lines.append("Tables (schema.table: rows)")
         for schema, table in con.execute(
@@ -122,10 +125,21 @@ def summary(warehouse: WarehouseResource, run_ids: list[str] | None = None) -> s
                      f"USE lake; {EXAMPLE_QUERY}")
     else:
         db_path = warehouse.published
-        lines.append(f'Example: duckdb -readonly {db_path} "{EXAMPLE_QUERY}"')
-        lines.append(f"   or: .venv/bin/python -c \"import duckdb; print(duckdb.connect('{db_path}', read_only=True)"
-                     f".sql('{EXAMPLE_QUERY}'))\"")
+        lines.append(f'Example: {shlex.quote(venv_command("duckdb"))} -readonly {shlex.quote(str(db_path))} '
+                     f'"{EXAMPLE_QUERY}"')
+        lines.append(f"   or: {shlex.quote(venv_command('python'))} -c \"import duckdb; print(duckdb.connect("
+                     f"{str(db_path)!r}, read_only=True).sql('{EXAMPLE_QUERY}'))\"")
     return "\n".join(lines)
+
+
+def venv_command(name: str) -> str:
+    """A command installed beside this Python (.venv/bin/duckdb comes with duckdb-cli), as the user can type it
+    where they ran `make run`: relative to the working directory when inside it, else absolute."""
+    command = Path(sys.executable).parent / name
+    try:
+        return str(command.relative_to(Path.cwd()))
+    except ValueError:
+        return str(command)
 
 
 def this_run_findings(warehouse: WarehouseResource, run_ids: list[str]) -> list[str]:
