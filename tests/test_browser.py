@@ -264,7 +264,8 @@ def dagster_ui(built_copy: Built, tmp_path: Path) -> Iterator[str]:
 
 
 def test_dagster_ui_shows_the_indicator_assets(browser, artifacts: Path, dagster_ui: str) -> None:
-    context = browser.new_context(viewport={"width": 1800, "height": 2100})
+    # Tall enough for the whole group at a zoom where the asset names are still written out in full.
+    context = browser.new_context(viewport={"width": 1800, "height": 3400})
     # The UI's one-time "Join the Dagster community" dialog would cover the graph.
     context.add_init_script("try { localStorage.setItem('communityNux', '\"1\"'); } catch (e) {}")
     page = context.new_page()
@@ -273,7 +274,7 @@ def test_dagster_ui_shows_the_indicator_assets(browser, artifacts: Path, dagster
     try:
         page.goto(f"{dagster_ui}/locations/pipelines.definitions:defs/asset-groups/indicators", timeout=60_000)
         page.get_by_text("paper_claims", exact=True).first.wait_for(state="visible", timeout=60_000)
-        # zoom out (ctrl + wheel) so that the whole group (seven indicators, their KOSIS and paper inputs)
+        # zoom out (ctrl + wheel) so that the whole group (the indicators, the claims, their KOSIS and paper inputs)
         # fits, asset cards still readable
         page.mouse.move(1000, 1000)
         page.keyboard.down("Control")
