@@ -6,7 +6,7 @@ PYTHON ?= python3
 DAGSTER_HOME ?= $(CURDIR)/dagster_home
 export DAGSTER_HOME
 
-.PHONY: install lock run test test-quick ui daemon refresh bench lint clean clean-all dagster-home browser postgres inbox kosis-check kosis-add export rollback
+.PHONY: install lock run test test-quick ui daemon refresh bench lint clean clean-all dagster-home browser postgres inbox kosis-check kosis-add kosis-search kosis-meta export rollback
 
 # Installs exactly the lock (every package of the tree, dev tools included), then the project itself without
 # dependencies; again whenever pyproject.toml or the lock changes.
@@ -67,6 +67,15 @@ kosis-check: install
 kosis-add: install
 	@test -n "$(TBL)" || (echo "usage: make kosis-add TBL=DT_1C91 [ORG=101]" && exit 2)
 	$(PY) -m pipelines.kosis_tools add --tbl $(TBL) --org $(or $(ORG),101)
+
+# Find tables by name (statisticsSearch) and see one table's levels, codes, items, periods and footnotes (getMeta).
+kosis-search: install
+	@test -n "$(Q)" || (echo "usage: make kosis-search Q='사업체 종사자' [N=50]" && exit 2)
+	$(PY) -m pipelines.kosis_tools search --query '$(Q)' --limit $(or $(N),50)
+
+kosis-meta: install
+	@test -n "$(TBL)" || (echo "usage: make kosis-meta TBL=DT_1B040A3 [ORG=101]" && exit 2)
+	$(PY) -m pipelines.kosis_tools meta --tbl $(TBL) --org $(or $(ORG),101)
 
 # The DuckLake and Dagster-on-PostgreSQL tests start a throwaway PostgreSQL cluster: Debian's postgresql
 # package (initdb, pg_ctl), installed here if missing.

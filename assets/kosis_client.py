@@ -46,17 +46,21 @@ if TYPE_CHECKING:  # requests and urllib3 are imported where a call is made: an 
 
 __all__ = [
     "DATA_PATH",
+    "DEFAULT_KOSIS_BASE_URL",
     "FULL_PARSE_MAX_BYTES",
     "META_PATH",
+    "SEARCH_PATH",
     "FetchedBody",
     "KosisClient",
     "KosisError",
     "enumerate_periods",
 ]
 
+DEFAULT_KOSIS_BASE_URL = "https://kosis.kr/openapi/"
 DATA_PATH = "Param/statisticsParameterData.do"
 DATA_METHOD = "getList"
 META_PATH = "statisticsData.do"
+SEARCH_PATH = "statisticsSearch.do"
 MAX_OBJ_LEVELS = 8
 _READ_CHUNK = 1 << 20
 
@@ -157,7 +161,10 @@ class KosisError(Exception):
             status = f"HTTP {http_status}"
         else:
             status = "no response"
-        message = f"KOSIS {what} for table orgId={org_id} tblId={tbl_id}, {periods_label}: {status}"
+        if org_id is None and tbl_id is None:  # a request about no table (statisticsSearch)
+            message = f"KOSIS {what}: {status}"
+        else:
+            message = f"KOSIS {what} for table orgId={org_id} tblId={tbl_id}, {periods_label}: {status}"
         if reason:
             message += f": {reason}"
         if hint:
@@ -453,7 +460,8 @@ class KosisClient:
         return out
 
     def get_meta(self, org_id: str, tbl_id: str, meta_type: str) -> list[dict[str, str]]:
-        """getMeta of a table: ``TBL`` (name), ``PRD`` (periods), ``ITM`` (items and classification codes)."""
+        """getMeta of a table: ``TBL`` (name), ``PRD`` (periods), ``ITM`` (items and classification codes),
+        ``CMMT`` (footnotes), ``NCD`` (per-period update dates). No data (err 30) is an empty list."""
         meta_type = meta_type.upper()
         params = {"type": meta_type, "orgId": str(org_id), "tblId": str(tbl_id), "format": "json", "jsonVD": "Y"}
         ctx = _Ctx(str(org_id), str(tbl_id), params=params, what=f"getMeta type={meta_type}")
@@ -464,6 +472,22 @@ class KosisClient:
             hint = None
             if raw.code in PARAM_CODES:
                 hint = f"check orgId={org_id}, tblId={tbl_id} and type={meta_type}"
+            raise self._fatal_for_code(raw, ctx, hint=hint)
+        return self._parse_records(raw, ctx)
+
+    def search(self, query: str, *, result_count: int = 50, start_count: int = 1) -> list[dict[str, str]]:
+        """statisticsSearch.do getList: the tables whose name or contents match ``query``, in the service's order
+        (sort RANK, its default), ``result_count`` rows from page ``start_count``. Each row names ORG_ID, TBL_ID,
+        TBL_NM, STRT_PRD_DE and END_PRD_DE, and STAT_DB_CNT, the number of matches in all. No match (err 30) is
+        an empty list."""
+        params = {"searchNm": query, "sort": "RANK", "startCount": str(start_count),
+                  "resultCount": str(result_count), "format": "json", "jsonVD": "Y"}
+        ctx = _Ctx(None, None, params=params, periods_label="periods n/a", what="statisticsSearch")
+        raw = self._call(SEARCH_PATH, "getList", params, ctx)
+        if raw.code == NO_DATA_CODE:
+            return []
+        if raw.code is not None:
+            hint = f"check searchNm={query!r}" if raw.code in PARAM_CODES else None
             raise self._fatal_for_code(raw, ctx, hint=hint)
         return self._parse_records(raw, ctx)
 

@@ -7,12 +7,10 @@ from collections.abc import Callable
 import dagster as dg
 from pydantic import Field
 
-from assets.kosis_client import KosisClient
+from assets.kosis_client import DEFAULT_KOSIS_BASE_URL, KosisClient
 from assets.kosis_masking import BodyWriter
 from assets.source_files import CATALOG_PATH, load_catalog
 from schemas.kosis import KosisTable
-
-DEFAULT_KOSIS_BASE_URL = "https://kosis.kr/openapi/"
 
 
 class KosisResource(dg.ConfigurableResource):

@@ -1,30 +1,39 @@
-"""Tools for a user with a KOSIS key: check the catalog against the service, and start a new entry.
+"""Tools for a user with a KOSIS key: find tables, inspect one, check the catalog, start a new entry.
 
+    make kosis-search Q=사업체          # statisticsSearch: org, table id, name and periods of matching tables
+    make kosis-meta TBL=DT_1B040A3 ORG=101   # getMeta: levels and codes, items and units, periods, footnotes
     make kosis-check                 # getMeta TBL, ITM and PRD for every KOSIS entry of the catalog
     make kosis-add TBL=DT_1C91 ORG=101   # a catalog entry skeleton for a table, from getMeta
 
-Both read KOSIS_API_KEY and KOSIS_BASE_URL from the environment, as every entry point does. `kosis-check`
-exits 1 if any entry does not match what the service says (a table, item, level or code that does not
-exist, a role that matches nothing), 2 if it cannot ask (no key, bad key, unreachable service).
+All read KOSIS_API_KEY and KOSIS_BASE_URL from the environment, as every entry point does. Without a key they
+stop at once (before anything heavy is imported) and say how to get one. `kosis-check` exits 1 if any entry does
+not match what the service says (a table, item, level or code that does not exist, a role that matches
+nothing), 2 if it cannot ask (no key, bad key, unreachable service).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import math
+import os
 import sys
 from dataclasses import dataclass, field
 from datetime import date
 
-import yaml
-
-from assets.kosis import periods_from_meta
-from assets.kosis_client import KosisError
-from assets.source_files import SOURCES_DIR
-from pipelines.refresh import EXIT_CANNOT_START, resolved_resources
+from assets.kosis_client import DEFAULT_KOSIS_BASE_URL, PRD_SE_KOREAN, KosisClient, KosisError, enumerate_periods
 from schemas.kosis import ROLE_LEVELS, KosisTable
 from schemas.regions import region_from_name
+
+# Imported where used, after the key check: assets.kosis and pipelines.refresh bring in Dagster (seconds).
+EXIT_CANNOT_START = 2  # as pipelines.refresh.EXIT_CANNOT_START
+NO_KEY_HELP = """FAILED: no KOSIS_API_KEY in the environment: `make {target}` asks the live KOSIS service.
+  Get a key (free): sign up at the KOSIS OpenAPI site, https://kosis.kr/openapi/ , log in and apply for an
+  authentication key (활용신청 / 인증키 발급); the key is shown under your account once the application is approved.
+  Set it in the shell you run make from:  export KOSIS_API_KEY='<your key>'   then run the command again.
+  Without a key, `make run` and `make refresh` still work offline, from the bundled files and warehouse/data/inbox/."""
+TARGETS = {"search": "kosis-search", "meta": "kosis-meta", "check": "kosis-check", "add": "kosis-add"}
 
 SIDO_STATISTICAL = {"00", "11", "21", "22", "23", "24", "25", "26", "29", "31", "32", "33", "34", "35", "36", "37",
                     "38", "39"}
@@ -49,6 +58,8 @@ class TableMeta:
 
 
 def fetch_meta(client, org_id: str, tbl_id: str, table: KosisTable | None = None) -> TableMeta:
+    from assets.kosis import periods_from_meta
+
     tbl = client.get_meta(org_id, tbl_id, "TBL")
     name = str(tbl[0].get("TBL_NM", "")) if tbl else ""
     items: dict[str, tuple[str, str]] = {}
@@ -115,11 +126,15 @@ def check_entry(table: KosisTable, meta: TableMeta, notes: list[str] | None = No
 
 def _code_system(name: str) -> dict[str, str]:
     """code -> statistical sido code of one code system, as reference.region_code_map ships it."""
+    from assets.source_files import SOURCES_DIR
+
     with open(SOURCES_DIR / "reference" / "region_code_map.csv", encoding="utf-8") as f:
         return {r["code"]: r["region_code"] for r in csv.DictReader(f) if r["code_system"] == name}
 
 
-SYSTEMS = {name: _code_system(name) for name in ("kosis_sido", "admin")}
+@functools.cache
+def code_systems() -> dict[str, dict[str, str]]:
+    return {name: _code_system(name) for name in ("kosis_sido", "admin")}
 
 
 @dataclass(frozen=True)
@@ -142,7 +157,7 @@ def region_axis(meta: TableMeta) -> RegionAxis | None:
     if best is None:
         return None
     named = {c: r for c, n in meta.levels[best[0]].items() if (r := region_from_name(n)) is not None}
-    for system, mapping in SYSTEMS.items():
+    for system, mapping in code_systems().items():
         if all(mapping.get(c) == r for c, r in named.items()):
             return RegionAxis(f"c{best[0] + 1}", system, {}, named)
     return RegionAxis(f"c{best[0] + 1}", "table", dict(sorted(named.items())), named)
@@ -161,7 +176,8 @@ def check_region_axis(table: KosisTable, meta: TableMeta, notes: list[str]) -> l
     if found.level != table.region_level:
         return [f"region_level {table.region_level}, but the regions are on {found.level} "
                 f"({', '.join(list(meta.levels[int(found.level[1:]) - 1].values())[:4])}, ...)"]
-    mapping = table.region_codes if table.region_code_system == "table" else SYSTEMS.get(table.region_code_system, {})
+    mapping = table.region_codes if table.region_code_system == "table" else code_systems().get(
+        table.region_code_system, {})
     problems = []
     for code, region in found.named.items():
         if code not in mapping:
@@ -235,6 +251,8 @@ def kosis_add(kosis, org_id: str, tbl_id: str) -> str:
     table's own codes mapped by name), the units from the items. The skeleton goes through the same checks as
     make kosis-check, and its `verification` says what was checked, or `unchecked` when a check failed; never
     `live-checked`, which only a person who wrote the code_roles and ran make kosis-check may set."""
+    import yaml
+
     with kosis.client() as client:
         meta = fetch_meta(client, org_id, tbl_id)
     axis = region_axis(meta)
@@ -280,30 +298,125 @@ def kosis_add(kosis, org_id: str, tbl_id: str) -> str:
     return "\n".join(notes) + "\n" + yaml.safe_dump([entry], allow_unicode=True, sort_keys=False)
 
 
+def _client_from_environment() -> KosisClient:
+    """A client from KOSIS_API_KEY and KOSIS_BASE_URL, as the KOSIS resource would build it: search and meta read
+    no catalog and write nothing, so they need neither the Dagster definitions nor the resources."""
+    return KosisClient(os.environ.get("KOSIS_BASE_URL") or DEFAULT_KOSIS_BASE_URL, os.environ["KOSIS_API_KEY"])
+
+
+def kosis_search(client: KosisClient, query: str, limit: int) -> list[str]:
+    """One line per table found, tab-separated: org id, table id, table name, first-last period; then the count."""
+    rows = client.search(query, result_count=limit)
+    lines = [f"{r.get('ORG_ID', '')}\t{r.get('TBL_ID', '')}\t{' '.join(str(r.get('TBL_NM', '')).split())}\t"
+             f"{r.get('STRT_PRD_DE', '')}-{r.get('END_PRD_DE', '')}" for r in rows]
+    total = str(rows[0].get("STAT_DB_CNT", "")) if rows else "0"  # the number of matches in all (every row says)
+    total = total if total.isdigit() else str(len(rows))
+    shown = f"; the first {len(rows)} shown (N=... for more)" if int(total) > len(rows) else ""
+    lines.append(f"{total} table(s) found for {query!r}{shown}")
+    return lines
+
+
+def _with_english(name: str, english: str | None) -> str:
+    english = (english or "").strip()
+    return f"{name} [{english}]" if english and english != name else name
+
+
+def _period_lines(records: list[dict[str, str]]) -> list[str]:
+    """getMeta PRD: one row per periodicity (PRD_SE a Korean label, STRT_PRD_DE/END_PRD_DE, months dotted)."""
+    by_label = {label: se for se, labels in PRD_SE_KOREAN.items() for label in (se, *labels)}
+    lines = []
+    for record in records:
+        label = str(record.get("PRD_SE", "")).strip()
+        start, end = (str(record.get(k, "")).replace(".", "") for k in ("STRT_PRD_DE", "END_PRD_DE"))
+        if not (start and end):
+            if record.get("PRD_DE"):
+                lines.append(f"  {label}: {record['PRD_DE']}")
+            continue
+        se = by_label.get(label, label)
+        periods = enumerate_periods(se, start, end)
+        count = f" ({len(periods)} periods)" if periods is not None else ""
+        lines.append(f"  {label} ({se}): {start}-{end}{count}")
+    return lines
+
+
+def kosis_meta(client: KosisClient, org_id: str, tbl_id: str) -> list[str]:
+    """What getMeta says of a table, for a person choosing codes: name (and English name), periods, items with
+    units, every classification level (OBJ_NM) with all its codes and names, and the footnotes (type=CMMT)."""
+    tbl = client.get_meta(org_id, tbl_id, "TBL")
+    name = str(tbl[0].get("TBL_NM", "")) if tbl else ""
+    lines = [f"{org_id}/{tbl_id} {_with_english(name, tbl[0].get('TBL_NM_ENG') if tbl else None)}", "periods:"]
+    lines += _period_lines(client.get_meta(org_id, tbl_id, "PRD")) or ["  none"]
+    items: list[str] = []
+    levels: dict[int, tuple[str, list[str]]] = {}
+    for record in client.get_meta(org_id, tbl_id, "ITM"):
+        code = str(record.get("ITM_ID", ""))
+        label = _with_english(str(record.get("ITM_NM", "")).strip(), record.get("ITM_NM_ENG"))
+        if str(record.get("OBJ_ID", "")).upper() == "ITEM":
+            # item rows name their unit UNIT_NM / UNIT_ENG_NM (meta_itm.json), not UNIT_NM_ENG as data rows do
+            unit = _with_english(str(record.get("UNIT_NM", "")), record.get("UNIT_ENG_NM") or record.get("UNIT_NM_ENG"))
+            items.append(f"  {code} {label}" + (f" ({unit})" if unit else ""))
+            continue
+        try:
+            sn = int(record.get("OBJ_ID_SN", "") or 0)
+        except ValueError:
+            continue
+        obj = _with_english(str(record.get("OBJ_NM", "")), record.get("OBJ_NM_ENG"))
+        parent = f" (under {record['UP_ITM_ID']})" if record.get("UP_ITM_ID") else ""
+        levels.setdefault(sn, (obj, []))[1].append(f"    {code} {label}{parent}")
+    lines.append(f"items ({len(items)}):")
+    lines += items
+    for index, sn in enumerate(sorted(levels), 1):  # ranked: numbering that starts at 0 or 2 still gives c1, c2
+        obj, codes = levels[sn]
+        lines.append(f"c{index} {obj}: {len(codes)} codes (objL{index})")
+        lines += codes
+    notes = client.get_meta(org_id, tbl_id, "CMMT")
+    lines.append(f"footnotes ({len(notes)}):" if notes else "footnotes: none")
+    for note in notes:
+        about = " ".join(str(note.get(k, "")).strip() for k in ("OBJ_NM", "ITM_ID", "ITM_NM") if note.get(k))
+        head = f"  [{note.get('CMMT_NM', '')}{' ' + about if about else ''}] "
+        text = [t.strip() for t in str(note.get("CMMT_DC", "")).strip().splitlines() if t.strip()]
+        lines += [head + (text[0] if text else "")] + [" " * len(head) + t for t in text[1:]]
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
+    search = sub.add_parser("search", help="find tables by name (statisticsSearch)")
+    search.add_argument("--query", required=True)
+    search.add_argument("--limit", type=int, default=50)
+    meta = sub.add_parser("meta", help="a table's levels, codes, items, periods and footnotes (getMeta)")
+    meta.add_argument("--tbl", required=True)
+    meta.add_argument("--org", default="101")
     sub.add_parser("check", help="check every KOSIS catalog entry against getMeta")
     add = sub.add_parser("add", help="print a catalog entry skeleton for a table")
     add.add_argument("--tbl", required=True)
     add.add_argument("--org", default="101")
     args = parser.parse_args(argv)
-    from pipelines.definitions import defs
+    # Before anything heavy: without a key there is nothing to ask, and the user should hear so at once.
+    if not os.environ.get("KOSIS_API_KEY"):
+        print(NO_KEY_HELP.format(target=TARGETS[args.command]))
+        return EXIT_CANNOT_START
+    try:
+        if args.command in ("search", "meta"):
+            with _client_from_environment() as client:
+                lines = (kosis_search(client, args.query, args.limit) if args.command == "search"
+                         else kosis_meta(client, args.org, args.tbl))
+            print("\n".join(lines))
+            return 0
+        from pipelines.definitions import defs
+        from pipelines.refresh import resolved_resources
 
-    with resolved_resources(defs) as res:
-        if res.kosis.offline:
-            print("FAILED: no KOSIS_API_KEY in the environment: these tools ask the live service")
-            return EXIT_CANNOT_START
-        try:
+        with resolved_resources(defs) as res:
             if args.command == "check":
                 code, lines = kosis_check(res.kosis)
                 print("\n".join(lines))
                 return code
             print(kosis_add(res.kosis, args.org, args.tbl), end="")
             return 0
-        except KosisError as exc:
-            print(f"FAILED: {exc}")
-            return EXIT_CANNOT_START
+    except KosisError as exc:
+        print(f"FAILED: {exc}")
+        return EXIT_CANNOT_START
 
 
 if __name__ == "__main__":

@@ -226,7 +226,18 @@ OBSERVATION_ROW: tuple[ObservationColumn, ...] = (
                       "parse_filename(filename, true)", nullable=False),
     ObservationColumn("valid_from", "TIMESTAMP", "When this vintage was loaded", None, nullable=False),
     ObservationColumn("valid_to", "TIMESTAMP", "When a revised value replaced it (NULL: current vintage)", None),
+    # English labels, where the service sends them (real getList rows carry C1_NM_ENG and UNIT_NM_ENG, some
+    # ITM_NM_ENG too; docs/kosis-evidence.md sections 2a and 9). Last, so that a warehouse created now and one
+    # migrated (migration 10 adds them) have the same column order.
+    ObservationColumn("itm_nm_eng", "VARCHAR", "English name of the item as KOSIS sends it (ITM_NM_ENG; NULL when "
+                      "not sent)", "ITM_NM_ENG"),
+    *(ObservationColumn(f"c{i}_nm_eng", "VARCHAR", f"English name of the level-{i} code as KOSIS sends it "
+                        f"(C{i}_NM_ENG; NULL when not sent or the table has fewer levels)", f"C{i}_NM_ENG")
+      for i in _LEVELS),
+    ObservationColumn("unit_nm_eng", "VARCHAR", "English unit name as KOSIS sends it (UNIT_NM_ENG; NULL when not "
+                      "sent)", "UNIT_NM_ENG"),
 )
+ENGLISH_FIELDS = ("ITM_NM_ENG", *(f"C{i}_NM_ENG" for i in _LEVELS), "UNIT_NM_ENG")
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@
         server.publish_period("DT_BENCH", "2024")
         server.revise("DT_BENCH", ("T01", ("11", "C001"), "2024"), "123", "20250102")
 
-Endpoints (under ``/openapi/``): ``Param/statisticsParameterData.do?method=getList`` (data) and
-``statisticsData.do?method=getMeta&type=TBL|PRD|ITM`` (metadata), answering like the real service:
+Endpoints (under ``/openapi/``): ``Param/statisticsParameterData.do?method=getList`` (data),
+``statisticsData.do?method=getMeta&type=TBL|PRD|ITM|NCD|CMMT`` (metadata) and
+``statisticsSearch.do?method=getList&searchNm=...`` (search by name), answering like the real service:
 HTTP 200 with ``{"err":"NN","errMsg":"..."}`` for errors, every value a string.
 """
 
@@ -55,7 +56,10 @@ ERR_MESSAGES = {
     "42": "사용자별 이용 제한.",
     "50": "서버오류.",
 }
-META_TYPES_WITHOUT_DATA = frozenset({"ORG", "CMMT", "UNIT", "SOURCE", "WGT", "OBJ", "CLS"})
+META_TYPES_WITHOUT_DATA = frozenset({"ORG", "UNIT", "SOURCE", "WGT", "OBJ", "CLS"})
+# ORG_NM of statisticsSearch rows: 101 as the service names it since 2025 (rubatoyd/kosis-openapi-mcp
+# tests/fixtures/search_edu.json); others blank unless a table says.
+ORG_NAMES = {"101": "국가데이터처", "142": "중소벤처기업부"}
 PRD_SE_KOREAN = {"Y": "년", "H": "반기", "Q": "분기", "M": "월", "D": "일", "IR": "부정기", "F": "다년"}
 
 
@@ -118,6 +122,18 @@ class KosisTable:
     value_fn: ValueFn | None = None
     tbl_nm_eng: str = ""
     cell_lst_chn_de: dict[CellKey, str] = field(default_factory=dict)
+    # English labels, keyed "c1:<code>" .. "c8:<code>", "itm:<item>", "unit:<unit>" and "obj:c1" .. (a level's
+    # OBJ_NM): a row carries C{n}_NM_ENG, ITM_NM_ENG, UNIT_NM_ENG, C{n}_OBJ_NM_ENG only where one is given, as
+    # real rows lack some (DT_1YL20921's have C1_NM_ENG and UNIT_NM_ENG, no ITM_NM_ENG). None: every *_ENG field
+    # repeats the Korean name, a stand-in for tables whose English the tests do not care about.
+    names_eng: dict[str, str] | None = None
+    # getMeta type=CMMT rows (CMMT_NM, CMMT_DC, optionally OBJ_ID, OBJ_NM, ITM_ID, ITM_NM); none: err 30.
+    comments: list[dict[str, str]] = field(default_factory=list)
+    org_nm: str = ""
+
+    def english(self, key: str, korean: str) -> str | None:
+        """The English label under ``key`` (see names_eng), the Korean one as a stand-in, or None: not sent."""
+        return korean if self.names_eng is None else self.names_eng.get(key)
 
     def __post_init__(self) -> None:
         if not 1 <= len(self.levels) <= 8:
@@ -410,7 +426,8 @@ class KosisServer:
     # --------------------------------------------------------------------------------------------- faults
 
     def inject(self, kind: str, times: int = 1, *, target: str = "data", **kw: Any) -> None:
-        """Fault for the next ``times`` calls of ``target`` ("data" = getList, "meta" = getMeta, "any").
+        """Fault for the next ``times`` calls of ``target`` ("data" = getList, "meta" = getMeta, "search" =
+        statisticsSearch, "any").
 
         kinds: ``err`` (code=10..50; as_list=True wraps it in a list), ``http`` (status=500/503,
         retry_after=None), ``slow`` (seconds=2.0, then a normal answer), ``truncate`` (half the body;
@@ -423,8 +440,8 @@ class KosisServer:
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; use one of {sorted(FAULT_KINDS)}")
-        if target not in ("data", "meta", "any"):
-            raise ValueError("target must be 'data', 'meta' or 'any'")
+        if target not in ("data", "meta", "search", "any"):
+            raise ValueError("target must be 'data', 'meta', 'search' or 'any'")
         if kind == "err":
             code = f"{int(kw.get('code', 50)):02d}"
             if code not in ERR_CODES:
@@ -478,13 +495,15 @@ class KosisServer:
             target = "meta"
         elif route == "statisticsData.do" and method == "getList":
             target = "userstats"
+        elif route == "statisticsSearch.do":
+            target = "search"
         elif route in ("Param/statisticsParameterData.do", "statisticsData.do"):
             target = "bad-method"
         else:
             self._send(h, 404, b"Not Found", "text/plain; charset=utf-8")
             return
 
-        fault = self._take_fault(target) if target in ("data", "meta") else None
+        fault = self._take_fault(target) if target in ("data", "meta", "search") else None
         if fault is not None:
             if fault.kind == "reset":
                 self._reset(h)
@@ -522,6 +541,8 @@ class KosisServer:
                 text = self._data(params)
             elif target == "meta":
                 text = self._meta(params)
+            elif target == "search" and method == "getList":
+                text = self._search(params)
             elif target == "userstats":
                 self._check_key(params)
                 raise _KosisError("20" if params.get("orgId") or params.get("tblId") else "21")
@@ -680,6 +701,43 @@ class KosisServer:
             raise _KosisError("30")
         return text
 
+    def _search(self, params: Mapping[str, str]) -> str:
+        """statisticsSearch getList: every table whose name or contents hold each word of searchNm, paged by
+        resultCount and startCount (page number: resultCount=20&startCount=2 gives matches 21-40), in the rows'
+        real shape (rubatoyd/kosis-openapi-mcp tests/fixtures/search_edu.json), STAT_DB_CNT the number of
+        matches in all. The real service ranks by a full-text index; here the order is the tables'. No match is
+        err 30, a guess: no saved response of a search without matches was found."""
+        self._check_key(params)
+        query = params.get("searchNm", "").strip()
+        if not query:
+            raise _KosisError("20")
+        try:
+            count = int(params.get("resultCount") or 20)
+            page = int(params.get("startCount") or 1)
+        except ValueError:
+            raise _KosisError("21") from None
+        with self._lock:
+            tables = list(self.tables.values())
+        found = []
+        for table in tables:
+            contents = " ".join([*table.level_names, *(n for level in table.levels for _, n in level),
+                                 *(n for _, n, _ in table.items)])
+            if all(word in table.tbl_nm or word in contents for word in query.split()):
+                found.append((table, contents))
+        shown = found[(page - 1) * count: page * count]
+        if not shown:
+            raise _KosisError("30")
+        records = [{
+            "ORG_ID": t.org_id, "ORG_NM": t.org_nm or ORG_NAMES.get(t.org_id, ""), "TBL_ID": t.tbl_id,
+            "TBL_NM": t.tbl_nm, "STAT_ID": "", "STAT_NM": "", "VW_CD": "MT_ZTITLE", "MT_ATITLE": "",
+            "FULL_PATH_ID": "", "CONTENTS": contents[:200],
+            "STRT_PRD_DE": t.periods[0] if t.periods else "", "END_PRD_DE": t.periods[-1] if t.periods else "",
+            "ITEM03": " ".join(c.get("CMMT_DC", "").strip() for c in t.comments), "REC_TBL_SE": "N",
+            "TBL_VIEW_URL": "", "LINK_URL": f"http://kosis.kr/statHtml/statHtml.do?orgId={t.org_id}&tblId={t.tbl_id}",
+            "STAT_DB_CNT": str(len(found)), "QUERY": query,
+        } for t, contents in shown]
+        return json.dumps(records, ensure_ascii=False, separators=(",", ":"))
+
     @staticmethod
     def _render(
         table: KosisTable, level_sel: list[list[str]], item_sel: list[str], periods: list[str]
@@ -690,21 +748,30 @@ class KosisServer:
         C1_NM_ENG, C1_NM, UNIT_NM, ITM_NM_ENG, ORG_ID, C1_OBJ_NM_ENG (levels C2.. beside C1), and
         LST_CHN_DE written YYYY-MM-DD."""
         n_levels = len(level_sel)
+
+        def eng(field: str, key: str, korean: str, comma_after: bool = True) -> str:
+            english = table.english(key, korean)
+            return "" if english is None else f'"{field}":{_js(english)}' + ("," if comma_after else "")
+
         obj_nm = "".join(f'"C{i + 1}_OBJ_NM":{_js(table.level_names[i])},' for i in range(n_levels))
-        obj_eng = ",".join(f'"C{i + 1}_OBJ_NM_ENG":{_js(table.level_names[i])}' for i in range(n_levels))
+        obj_eng = ",".join(frag for i in range(n_levels)
+                           if (frag := eng(f"C{i + 1}_OBJ_NM_ENG", f"obj:c{i + 1}", table.level_names[i], False)))
         tbl_frag = f'"TBL_ID":{_js(table.tbl_id)},'
         tbl_nm_frag = f'"TBL_NM":{_js(table.tbl_nm)},'
         org_frag = f'"ORG_ID":{_js(table.org_id)},'
+        org_tail = org_frag + obj_eng if obj_eng else org_frag[:-1]
         level_pairs = []
         for i, codes in enumerate(level_sel):
             names = dict(table.levels[i])
             n = i + 1
             level_pairs.append([(code, f'"C{n}":{_js(code)},',
-                                 f'"C{n}_NM_ENG":{_js(names[code])},"C{n}_NM":{_js(names[code])},') for code in codes])
+                                 eng(f"C{n}_NM_ENG", f"c{n}:{code}", names[code]) + f'"C{n}_NM":{_js(names[code])},')
+                                for code in codes])
         items = {code: (name, unit) for code, name, unit in table.items}
         item_frags = [
-            (code, f'"UNIT_NM_ENG":{_js(items[code][1])},"ITM_ID":{_js(code)},', f'"ITM_NM":{_js(items[code][0])},',
-             f'"UNIT_NM":{_js(items[code][1])},"ITM_NM_ENG":{_js(items[code][0])},')
+            (code, eng("UNIT_NM_ENG", f"unit:{items[code][1]}", items[code][1]) + f'"ITM_ID":{_js(code)},',
+             f'"ITM_NM":{_js(items[code][0])},',
+             f'"UNIT_NM":{_js(items[code][1])},' + eng("ITM_NM_ENG", f"itm:{code}", items[code][0]))
             for code in item_sel
         ]
         label = _js(PRD_SE_LABELS.get(table.prd_se.upper(), table.prd_se.upper()))
@@ -731,7 +798,7 @@ class KosisServer:
                             continue
                     lst = _js(_dashed(cell_lst[key])) if cell_lst and key in cell_lst else period_lst
                     append(f'{{{obj_nm}"DT":{_js(dt)},{codes_frag}"PRD_SE":{label},{item_a}{tbl_frag}{item_b}'
-                           f'{tbl_nm_frag}{prd_frag}"LST_CHN_DE":{lst},{names_frag}{item_c}{org_frag}{obj_eng}}}')
+                           f'{tbl_nm_frag}{prd_frag}"LST_CHN_DE":{lst},{names_frag}{item_c}{org_tail}}}')
         return "[" + ",".join(parts) + "]", len(parts)
 
     def _meta(self, params: Mapping[str, str]) -> str:
@@ -762,35 +829,43 @@ class KosisServer:
             records = []
             for i, level in enumerate(table.levels):
                 for code, name in level:
-                    records.append(
-                        {
-                            "ORG_ID": table.org_id,
-                            "TBL_ID": table.tbl_id,
-                            "OBJ_ID": chr(ord("A") + i),
-                            "OBJ_NM": table.level_names[i],
-                            "ITM_ID": code,
-                            "ITM_NM": name,
-                            "UP_ITM_ID": "",
-                            "OBJ_ID_SN": str(i + 1),
-                            "UNIT_NM": "",
-                        }
-                    )
-            for code, name, unit in table.items:  # item rows carry a unit and no OBJ_ID_SN, as the service's
-                records.append(
-                    {
-                        "UNIT_ID": "",
-                        "OBJ_NM_ENG": "Item code list",
-                        "UNIT_NM": unit,
-                        "ITM_NM_ENG": name,
-                        "ITM_ID": code,
-                        "TBL_ID": table.tbl_id,
-                        "OBJ_NM": "항목",
-                        "UNIT_ENG_NM": unit,
-                        "ITM_NM": name,
+                    record = {
                         "ORG_ID": table.org_id,
-                        "OBJ_ID": "ITEM",
+                        "TBL_ID": table.tbl_id,
+                        "OBJ_ID": chr(ord("A") + i),
+                        "OBJ_NM": table.level_names[i],
+                        "ITM_ID": code,
+                        "ITM_NM": name,
+                        "UP_ITM_ID": "",
+                        "OBJ_ID_SN": str(i + 1),
+                        "UNIT_NM": "",
                     }
-                )
+                    if table.names_eng is not None:  # English where given (meta_itm.json: OBJ_NM_ENG, ITM_NM_ENG)
+                        for key, value in (("OBJ_NM_ENG", table.names_eng.get(f"obj:c{i + 1}")),
+                                           ("ITM_NM_ENG", table.names_eng.get(f"c{i + 1}:{code}"))):
+                            if value is not None:
+                                record[key] = value
+                    records.append(record)
+            for code, name, unit in table.items:  # item rows carry a unit and no OBJ_ID_SN, as the service's
+                record = {
+                    "UNIT_ID": "",
+                    "OBJ_NM_ENG": "Item code list",
+                    "UNIT_NM": unit,
+                    "ITM_NM_ENG": table.english(f"itm:{code}", name),
+                    "ITM_ID": code,
+                    "TBL_ID": table.tbl_id,
+                    "OBJ_NM": "항목",
+                    "UNIT_ENG_NM": table.english(f"unit:{unit}", unit),
+                    "ITM_NM": name,
+                    "ORG_ID": table.org_id,
+                    "OBJ_ID": "ITEM",
+                }
+                records.append({k: v for k, v in record.items() if v is not None})
+        elif meta_type == "CMMT":
+            # As PublicDataReader's rendering of a real answer shows (WooilJeong/PublicDataReader
+            # assets/docs/kosis/Kosis.md, DT_1B04006): one row per footnote line, CMMT_NM the kind (통계표),
+            # CMMT_DC the text; OBJ_ID/OBJ_NM/ITM_ID/ITM_NM only on notes about a level or a code.
+            records = [dict(c) for c in table.comments]
         elif meta_type in META_TYPES_WITHOUT_DATA:
             raise _KosisError("30")
         else:

@@ -54,3 +54,22 @@ def test_no_sql_file_and_no_asset_spells_the_row_out_again() -> None:
     assert not re.search(r"s\.c1, s\.c2", sql)  # the merge inserts the staged row BY NAME
     # what every KOSIS asset reports as its column schema in the Dagster UI
     assert [(c.name, c.type) for c in OBSERVATION_COLUMNS.columns] == ROW
+
+
+def test_english_labels_are_stored_where_the_service_sends_them_and_null_where_not(tmp_path: Path) -> None:
+    # Seoul's row as DT_1YL20921's real rows are (C1_NM_ENG and UNIT_NM_ENG, no ITM_NM_ENG; kimkij/contest
+    # data/kosis_fiscal_sigungu_2023.csv), Daegu's with ITM_NM_ENG and C2_NM_ENG too, Busan's with none.
+    bodies = [json.dumps([record(C1_NM_ENG="Seoul", UNIT_NM_ENG="%"),
+                          record(C1="22", C1_NM="대구", C1_NM_ENG="Daegu", C2_NM_ENG="Agriculture",
+                                 ITM_NM_ENG="Nominal", UNIT_NM_ENG="%"),
+                          record(C1="00", C1_NM="전국")], ensure_ascii=False).encode()]
+    con = open_warehouse(tmp_path / "w.duckdb")
+    try:
+        load_bodies(con, bodies, tmp_path / "raw")
+        rows = con.execute("SELECT c1, itm_nm_eng, c1_nm_eng, c2_nm_eng, c3_nm_eng, c8_nm_eng, unit_nm_eng "
+                           "FROM kosis.observations_current ORDER BY c1").fetchall()
+    finally:
+        con.close()
+    assert rows == [("00", None, None, None, None, None, None),
+                    ("11", None, "Seoul", None, None, None, "%"),
+                    ("22", "Nominal", "Daegu", "Agriculture", None, None, "%")]

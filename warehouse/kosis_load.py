@@ -21,11 +21,11 @@ from pathlib import Path
 
 import duckdb
 
-from schemas.kosis import OBSERVATION_ROW, KosisTable, observation_rules
+from schemas.kosis import ENGLISH_FIELDS, OBSERVATION_ROW, KosisTable, observation_rules
 from warehouse.io import SQL_DIR, write_transaction
 
 RECORD_FIELDS = ("ORG_ID", "TBL_ID", "TBL_NM", "ITM_ID", "ITM_NM", "UNIT_NM", "PRD_SE", "PRD_DE", "DT", "LST_CHN_DE",
-                 *(f"C{i}" for i in range(1, 9)), "C1_NM", "C2_NM", "C3_NM", "err")
+                 *(f"C{i}" for i in range(1, 9)), "C1_NM", "C2_NM", "C3_NM", *ENGLISH_FIELDS, "err")
 MERGE_SQL = (SQL_DIR / "kosis_merge.sql").read_text(encoding="utf-8")
 
 

@@ -149,6 +149,10 @@ MIGRATIONS: tuple[Migration, ...] = (
                  "annual successor not yet catalogued) or it is a one-off document", _sql("""
         ALTER TABLE paper.catalog ADD COLUMN IF NOT EXISTS refreshes VARCHAR;
     """)),
+    Migration(10, "kosis.observations English labels as sent: itm_nm_eng, c1_nm_eng .. c8_nm_eng, unit_nm_eng "
+                  "(NULL for vintages loaded before, and where the service sends none)", _sql("\n".join(
+                      f"ALTER TABLE kosis.observations ADD COLUMN IF NOT EXISTS {name} VARCHAR;"
+                      for name in ("itm_nm_eng", *(f"c{i}_nm_eng" for i in range(1, 9)), "unit_nm_eng")))),
 )
 LATEST = MIGRATIONS[-1].version
 
