@@ -9,7 +9,6 @@ summary, when a role matches nothing in a year its table holds or a loaded (tabl
 
 
 import json
-from datetime import UTC, datetime
 
 import dagster as dg
 import pandas as pd
@@ -17,6 +16,7 @@ import pandas as pd
 from assets.common import OWNERS, evaluate_check, markdown_table
 from assets.kosis import CATALOG_KEY
 from schemas.indicators import INDICATORS
+from warehouse.clock import utc_now
 from warehouse.io import SQL_DIR, WarehouseResource, warehouse_pool
 from warehouse.tables import record_checks
 
@@ -87,7 +87,7 @@ def tables_contributing_nothing(con) -> list[tuple[str, str]]:
     ],
 )
 def kosis_cell_accounting(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utc_now()
 
     def write(con):
         con.execute("DELETE FROM quality.kosis_cell_accounting")

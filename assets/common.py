@@ -59,9 +59,15 @@ def evaluate_check(
     n_failures: int | None = None,
     extra_metadata: dict | None = None,
     description: str | None = None,
-) -> tuple[CheckRow, dg.AssetCheckResult]:
+    not_run: str | None = None,
+) -> tuple[CheckRow, dg.AssetCheckResult | None]:
     """A validation outcome (or an explicit list of failures) as the row of quality.check_results the warehouse
-    keeps and the Dagster check result the UI shows, with the failure cases in both."""
+    keeps and the Dagster check result the UI shows, with the failure cases in both. A check that did not run
+    (`not_run`: why) is recorded as not run (passed NULL), never as failed, and yields no result: the UI shows it
+    as not executed."""
+    if not_run is not None:
+        return CheckRow(check_name=check_name, severity=severity.value, passed=None, n_failures=0,
+                        details={"not_run": not_run}), None
     if failures is None:
         failures = outcome.summary() if outcome is not None and not outcome.passed else []
         count = outcome.n_failures if outcome is not None else 0

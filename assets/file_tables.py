@@ -23,7 +23,6 @@ from schemas.validation import (
     cells_message,
     locate_in_file,
     source_issues,
-    validate_consistency,
     validate_structure,
 )
 from warehouse.io import SourceFiles, warehouse_pool
@@ -126,8 +125,8 @@ def build_file_table_asset(spec: TableSpec) -> dg.AssetsDefinition:
                                      description=cells_message(structure.cells, limit=5).strip()),
                       evaluate_check(asset_key=key, check_name="source_consistency",
                                      severity=dg.AssetCheckSeverity.WARN, outcome=None,
-                                     failures=[{"note": "not evaluated: the structure check failed"}])]
-            yield from (result for _, result in checks)
+                                     not_run="the structure check failed first")]
+            yield from (result for _, result in checks if result is not None)
             # The IO manager records the failing rows and the checks, then fails the step with the cells in its
             # message (what `make run` prints), not only "check failed"; the table is left as it was.
             yield dg.Output(Rejection(failure_message, tuple(row for row, _ in checks),
@@ -135,7 +134,6 @@ def build_file_table_asset(spec: TableSpec) -> dg.AssetsDefinition:
                                       metadata={"cells": dg.MetadataValue.json([c.record() for c in structure.cells])}))
             return
 
-        consistency = validate_consistency(spec, structure.frame)
         frame = structure.frame
         issues = source_issues(spec, frame)
         stored = frame[~spec.drop_rows(frame)] if spec.drop_rows is not None else frame
@@ -146,8 +144,9 @@ def build_file_table_asset(spec: TableSpec) -> dg.AssetsDefinition:
         stored = stored[[c for c, _, _ in columns]]
         checks = [evaluate_check(asset_key=key, check_name="structure", severity=dg.AssetCheckSeverity.ERROR,
                                  outcome=structure),
+                  # the printed source against itself: each rule's disagreements, published and recomputed
                   evaluate_check(asset_key=key, check_name="source_consistency", severity=dg.AssetCheckSeverity.WARN,
-                                 outcome=consistency, failures=issues.to_dict(orient="records"))]
+                                 outcome=None, failures=issues.to_dict(orient="records"))]
         catalog, printed_issues = None, None
         if spec.schema == "paper":  # the printed table's provenance, and where it disagrees with itself
             catalog = CatalogRow("paper.catalog", "source_table", {

@@ -8,7 +8,6 @@ period range and the KOSIS code or HTTP status.
 import json
 import warnings
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -21,6 +20,7 @@ from assets.kosis_masking import MaskingWriter
 from assets.kosis_resource import KosisResource
 from assets.source_files import CATALOG_PATH, bundled_file, load_catalog
 from schemas.kosis import OBSERVATION_ROW, PRD_SE_ALIASES, KosisTable
+from warehouse.clock import utc_now
 from warehouse.io import SourceFiles, WarehouseResource, warehouse_pool
 from warehouse.kosis_load import ConservationError, LoadRequest, LoadResult, RawArchive, Snapshot, archive, load_into
 
@@ -269,7 +269,7 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
         raw_dir = warehouse.path.parent / "raw"
         requested = sorted(int(k) for k in context.partition_keys)
         years = [y for y in requested if table_covers(table, y)]  # the planner registers covered years only
-        now = datetime.now(UTC).replace(tzinfo=None)
+        now = utc_now()
         send_de: dict[int, str] = {}
         rejected_entry = ""
         if not years:

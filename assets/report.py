@@ -1045,10 +1045,35 @@ def peers_section(data: ReportData, first_chart_index: int, catalog_row=None) ->
     }
 
 
+def _passed(value: object) -> bool | None:
+    """quality.check_results.passed: True, False, or None when the check did not run."""
+    return None if _missing(value) else bool(value)
+
+
+def check_result(passed: object, severity: object) -> str:
+    """'passed', 'failed (ERROR|WARN)' or 'not run' (passed NULL: the check did not run, e.g. after a failed
+    structure check)."""
+    verdict = _passed(passed)
+    if verdict is None:
+        return "not run"
+    return "passed" if verdict else f"failed ({severity})"
+
+
+def ran_and_failed(checks: pd.DataFrame) -> list[bool]:
+    """Per check: it ran and found failures (a check that did not run is not a failure)."""
+    return [_passed(p) is False for p in checks["passed"]] if len(checks) else []
+
+
+def n_not_passed(checks: pd.DataFrame) -> int:
+    return sum(ran_and_failed(checks))
+
+
 def _check_class(result: object) -> str:
     """The colour of a check's result cell: 'passed', 'failed (ERROR)' or 'failed (WARN)'."""
     if result == "passed":
         return "check check-passed"
+    if result == "not run":
+        return "check check-not-run"
     return "check check-failed-error" if "ERROR" in str(result) else "check check-failed-warn"
 
 
@@ -1083,9 +1108,8 @@ def quality_section(data: ReportData) -> dict:
     shown = None
     if len(checks):
         shown = checks.assign(
-            result=["passed" if p else f"failed ({sev})" for p, sev in
-                    zip(checks["passed"], checks["severity"], strict=True)],
-            details=[None if p else d for p, d in zip(checks["passed"], checks["details"], strict=True)],
+            result=[check_result(p, sev) for p, sev in zip(checks["passed"], checks["severity"], strict=True)],
+            details=[None if _passed(p) else d for p, d in zip(checks["passed"], checks["details"], strict=True)],
             run=[str(r)[:8] for r in checks["run_id"]])
         shown = shown[["asset", "check_name", "severity", "result", "n_failures", "evaluated_at", "run", "details"]]
     return {
@@ -1101,7 +1125,7 @@ def quality_section(data: ReportData) -> dict:
         "quarantine_download": _download(data.quarantine, "quality.quarantine.csv", "every quarantined row")
         if data.quarantine_total else None,
         "n_checks": len(checks),
-        "n_failed": int((~checks["passed"].astype(bool)).sum()) if len(checks) else 0,
+        "n_failed": n_not_passed(checks),
         "checks": None if shown is None else Markup(render_table(
             shown, css_class="data checks", long_columns=("details",), cell_class={"result": _check_class},
             csv=checks, csv_name="quality.check_results.csv")),
@@ -1146,7 +1170,7 @@ def render_report(data: ReportData, generated_at: datetime | None = None) -> tup
     peers = peers_section(data, index, rows.get(CLAIM_RANKING_TABLE.name))
     now = now_section(data, rows.get(CLAIM_VERDICT_TABLE.name))
     counts = data.claims["verdict"].value_counts().to_dict() if len(data.claims) else {}
-    failed = int((~data.checks["passed"].astype(bool)).sum()) if len(data.checks) else 0
+    failed = n_not_passed(data.checks)
     summary = (f"{len(sections)} indicator tables, {len(charts) + peers['n']} charts; {len(data.claims)} claims "
                f"({', '.join(f'{counts[v]} {v}' for v in VERDICT_ORDER if v in counts)}); "
                f"{len(data.source_issues)} source inconsistencies; {data.quarantine_total} quarantined rows; "
@@ -1183,7 +1207,7 @@ def _summary_markdown(data: ReportData, n_charts: int, path: Path) -> str:
         lines.append(f"| {row.indicator} | {len(table) if table is not None else 'missing'} |")
     counts = data.claims["verdict"].value_counts().to_dict() if len(data.claims) else {}
     lines += ["", "**Claims:** " + (", ".join(f"{v}: {n}" for v, n in sorted(counts.items())) or "none")]
-    failed = data.checks[~data.checks["passed"].astype(bool)] if len(data.checks) else data.checks
+    failed = data.checks[ran_and_failed(data.checks)] if len(data.checks) else data.checks
     lines.append(f"**Source inconsistencies:** {len(data.source_issues)}; **quarantined rows:** "
                  f"{data.quarantine_total}; **latest checks not passed:** {len(failed)} of {len(data.checks)}")
     for r in failed.itertuples(index=False):

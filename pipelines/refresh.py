@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -38,6 +38,7 @@ from pipelines.planner import (  # noqa: F401  (re-exported: the CLI's helpers l
     register_years,
     run_requests,
 )
+from warehouse.clock import utc_now
 from warehouse.io import (
     WarehouseLockedError,
     WarehouseResource,
@@ -140,7 +141,7 @@ def run_refresh(instance: dg.DagsterInstance, defs: dg.Definitions, *, reread_al
             # A new warehouse: KOSIS rows are validated against reference.region_code_map and read through the
             # catalog, so the first refresh builds everything, as make run does.
             lines.append("The working warehouse has no reference tables yet: building everything once (as make run).")
-            started = datetime.now(UTC).replace(tzinfo=None)
+            started = utc_now()
             requests = prepare_full_run(instance, tables, kosis, source_files.root, warehouse)
             result = whole_build(instance, defs, requests)
             failed = [f"{e.asset_key.to_user_string()}:{e.check_name} ({e.severity.value})"
@@ -154,7 +155,7 @@ def run_refresh(instance: dg.DagsterInstance, defs: dg.Definitions, *, reread_al
             return accounted(warehouse, lines)
 
         job = defs.resolve_implicit_global_asset_job_def()
-        started = datetime.now(UTC).replace(tzinfo=None)
+        started = utc_now()
         for request in run_requests(instance, todo):  # the sensor's run requests, executed here in-process
             result = job.execute_in_process(
                 instance=instance, asset_selection=list(request.asset_selection), run_config=quiet_logs(),

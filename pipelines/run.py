@@ -75,11 +75,13 @@ def summary(warehouse: WarehouseResource, run_ids: list[str] | None = None) -> s
         where = f"WHERE run_id IN ({', '.join('?' for _ in run_ids)})" if run_ids else ""
         params = list(run_ids or [])
         checks = con.execute(
-            f"SELECT severity, count(*) FILTER (WHERE passed), count(*) FILTER (WHERE NOT passed) "
+            f"SELECT severity, count(*) FILTER (WHERE passed), count(*) FILTER (WHERE NOT passed), "
+            f"count(*) FILTER (WHERE passed IS NULL) "
             f"FROM quality.check_results {where} GROUP BY severity ORDER BY severity", params
         ).fetchall()
-        lines.append("Checks (this run): " + (", ".join(f"{sev} {ok} passed / {bad} failed" for sev, ok, bad in checks)
-                                              or "none recorded"))
+        lines.append("Checks (this run): " + (", ".join(
+            f"{sev} {ok} passed / {bad} failed" + (f" / {not_run} not run" if not_run else "")
+            for sev, ok, bad, not_run in checks) or "none recorded"))
         failed = con.execute(
             f"SELECT asset, check_name, severity, n_failures FROM quality.check_results {where} "
             f"{'AND' if run_ids else 'WHERE'} NOT passed ORDER BY asset", params

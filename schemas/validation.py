@@ -50,13 +50,6 @@ def structural_schema(spec: TableSpec) -> pa.DataFrameSchema:
                               name=f"{spec.qualified_name}:structure", report_duplicates="all")
 
 
-@cache
-def consistency_schema(spec: TableSpec) -> pa.DataFrameSchema:
-    checks = [pa.Check(rule.passes, name=rule.name, error=f"{rule.name}: {rule.description}")
-              for rule in spec.consistency]
-    return pa.DataFrameSchema(checks=checks, name=f"{spec.qualified_name}:consistency")
-
-
 @dataclass
 class Validation:
     """The outcome of validating one frame: never raises, always reports."""
@@ -99,12 +92,6 @@ def run_schema(schema: pa.DataFrameSchema, df: pd.DataFrame) -> Validation:
 
 def validate_structure(spec: TableSpec, raw: pd.DataFrame) -> Validation:
     return run_schema(structural_schema(spec), raw)
-
-
-def validate_consistency(spec: TableSpec, typed: pd.DataFrame) -> Validation:
-    outcome = run_schema(consistency_schema(spec), typed)
-    outcome.frame = typed
-    return outcome
 
 
 def row_key(spec: TableSpec, row: pd.Series) -> str:

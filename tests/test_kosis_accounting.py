@@ -72,6 +72,30 @@ def test_labels_that_differ_from_the_catalog_roles_fail_every_role_matches_and_e
     assert {r[0] for r in reasons} >= {"item not used: N", "item not used: R"}
 
 
+def test_a_role_with_a_suppressed_cell_has_no_sum_and_its_region_year_feeds_no_indicator(tmp_path) -> None:
+    tables = live_tables()
+    grdp = tables[0]  # DT_1C91: the secondary role is 광업 (G03) + 제조업 (G05)
+    served = grdp.value_fn
+
+    def suppressed(itm: str, cs: tuple[str, ...], prd: str) -> str | None:
+        return "*" if (cs[0], cs[1], prd) == ("22", "G03", "2020") else served(itm, cs, prd)
+
+    grdp.value_fn = suppressed
+    proc = refresh(tables, tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # the other regions and years still feed it
+    db = tmp_path / "data" / "published.duckdb"
+    # not the sum of the other cell (manufacturing alone passing for the whole secondary sector): no sum at all
+    rows = query(db, "SELECT value, n_cells, n_missing FROM kosis.role_values WHERE catalog_id = "
+                     "'grdp_by_activity_2020' AND region_code = '22' AND year = 2020 AND role = 'secondary'")
+    assert len(rows) == 1 and rows[0][0] is None and rows[0][2] >= 1 and rows[0][1] > rows[0][2], rows
+    years = {y for y, in query(db, "SELECT DISTINCT year FROM indicators.industrial_structure "
+                                   "WHERE region_code = '22' AND source_table = 'grdp_by_activity_2020'")}
+    assert 2020 not in years and {2019, 2021} <= years
+    # and the cells it held are accounted for: read, no indicator row
+    assert query(db, "SELECT sum(n_cells) > 0 FROM quality.kosis_cell_accounting WHERE catalog_id = "
+                     "'grdp_by_activity_2020' AND year = 2020 AND outcome = 'read, no indicator row'") == [(True,)]
+
+
 def test_each_table_has_its_own_years_in_order_and_a_run_never_spans_a_year_it_does_not_own() -> None:
     instance = dg.DagsterInstance.ephemeral()
     size, grdp = (t for t in load_catalog() if t.id in ("manufacturing_by_size_2006", "grdp_by_activity_2020"))

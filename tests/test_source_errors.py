@@ -115,6 +115,16 @@ def test_a_broken_cell_is_named_on_the_console_and_in_the_quarantine(baseline_co
     assert n == 1
     assert json.loads(details)["failures"][0] | {"rules": None} == {
         "file": TABLE_2, "line": line, "column": "sme_worker_pct", "value": "8O.9", "rules": None}
+    # the WARN check after it did not run: recorded as not run, never as failed; no result in the UI's events
+    ((passed, n, details),) = query(baseline_copy, "SELECT passed, n_failures, details FROM quality.check_results "
+                                                   "WHERE asset = ? AND check_name = 'source_consistency' "
+                                                   "ORDER BY evaluated_at DESC LIMIT 1",
+                                    ["paper/sme_share_manufacturing"])
+    assert passed is None and n == 0 and json.loads(details) == {"not_run": "the structure check failed first"}
+    evaluated = [e.asset_check_evaluation_data for e in result.all_events
+                 if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    assert not [c for c in evaluated if c.asset_key == dg.AssetKey(["paper", "sme_share_manufacturing"])
+                and c.check_name == "source_consistency"]
 
 
 def test_a_header_only_file_fails_its_structure_and_blocks_downstream(baseline_copy: Path,

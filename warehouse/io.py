@@ -31,6 +31,7 @@ from warehouse.backend import (
     load_lake_extensions,
     retry_on_conflict,
 )
+from warehouse.clock import utc_now
 from warehouse.migrations import ensure_schema
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -429,7 +430,7 @@ class WarehouseResource(DuckDBResource):
                         "published_at TIMESTAMP NOT NULL, run_id VARCHAR)")
             snapshot = current_snapshot(con)
             con.execute("INSERT INTO meta.publications VALUES (?, ?, ?)",
-                        [snapshot, datetime.now(UTC).replace(tzinfo=None), run_id])
+                        [snapshot, utc_now(), run_id])
             return snapshot
 
         return self.write(record, what="recording the publication")
@@ -580,8 +581,9 @@ def quarantine_rows(con: duckdb.DuckDBPyConnection, *, source: str, rows: pd.Dat
     if rows.empty:
         return 0
     payloads = rows.drop(columns=["reason"]).to_json(orient="records", lines=True, default_handler=str)
-    records = [(source, p, r, run_id, asset) for p, r in zip(payloads.splitlines(), rows["reason"], strict=True)]
-    con.executemany("INSERT INTO quality.quarantine VALUES (?, ?, ?, ?, ?, now()::TIMESTAMP)", records)
+    now = utc_now()
+    records = [(source, p, r, run_id, asset, now) for p, r in zip(payloads.splitlines(), rows["reason"], strict=True)]
+    con.executemany("INSERT INTO quality.quarantine VALUES (?, ?, ?, ?, ?, ?)", records)
     return len(records)
 
 

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
 from schemas.kosis import OBSERVATION_ROW, OBSERVATIONS_DESCRIPTION
 from warehouse.backend import execute_ddl, is_lake
+from warehouse.clock import utc_now
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 META_SQL = """
@@ -153,6 +153,10 @@ MIGRATIONS: tuple[Migration, ...] = (
                   "(NULL for vintages loaded before, and where the service sends none)", _sql("\n".join(
                       f"ALTER TABLE kosis.observations ADD COLUMN IF NOT EXISTS {name} VARCHAR;"
                       for name in ("itm_nm_eng", *(f"c{i}_nm_eng" for i in range(1, 9)), "unit_nm_eng")))),
+    Migration(11, "quality.check_results.passed NULL for a check that did not run (why: details.not_run), never "
+                  "recorded as failed", _sql("""
+        ALTER TABLE quality.check_results ALTER COLUMN passed DROP NOT NULL;
+    """)),
 )
 LATEST = MIGRATIONS[-1].version
 
@@ -189,7 +193,7 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
         try:
             migration.apply(con)
             con.execute("INSERT INTO meta.schema_migrations VALUES (?, ?, ?)",
-                        [migration.version, datetime.now(UTC).replace(tzinfo=None), migration.description])
+                        [migration.version, utc_now(), migration.description])
         except BaseException:
             con.execute("ROLLBACK")
             raise

@@ -5,10 +5,11 @@ kosis.snapshots, kosis.observations' rows and the raw archive stay as they are."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import duckdb
 
+from warehouse.clock import utc_now
 from warehouse.io import transaction
 
 
@@ -46,7 +47,7 @@ def rollback_snapshot(con: duckdb.DuckDBPyConnection, sha256: str, reason: str,
     """Closes (valid_to = now) the current vintages snapshot `sha256` created and re-opens, for each such cell,
     the row whose valid_to equals the closed row's valid_from (the vintage that load had closed). One
     transaction, with its row of kosis.rollbacks and kosis.tables.last_period brought up to date."""
-    now = now or datetime.now(UTC).replace(tzinfo=None)
+    now = now or utc_now()
     catalog_id = con.execute("SELECT catalog_id FROM kosis.snapshots WHERE snapshot_sha256 = ?",
                              [sha256]).fetchone()[0]
     with transaction(con):

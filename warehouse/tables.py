@@ -22,6 +22,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
+from warehouse.clock import utc_now
 from warehouse.io import WarehouseResource, quarantine_rows, replace_table, table_schema_metadata
 
 TABLE_IO_MANAGER = "warehouse_io"  # the resource key of TableIOManager
@@ -33,7 +34,7 @@ class CheckRow:
 
     check_name: str
     severity: str  # ERROR | WARN
-    passed: bool
+    passed: bool | None  # None: the check did not run (details["not_run"] says why)
     n_failures: int
     details: dict = field(default_factory=dict)  # the failure cases and notes, stored as JSON
 
@@ -85,9 +86,10 @@ def record_checks(con: duckdb.DuckDBPyConnection, checks: tuple[CheckRow, ...], 
     writes, the KOSIS merge's for the KOSIS tables."""
     if not checks:
         return
-    con.executemany("INSERT INTO quality.check_results VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
+    now = utc_now()
+    con.executemany("INSERT INTO quality.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [(run_id, asset, c.check_name, c.severity, c.passed, c.n_failures,
-                      json.dumps(c.details, default=str, ensure_ascii=False)) for c in checks])
+                      json.dumps(c.details, default=str, ensure_ascii=False), now) for c in checks])
 
 
 def commit_table(con: duckdb.DuckDBPyConnection, write: TableWrite, *, run_id: str, asset: str) -> tuple[int, int]:

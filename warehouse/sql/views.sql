@@ -81,7 +81,7 @@ CREATE OR REPLACE VIEW kosis.role_values AS
 WITH cells AS (
     SELECT catalog_id, region_code, year, unnest(roles) AS role, value, lst_chn_de, snapshot_sha256
     FROM kosis.cell_roles
-    WHERE value IS NOT NULL AND region_code IS NOT NULL
+    WHERE region_code IS NOT NULL
 )
 SELECT
     t.id AS catalog_id,
@@ -91,8 +91,11 @@ SELECT
     c.region_code,
     c.year,
     c.role,
-    sum(c.value) AS value,
+    -- A role with a cell that holds no number (suppressed "*", empty "-") has no sum: NULL, not the sum of the
+    -- rest, which would pass for the whole.
+    CASE WHEN count(c.value) = count(*) THEN sum(c.value) END AS value,
     count(*) AS n_cells,
+    count(*) - count(c.value) AS n_missing,
     CASE WHEN coalesce(t.source, 'kosis') = 'kosis'
          THEN coalesce(t.source_label, 'KOSIS table ' || t.org_id || '/' || t.tbl_id) || ', '
               || string_agg(DISTINCT snap.origin, '+' ORDER BY snap.origin) || ', current vintage'
@@ -134,7 +137,7 @@ COMMENT ON COLUMN quality.check_results.run_id IS 'Dagster run that evaluated th
 COMMENT ON COLUMN quality.check_results.asset IS 'Asset the check belongs to, e.g. sources/table_6_st_budget_2011';
 COMMENT ON COLUMN quality.check_results.check_name IS 'Check name, e.g. structure or source_consistency';
 COMMENT ON COLUMN quality.check_results.severity IS 'ERROR (blocks downstream, nothing written) or WARN (data land, issue recorded)';
-COMMENT ON COLUMN quality.check_results.passed IS 'True when the check found no failure';
+COMMENT ON COLUMN quality.check_results.passed IS 'True when the check found no failure, false when it found some, NULL when it did not run (details.not_run says why, e.g. the structure check failed first)';
 COMMENT ON COLUMN quality.check_results.n_failures IS 'Number of failures found (0 when passed)';
 COMMENT ON COLUMN quality.check_results.details IS 'JSON: the first failure cases (file, line, column, value, rule) and notes';
 COMMENT ON COLUMN quality.check_results.evaluated_at IS 'When the check was evaluated (local time of the pipeline)';
@@ -224,8 +227,9 @@ COMMENT ON COLUMN kosis.role_values.source_kind IS 'kosis or paper (the paper''s
 COMMENT ON COLUMN kosis.role_values.region_code IS 'KOSIS statistical sido code (reference.regions), mapped from the table''s region axis (kosis.tables.region_level)';
 COMMENT ON COLUMN kosis.role_values.year IS 'Year of the period';
 COMMENT ON COLUMN kosis.role_values.role IS 'Role of the summed cells (kosis.code_roles.role)';
-COMMENT ON COLUMN kosis.role_values.value IS 'Sum of the current values of the cells with that role';
-COMMENT ON COLUMN kosis.role_values.n_cells IS 'Number of cells summed';
+COMMENT ON COLUMN kosis.role_values.value IS 'Sum of the current values of the cells with that role; NULL when any of them holds no number (n_missing > 0): a partial sum is never passed for the whole';
+COMMENT ON COLUMN kosis.role_values.n_missing IS 'Cells of the role that hold no number (DT * or -, value NULL)';
+COMMENT ON COLUMN kosis.role_values.n_cells IS 'Number of cells with that role (summed when none is missing)';
 COMMENT ON COLUMN kosis.role_values.origin IS 'Where the numbers come from, in words: KOSIS table, origin (live, inbox) and LST_CHN_DE, or the paper''s table';
 COMMENT ON COLUMN kosis.role_values.lst_chn_de IS 'Latest LST_CHN_DE among the summed cells (NULL for the paper''s figures)';
 

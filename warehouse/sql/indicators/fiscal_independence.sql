@@ -7,7 +7,7 @@ WITH kosis AS (
            max(value) FILTER (WHERE role = 'independence_after_reform') AS after_reform_pct,
            string_agg(DISTINCT origin, '; ') AS source
     FROM kosis.role_values
-    WHERE series = 'fiscal_independence'
+    WHERE series = 'fiscal_independence' AND value IS NOT NULL
     GROUP BY region_code, year, catalog_id
     QUALIFY row_number() OVER (PARTITION BY region_code, year ORDER BY min(priority), catalog_id) = 1
 ),

@@ -3,7 +3,7 @@
 WITH preferred AS (
     SELECT catalog_id, region_code, year, value, origin
     FROM kosis.role_values
-    WHERE series = 'population' AND role = 'population'
+    WHERE series = 'population' AND role = 'population' AND value IS NOT NULL  -- no partial sums
     QUALIFY row_number() OVER (PARTITION BY region_code, year ORDER BY priority, catalog_id) = 1
 )
 SELECT

@@ -18,7 +18,11 @@ WITH by_table AS (
     JOIN kosis.tables t ON t.id = r.catalog_id
     WHERE r.series = 'manufacturing_by_size'
     GROUP BY r.priority, r.region_code, r.year
+    -- every role present with a number (a NULL role value: a cell without one, never a partial sum)
     HAVING sum(value) FILTER (WHERE role = 'firms_total') > 0 AND sum(value) FILTER (WHERE role = 'workers_total') > 0
+       AND count(value) FILTER (WHERE role = 'firms_sme') = count(*) FILTER (WHERE role = 'firms_sme')
+       AND count(value) FILTER (WHERE role = 'workers_sme') = count(*) FILTER (WHERE role = 'workers_sme')
+       AND count(*) FILTER (WHERE role = 'firms_sme') > 0 AND count(*) FILTER (WHERE role = 'workers_sme') > 0
 ),
 preferred AS (
     SELECT * FROM by_table
