@@ -236,26 +236,31 @@ def _paper_rows(con) -> pd.DataFrame:
 
 
 PAPER_CLAIMS_KEY = dg.AssetKey(["indicators", PAPER_CLAIMS.name])
-CLAIM_ASSETS: list[dg.AssetsDefinition] = [
-    build_claims_asset(
-        PAPER_CLAIMS,
-        [*INDICATOR_KEYS, *upstream_keys(("paper.daegu_plans", "paper.rd_programs_by_manager", "reference.regions"))],
-        lambda con: evaluate_claims(con, all_claims()),
-        "the paper's quantitative claims on the paper's own years, each evaluated by a query (the `claims` of the "
-        "indicator specs, schemas/indicators/) with the observed numbers and a verdict: supported, partly "
-        "supported, contradicted or not evaluable.",
-        "ERROR: one row per claim, verdicts from the allowed list."),
-    build_claims_asset(
-        CLAIM_VERDICT_TABLE, [PAPER_CLAIMS_KEY, *INDICATOR_KEYS, dg.AssetKey(["reference", "regions"])],
-        lambda con: evaluate_then_and_now(con, all_claims(), _paper_rows(con)),
-        "the paper's claims then and now: each claim's verdict on the paper's years, on the latest year the "
-        "warehouse holds (or 'no later data' and why), on the trend since the paper and, for claims comparing "
-        "Daegu with other regions, on every year; with the direction of change.",
-        "ERROR: one row per claim, period and year; verdicts and changes from the allowed lists."),
-    build_claims_asset(
-        CLAIM_RANKING_TABLE, [*INDICATOR_KEYS, dg.AssetKey(["reference", "regions"])],
-        lambda con: evaluate_rankings(con, all_claims()),
-        "Daegu among its peers: for each claim comparing regions, every region's (or group's) value and rank in "
-        "every year the data hold.",
-        "ERROR: one row per claim, year and series."),
-]
+
+
+def build_claim_assets() -> list[dg.AssetsDefinition]:
+    """The claims tables (built by the definitions builder, not at import)."""
+    return [
+        build_claims_asset(
+            PAPER_CLAIMS,
+            [*INDICATOR_KEYS,
+             *upstream_keys(("paper.daegu_plans", "paper.rd_programs_by_manager", "reference.regions"))],
+            lambda con: evaluate_claims(con, all_claims()),
+            "the paper's quantitative claims on the paper's own years, each evaluated by a query (the `claims` of the "
+            "indicator specs, schemas/indicators/) with the observed numbers and a verdict: supported, partly "
+            "supported, contradicted or not evaluable.",
+            "ERROR: one row per claim, verdicts from the allowed list."),
+        build_claims_asset(
+            CLAIM_VERDICT_TABLE, [PAPER_CLAIMS_KEY, *INDICATOR_KEYS, dg.AssetKey(["reference", "regions"])],
+            lambda con: evaluate_then_and_now(con, all_claims(), _paper_rows(con)),
+            "the paper's claims then and now: each claim's verdict on the paper's years, on the latest year the "
+            "warehouse holds (or 'no later data' and why), on the trend since the paper and, for claims comparing "
+            "Daegu with other regions, on every year; with the direction of change.",
+            "ERROR: one row per claim, period and year; verdicts and changes from the allowed lists."),
+        build_claims_asset(
+            CLAIM_RANKING_TABLE, [*INDICATOR_KEYS, dg.AssetKey(["reference", "regions"])],
+            lambda con: evaluate_rankings(con, all_claims()),
+            "Daegu among its peers: for each claim comparing regions, every region's (or group's) value and rank in "
+            "every year the data hold.",
+            "ERROR: one row per claim, year and series."),
+    ]

@@ -169,4 +169,6 @@ def build_file_table_asset(spec: TableSpec) -> dg.AssetsDefinition:
     return _file_table
 
 
-FILE_TABLE_ASSETS: list[dg.AssetsDefinition] = [build_file_table_asset(spec) for spec in FILE_TABLES]
+def build_file_table_assets() -> list[dg.AssetsDefinition]:
+    """Every paper and reference table read from its file (built by the definitions builder, not at import)."""
+    return [build_file_table_asset(spec) for spec in FILE_TABLES]

@@ -16,7 +16,6 @@ import pandas as pd
 
 from assets.common import OWNERS, ddl_columns, evaluate_check, table_metadata
 from assets.kosis import CATALOG_KEY
-from assets.source_files import load_catalog
 from schemas.indicators import INDICATORS, IndicatorSpec
 from schemas.kosis import KosisTable
 from schemas.validation import validate_structure
@@ -140,5 +139,3 @@ def build_indicator_assets(tables: tuple[KosisTable, ...]) -> list[dg.AssetsDefi
     """Every indicator, wired to the KOSIS tables of a catalog that feed it (the claims: assets/claims.py)."""
     return [build_indicator_asset(s, tables) for s in INDICATORS]
 
-
-INDICATOR_ASSETS: list[dg.AssetsDefinition] = build_indicator_assets(load_catalog())

@@ -406,6 +406,8 @@ def build_catalog_asset(catalog_path: Path | str, tables: tuple[KosisTable, ...]
     return kosis_catalog
 
 
-def build_kosis_assets(catalog_path: Path | str = CATALOG_PATH) -> list[dg.AssetsDefinition]:
-    tables = load_catalog(catalog_path)
+def build_kosis_assets(catalog_path: Path | str = CATALOG_PATH, tables: tuple[KosisTable, ...] | None = None
+                       ) -> list[dg.AssetsDefinition]:
+    """The catalog asset and one asset per catalogued table (`tables`: the catalog already read from the path)."""
+    tables = load_catalog(catalog_path) if tables is None else tables
     return [build_catalog_asset(catalog_path, tables), *(build_kosis_asset(t) for t in tables)]

@@ -36,7 +36,7 @@ import pytest
 import yaml
 
 from assets.source_files import CATALOG_PATH, SOURCES_DIR, load_catalog
-from pipelines.definitions import ALL_ASSETS
+from pipelines.definitions import defs
 from pipelines.planner import execute_whole_build
 from pipelines.refresh import prepare_full_run
 from pipelines.resources import KosisResource
@@ -64,7 +64,7 @@ def materialize(db_path: Path, sources_root: Path, selection=None, assets=None, 
     source_files = SourceFiles(root=str(sources_root))
     tables = load_catalog(kosis_catalog_of(assets)) if assets else kosis.catalog()
     requests = prepare_full_run(instance, tables, kosis, source_files.root, warehouse)
-    assets = assets or ALL_ASSETS
+    assets = assets or list(defs.assets)
     resources = with_table_io_manager({"warehouse": warehouse, "source_files": source_files, "kosis": kosis})
 
     def execute(keys, tags, partition_key):

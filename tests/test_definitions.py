@@ -64,3 +64,37 @@ def test_the_committed_data_dictionary_is_current() -> None:
 
     committed = (Path(__file__).resolve().parent.parent / "docs" / "data_dictionary.md").read_text(encoding="utf-8")
     assert committed == render(), "regenerate: .venv/bin/python -m schemas.dictionary > docs/data_dictionary.md"
+
+
+# Counts, in a fresh interpreter (so no module is already imported), every call of the catalog reader and of the
+# asset factories while `pipelines.definitions` is imported: the profiler sees calls made at module import too.
+COUNT_IMPORT_CALLS = """
+import json, sys
+from collections import Counter
+watched = {"load_catalog", "build_assets", "build_definitions", "build_kosis_assets", "build_indicator_assets",
+           "build_file_table_assets", "build_claim_assets", "build_published_warehouse", "build_kosis_sensor",
+           "build_monthly_refresh"}
+calls = Counter()
+def profile(frame, event, arg):
+    if event == "call" and frame.f_code.co_name in watched and frame.f_code.co_filename.startswith(sys.argv[1]):
+        calls[frame.f_code.co_name] += 1
+sys.setprofile(profile)
+import pipelines.definitions
+sys.setprofile(None)
+print(json.dumps(calls))
+"""
+
+
+def test_importing_the_definitions_reads_the_catalog_once_and_builds_each_asset_factory_once() -> None:
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    project = Path(__file__).resolve().parent.parent
+    proc = subprocess.run([sys.executable, "-c", COUNT_IMPORT_CALLS, str(project)], cwd=project, capture_output=True,
+                          text=True, timeout=120, check=True)
+    calls = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert calls == {"load_catalog": 1, "build_assets": 1, "build_definitions": 1, "build_kosis_assets": 1,
+                     "build_indicator_assets": 1, "build_file_table_assets": 1, "build_claim_assets": 1,
+                     "build_published_warehouse": 1, "build_kosis_sensor": 1, "build_monthly_refresh": 1}, calls

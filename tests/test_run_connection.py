@@ -90,7 +90,7 @@ def test_an_asset_can_take_a_warehouse_table_as_an_input(baseline_copy: Path) ->
     """The IO manager that writes the tables also reads them: an analyst's own asset downstream of an indicator
     gets the table as a frame (the rows the warehouse holds, with its columns)."""
     from assets.kosis_resource import KosisResource
-    from pipelines.definitions import ALL_ASSETS
+    from pipelines.definitions import defs
     from warehouse.io import SourceFiles, WarehouseResource
     from warehouse.tables import TABLE_IO_MANAGER, with_table_io_manager
 
@@ -103,7 +103,7 @@ def test_an_asset_can_take_a_warehouse_table_as_an_input(baseline_copy: Path) ->
         return dg.MaterializeResult(metadata={"regions": len(budget)})
 
     result = dg.materialize(
-        [*ALL_ASSETS, national_share_ranking], selection=[national_share_ranking],
+        [*defs.assets, national_share_ranking], selection=[national_share_ranking],
         resources=with_table_io_manager({"warehouse": WarehouseResource(database=str(baseline_copy)),
                                          "source_files": SourceFiles(root=str(SOURCES_DIR)),
                                          "kosis": KosisResource()}),

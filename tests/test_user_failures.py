@@ -294,7 +294,7 @@ def test_a_dagster_run_waits_for_a_locked_warehouse_once_not_once_per_step(user:
     import dagster as dg
 
     from assets.source_files import SOURCES_DIR
-    from pipelines.definitions import ALL_ASSETS
+    from pipelines.definitions import defs
     from pipelines.resources import KosisResource
     from warehouse.io import SourceFiles, WarehouseResource
     from warehouse.tables import with_table_io_manager
@@ -306,7 +306,7 @@ def test_a_dagster_run_waits_for_a_locked_warehouse_once_not_once_per_step(user:
         assert holder.stdout.readline().strip() == "open"
         started = time.monotonic()
         result = dg.materialize(  # the eight indicator steps, as the automation sensor would launch them
-            ALL_ASSETS, selection=dg.AssetSelection.groups("indicators"), instance=dg.DagsterInstance.ephemeral(),
+            defs.assets, selection=dg.AssetSelection.groups("indicators"), instance=dg.DagsterInstance.ephemeral(),
             resources=with_table_io_manager({"warehouse": WarehouseResource(database=str(db), lock_timeout_s=5),
                                              "source_files": SourceFiles(root=str(SOURCES_DIR)),
                                              "kosis": KosisResource()}),
