@@ -76,7 +76,7 @@ def measure_size(name: str, work: Path) -> dict[str, float]:
     from assets.kosis import body_records
     from assets.source_files import load_catalog
     from pipelines.definitions import build_assets
-    from pipelines.refresh import prepare_full_run
+    from pipelines.planner import prepare_full_run
     from pipelines.resources import KosisResource
     from warehouse.io import SourceFiles, WarehouseResource
     from warehouse.kosis_load import LoadRequest, Snapshot, _read_json_sql, load

@@ -26,8 +26,8 @@ from assets.kosis_client import DEFAULT_KOSIS_BASE_URL, PRD_SE_KOREAN, KosisClie
 from schemas.kosis import ROLE_LEVELS, KosisTable
 from schemas.regions import region_from_name
 
-# Imported where used, after the key check: assets.kosis and pipelines.refresh bring in Dagster (seconds).
-EXIT_CANNOT_START = 2  # as pipelines.refresh.EXIT_CANNOT_START
+# Imported where used, after the key check: assets.kosis and pipelines.resources bring in Dagster (seconds).
+EXIT_CANNOT_START = 2  # as pipelines.cli.EXIT_CANNOT_START
 NO_KEY_HELP = """FAILED: no KOSIS_API_KEY in the environment: `make {target}` asks the live KOSIS service.
   Get a key (free): sign up at the KOSIS OpenAPI site, https://kosis.kr/openapi/ , log in and apply for an
   authentication key (활용신청 / 인증키 발급); the key is shown under your account once the application is approved.
@@ -405,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
             print("\n".join(lines))
             return 0
         from pipelines.definitions import defs
-        from pipelines.refresh import resolved_resources
+        from pipelines.resources import resolved_resources
 
         with resolved_resources(defs) as res:
             if args.command == "check":

@@ -259,23 +259,38 @@ def phases(asset_graph, selection: dg.AssetSelection) -> tuple[list[dg.AssetKey]
     return first, sorted(partitioned), sorted(keys & downstream)
 
 
-def execute_whole_build(execute, asset_graph, requests: list[dg.RunRequest], selection: dg.AssetSelection,
-                        tags: dict[str, str] | None = None) -> RunSequence:
-    """A whole build as a sequence of in-process runs (`execute(asset_keys, tags, partition_key)` runs one): the
-    first phase, the planner's run requests for the selected KOSIS tables, the last phase. Stops at the first
-    failed run, so nothing is derived from a failed load."""
+def whole_build_requests(asset_graph, requests: list[dg.RunRequest], selection: dg.AssetSelection
+                         ) -> list[dg.RunRequest]:
+    """The runs of a whole build, in order: the first phase, the planner's run requests for the selected KOSIS
+    tables, the last phase."""
     first, partitioned, last = phases(asset_graph, selection)
-    runs = RunSequence()
-    steps: list[tuple[list[dg.AssetKey], dict[str, str], str | None]] = []
-    if first:
-        steps.append((first, {}, None))
-    steps += [(list(r.asset_selection), dict(r.tags), r.partition_key) for r in requests
-              if set(r.asset_selection or []) <= set(partitioned)]
+    steps = [dg.RunRequest(asset_selection=first)] if first else []
+    steps += [r for r in requests if set(r.asset_selection or []) <= set(partitioned)]
     if last:
-        steps.append((last, {}, None))
-    for keys, run_tags, partition_key in steps:
-        result = execute(keys, {**run_tags, **(tags or {})}, partition_key)
+        steps.append(dg.RunRequest(asset_selection=last))
+    return steps
+
+
+def execute_whole_build(execute, asset_graph, requests: list[dg.RunRequest], selection: dg.AssetSelection
+                        ) -> RunSequence:
+    """A whole build as a sequence of runs (`execute(run_request)` runs one and returns its result). Stops at the
+    first failed run, so nothing is derived from a failed load."""
+    runs = RunSequence()
+    for request in whole_build_requests(asset_graph, requests, selection):
+        result = execute(request)
         runs.results.append(result)
         if not result.success:
             break
     return runs
+
+
+def derive_request() -> dg.RunRequest:
+    """The derive-and-publish tail of a refresh or rollback (pipelines/jobs.py), as a run request."""
+    return dg.RunRequest(job_name="derive_and_publish")
+
+
+def prepare_full_run(instance: dg.DagsterInstance, tables: tuple[KosisTable, ...], kosis, source_root: str,
+                     warehouse: WarehouseResource) -> list[dg.RunRequest]:
+    """The run requests for every year each catalogued table has (its years registered, in order): make run."""
+    states = gather(tables, kosis, source_root, warehouse, inbox_dir(warehouse))
+    return run_requests(instance, full_read_plans(tables, states))

@@ -37,8 +37,7 @@ import yaml
 
 from assets.source_files import CATALOG_PATH, SOURCES_DIR, load_catalog
 from pipelines.definitions import defs
-from pipelines.planner import execute_whole_build
-from pipelines.refresh import prepare_full_run
+from pipelines.planner import execute_whole_build, prepare_full_run
 from pipelines.resources import KosisResource
 from tests.postgres import PostgresCluster
 from warehouse.io import SourceFiles, WarehouseResource
@@ -67,9 +66,9 @@ def materialize(db_path: Path, sources_root: Path, selection=None, assets=None, 
     assets = assets or list(defs.assets)
     resources = with_table_io_manager({"warehouse": warehouse, "source_files": source_files, "kosis": kosis})
 
-    def execute(keys, tags, partition_key):
-        return dg.materialize(assets, selection=keys, instance=instance, resources=resources, tags=tags,
-                              partition_key=partition_key, raise_on_error=False)
+    def execute(request: dg.RunRequest):
+        return dg.materialize(assets, selection=list(request.asset_selection), instance=instance, resources=resources,
+                              tags=request.tags, partition_key=request.partition_key, raise_on_error=False)
 
     if selection is None:
         selection = dg.AssetSelection.all()

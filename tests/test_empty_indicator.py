@@ -8,7 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.refresh import published_is_behind
+from pipelines.cli import published_is_behind
 from tests.conftest import materialize, query
 from tests.test_refresh import kosis_record
 from warehouse.io import WarehouseResource

@@ -16,10 +16,10 @@ import duckdb
 import pytest
 
 from assets.source_files import SOURCES_DIR
+from pipelines.cli import run_pipeline, run_refresh
 from pipelines.definitions import build_definitions
-from pipelines.refresh import RANGE_END, RANGE_START, run_refresh
+from pipelines.planner import RANGE_END, RANGE_START
 from pipelines.resources import KosisResource
-from pipelines.run import run_pipeline
 from pipelines.schedules import monthly_requests
 from pipelines.sensors import RejectedInboxFiles
 from tests.conftest import Built, grdp_catalog, query, snapshot
