@@ -77,3 +77,27 @@ def test_the_registry_has_no_paths_and_does_no_io() -> None:
             elif isinstance(node, ast.Name) and node.id == "__file__":
                 found.append(f"{path.name} locates itself (__file__) on line {node.lineno}")
     assert found == []
+
+
+# The modules a make target runs with `python -m` that are only a command (pipelines/cli.py holds run, refresh and
+# rollback; kosis_tools and export are commands of their own).
+COMMAND_MODULES = {"pipelines.run", "pipelines.refresh", "pipelines.rollback", "pipelines.kosis_tools",
+                   "pipelines.export"}
+
+
+def test_no_module_imports_a_command_and_the_thin_commands_import_only_the_cli() -> None:
+    graph = application_imports()
+    assert COMMAND_MODULES <= set(graph)
+    importing = [f"{module} imports {target}" for module, targets in graph.items() for target in targets
+                 if target in COMMAND_MODULES]
+    assert importing == []
+    for thin in ("pipelines.run", "pipelines.refresh", "pipelines.rollback"):
+        assert graph[thin] == {"pipelines.cli"}, thin
+
+
+def test_every_run_of_a_command_is_executed_in_one_place() -> None:
+    """One function executes a run in-process (pipelines/cli.py: execute); every command's run goes through it."""
+    sites = [f"{path.relative_to(ROOT)}:{node.lineno}" for path in sorted((ROOT / "pipelines").rglob("*.py"))
+             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+             if isinstance(node, ast.Attribute) and node.attr in ("execute_in_process", "materialize")]
+    assert len(sites) == 1 and sites[0].startswith("pipelines/cli.py:"), sites

@@ -155,6 +155,32 @@ def test_a_revised_older_value_gives_one_vintage_and_updated_indicators(env) -> 
 
 
 @REFRESH_ENV
+def test_make_refresh_executes_exactly_the_sensors_run_requests_then_derives_and_publishes(env) -> None:
+    server, defs, instance, warehouse = env
+    server.publish_period("DT_1C81", "2013", values={("T1", ("22", c)): v for c, v in amounts(2013).items()},
+                          lst_chn_de="20250601")
+    server.revise("DT_1C81", ("T1", ("22", "S"), "2011"), "850", "20250701")
+    requested = sensor_result(defs, instance).run_requests  # what the daemon would launch
+    before = {r.run_id for r in instance.get_runs()}
+    code, _ = run_refresh(instance, defs)
+    assert code == 0
+    runs = sorted((r for r in instance.get_runs() if r.run_id not in before), key=lambda r: r.start_time or 0)
+    refresh_tags = ("refresh/reason", "refresh/table", "refresh/years")
+
+    def described(selection, tags) -> tuple:
+        return (sorted(selection), tags.get("dagster/partition"), tags.get(RANGE_START), tags.get(RANGE_END),
+                *(tags.get(t) for t in refresh_tags))
+
+    loads = [described(r.asset_selection, r.tags) for r in runs if "refresh/table" in r.tags]
+    assert loads == [described(r.asset_selection, {**r.tags, "dagster/partition": r.partition_key})
+                     for r in requested]
+    assert len(loads) == 2 and [r.job_name for r in runs if "refresh/table" not in r.tags] == ["derive_and_publish"]
+    assert all(r.tags["cli/pid"] == str(os.getpid()) for r in runs)  # each run tagged as the command's
+    assert query(published_path(warehouse.path), "SELECT share_pct FROM indicators.industrial_structure "
+                                                 "WHERE year = 2011 AND sector = 'tertiary'") == [(85.0,)]
+
+
+@REFRESH_ENV
 def test_a_refresh_that_fails_midway_leaves_both_warehouses_unchanged(env) -> None:
     server, defs, instance, warehouse = env
     before, before_published = snapshot(warehouse.path), snapshot(warehouse.published)
