@@ -164,7 +164,7 @@ def test_make_refresh_executes_exactly_the_sensors_run_requests_then_derives_and
     before = {r.run_id for r in instance.get_runs()}
     code, _ = run_refresh(instance, defs)
     assert code == 0
-    runs = sorted((r for r in instance.get_runs() if r.run_id not in before), key=lambda r: r.start_time or 0)
+    runs = [r for r in reversed(instance.get_runs()) if r.run_id not in before]  # newest first: reversed
     refresh_tags = ("refresh/reason", "refresh/table", "refresh/years")
 
     def described(selection, tags) -> tuple:
