@@ -170,7 +170,7 @@ COMMENT ON COLUMN kosis.snapshots.request IS 'Request URL with the API key remov
 COMMENT ON COLUMN kosis.snapshots.fetched_at IS 'When the body was fetched or replayed';
 COMMENT ON COLUMN kosis.snapshots.n_records IS 'Number of data records in the body';
 COMMENT ON COLUMN kosis.snapshots.path IS 'Archive path of the body (warehouse/data/raw/<sha[:2]>/<sha256>.json)';
-COMMENT ON COLUMN kosis.snapshots.origin IS 'live (fetched from KOSIS), bundled (shipped offline file) or inbox (dropped in warehouse/data/inbox/)';
+COMMENT ON COLUMN kosis.snapshots.origin IS 'live (fetched from KOSIS), bundled (shipped offline file), inbox (a getList JSON dropped in warehouse/data/inbox/) or inbox-portal (a KOSIS portal CSV/XLSX placed by make inbox-import, archived as received)';
 COMMENT ON COLUMN kosis.snapshots.kosis_code IS 'NULL for data; the KOSIS err code when KOSIS answered with one (30 = no data)';
 COMMENT ON COLUMN kosis.snapshots.masked IS 'How many times the API key (in any encoding) was masked in the body before archiving (then the sha256 is of the masked body)';
 COMMENT ON COLUMN kosis.snapshots.n_loaded IS 'Records merged (new, revised or unchanged): n_records = n_loaded + n_quarantined + n_skipped';
