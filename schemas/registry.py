@@ -60,6 +60,7 @@ class Column:
     max: float | None = None
     allowed: tuple[str, ...] | None = None
     stored: bool = True  # False: read and checked, but not written (e.g. a printed 100.0 %)
+    default: str | None = None  # a SQL literal, for a column a migration added with one (schemas/warehouse_tables.py)
 
     def pandas_dtype(self) -> str:
         if self.nullable and self.dtype in NULLABLE_PANDAS_DTYPES:

@@ -24,6 +24,7 @@ import pandas as pd
 
 from warehouse.clock import utc_now
 from warehouse.io import WarehouseResource, quarantine_rows, replace_table, table_schema_metadata
+from warehouse.rows import insert_rows
 
 TABLE_IO_MANAGER = "warehouse_io"  # the resource key of TableIOManager
 
@@ -87,9 +88,10 @@ def record_checks(con: duckdb.DuckDBPyConnection, checks: tuple[CheckRow, ...], 
     if not checks:
         return
     now = utc_now()
-    con.executemany("INSERT INTO quality.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(run_id, asset, c.check_name, c.severity, c.passed, c.n_failures,
-                      json.dumps(c.details, default=str, ensure_ascii=False), now) for c in checks])
+    insert_rows(con, "quality.check_results", [
+        {"run_id": run_id, "asset": asset, "check_name": c.check_name, "severity": c.severity, "passed": c.passed,
+         "n_failures": c.n_failures, "details": json.dumps(c.details, default=str, ensure_ascii=False),
+         "evaluated_at": now} for c in checks])
 
 
 def commit_table(con: duckdb.DuckDBPyConnection, write: TableWrite, *, run_id: str, asset: str) -> tuple[int, int]:
@@ -99,20 +101,14 @@ def commit_table(con: duckdb.DuckDBPyConnection, write: TableWrite, *, run_id: s
     if write.catalog is not None:
         row = write.catalog
         con.execute(f"DELETE FROM {row.table} WHERE {row.key_column} = ?", [row.values[row.key_column]])
-        con.execute(f"INSERT INTO {row.table} BY NAME SELECT * FROM (SELECT "
-                    + ", ".join(f"? AS {name}" for name in row.values) + ")", list(row.values.values()))
+        insert_rows(con, row.table, [row.values])
     issues = 0
     if write.source_issues is not None:
         found = write.source_issues
         con.execute("DELETE FROM quality.source_issues WHERE source_table = ?", [found.label])
         rows = found.rows if found.query is None else con.execute(found.query, {"label": found.label}).df()
         if rows is not None and len(rows):
-            con.register("_source_issues", rows)
-            try:
-                con.execute("INSERT INTO quality.source_issues BY NAME SELECT * FROM _source_issues")
-            finally:
-                con.unregister("_source_issues")
-            issues = len(rows)
+            issues = insert_rows(con, "quality.source_issues", rows)
     record_checks(con, write.checks, run_id=run_id, asset=asset)
     return n, issues
 
