@@ -145,6 +145,28 @@ class TableSpec:
         return next(c for c in self.columns if c.name == name)
 
 
+# The columns a paper table carries beside its printed ones: where each row comes from.
+PROVENANCE_COLUMNS = (
+    Column("source_table", "VARCHAR", "The printed table this row comes from, e.g. 'Table 6'"),
+    Column("source_note", "VARCHAR", "The printed 'Source:' line"),
+)
+
+
+def written_columns(spec: TableSpec) -> tuple[Column, ...]:
+    """The columns of the warehouse table a file becomes, in order: the stored printed columns, the year of a table
+    printed without one, and a paper table's provenance."""
+    year = (
+        (Column("year", "INTEGER", f"Reference year, from {spec.reference_year_from} (not a printed column)"),)
+        if spec.reference_year is not None else ()
+    )
+    return (*spec.stored_columns, *year, *(PROVENANCE_COLUMNS if spec.schema == "paper" else ()))
+
+
+def written_key(spec: TableSpec) -> tuple[str, ...]:
+    """The warehouse table's primary key: the spec's, unless a key column may be NULL (no primary key can)."""
+    return () if any(spec.column(k).nullable for k in spec.key) else spec.key
+
+
 # --- reusable column and rule builders -------------------------------------------------------------
 
 def pct(name: str, description: str, nullable: bool = False, stored: bool = True) -> Column:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from schemas.registry import Column, TableSpec
+from schemas.registry import Column, TableSpec, written_columns, written_key
 from schemas.warehouse_tables import SCHEMA_MIGRATIONS, WAREHOUSE_TABLES, WarehouseTable
 
 
@@ -53,7 +53,7 @@ def table_ddl(table: WarehouseTable, *, lake: bool) -> str:
 def placeholder_ddl(spec: TableSpec, *, lake: bool) -> str:
     """A table an asset rebuilds from its file, created empty so that the views naming it can be created before
     the first build (reference.region_code_map); the asset replaces it whole."""
-    return create_table_sql(spec.qualified_name, spec.stored_columns, spec.key, lake=lake)
+    return create_table_sql(spec.qualified_name, written_columns(spec), written_key(spec), lake=lake)
 
 
 def meta_ddl(*, lake: bool) -> str:
