@@ -8,7 +8,7 @@ from __future__ import annotations
 from schemas.indicators import CLAIM_SPECS, INDICATORS, IndicatorSpec
 from schemas.kosis import OBSERVATION_ROW, OBSERVATIONS_DESCRIPTION, observation_rules
 from schemas.registry import FILE_TABLES, Column, TableSpec
-from schemas.warehouse_tables import SCHEMA_MIGRATIONS, WAREHOUSE_TABLES, WarehouseTable
+from schemas.warehouse_tables import PUBLICATIONS, SCHEMA_MIGRATIONS, WAREHOUSE_TABLES, WarehouseTable
 
 
 def _constraints(col: Column) -> str:
@@ -95,7 +95,7 @@ def render() -> str:
         lines += table_section(spec)
     lines += ["## KOSIS observations", "", *observations_section()]
     lines += ["## Catalogs, logs and KOSIS bookkeeping", ""]
-    for table in (*WAREHOUSE_TABLES, SCHEMA_MIGRATIONS):
+    for table in (*WAREHOUSE_TABLES, SCHEMA_MIGRATIONS, PUBLICATIONS):
         lines += warehouse_table_section(table)
     lines += ["## Indicators", ""]
     for spec in (*INDICATORS, *CLAIM_SPECS):

@@ -241,6 +241,16 @@ SCHEMA_MIGRATIONS = WarehouseTable(
     key=('version',),
 )
 
+# Only on DuckLake, created by the first publication (warehouse/io.py): a file warehouse publishes a copy instead.
+PUBLICATIONS = WarehouseTable(
+    'meta', 'publications',
+    'DuckLake only: one row per publication, the lake snapshot analysts attach as the published warehouse (the latest row).',
+    columns=(
+        Column('snapshot_id', 'BIGINT', 'The published lake snapshot (ATTACH ... (SNAPSHOT_VERSION n))'),
+        Column('published_at', 'TIMESTAMP', 'When it was published (UTC)'),
+        Column('run_id', 'VARCHAR', 'Dagster run that published it (empty: published outside a run)', nullable=True),
+    ),
+)
 
 # In the order a new warehouse creates them.
 WAREHOUSE_TABLES: tuple[WarehouseTable, ...] = (
@@ -248,4 +258,4 @@ WAREHOUSE_TABLES: tuple[WarehouseTable, ...] = (
     INDICATORS_CATALOG, ROLLBACKS, REGION_CODES, KOSIS_CELL_ACCOUNTING,
 )
 WAREHOUSE_TABLE_BY_NAME: dict[str, WarehouseTable] = {t.qualified_name: t for t in (*WAREHOUSE_TABLES,
-                                                                                      SCHEMA_MIGRATIONS)}
+                                                                                      SCHEMA_MIGRATIONS, PUBLICATIONS)}

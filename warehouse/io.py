@@ -21,6 +21,7 @@ from dagster_duckdb import DuckDBResource
 from pydantic import Field, PrivateAttr
 
 from schemas.registry import Column
+from schemas.warehouse_tables import PUBLICATIONS
 from warehouse.backend import (
     LAKE_ALIAS,
     LakeConfig,
@@ -32,7 +33,7 @@ from warehouse.backend import (
     retry_on_conflict,
 )
 from warehouse.clock import utc_now
-from warehouse.ddl import comment_statements, create_table_sql
+from warehouse.ddl import comment_statements, create_table_sql, table_ddl
 from warehouse.migrations import ensure_schema
 from warehouse.rows import insert_rows
 
@@ -428,11 +429,15 @@ class WarehouseResource(DuckDBResource):
         """Records the lake's current snapshot as published. Nothing is copied: analysts attach the lake at that
         snapshot, so later commits (a refresh in progress, another writer) stay invisible until the next one."""
         def record(con: duckdb.DuckDBPyConnection) -> int:
-            con.execute("CREATE TABLE IF NOT EXISTS meta.publications (snapshot_id BIGINT NOT NULL, "
-                        "published_at TIMESTAMP NOT NULL, run_id VARCHAR)")
+            exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                                 "AND schema_name = 'meta' AND table_name = 'publications'").fetchall()[0][0]
+            if not exists:  # commented once, when created: every later publication only appends
+                con.execute(table_ddl(PUBLICATIONS, lake=True))
+                for statement in comment_statements(PUBLICATIONS.qualified_name, PUBLICATIONS.description,
+                                                    PUBLICATIONS.columns):
+                    con.execute(statement)
             snapshot = current_snapshot(con)
-            con.execute("INSERT INTO meta.publications VALUES (?, ?, ?)",
-                        [snapshot, utc_now(), run_id])
+            insert_rows(con, PUBLICATIONS, [{"snapshot_id": snapshot, "published_at": utc_now(), "run_id": run_id}])
             return snapshot
 
         return self.write(record, what="recording the publication")

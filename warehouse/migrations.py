@@ -73,6 +73,15 @@ def _code_roles_by_name(con: duckdb.DuckDBPyConnection) -> None:
         execute_ddl(con, CODE_ROLES_DDL)
 
 
+def _passed_nullable(con: duckdb.DuckDBPyConnection) -> None:
+    # Only where the column is NOT NULL (an older file): a new file is created with it nullable, and DuckLake
+    # refuses to drop a NOT NULL that is not there.
+    rows = con.execute("SELECT is_nullable FROM duckdb_columns() WHERE database_name = current_database() AND "
+                       "schema_name = 'quality' AND table_name = 'check_results' AND column_name = 'passed'").fetchall()
+    if rows and not rows[0][0]:
+        con.execute("ALTER TABLE quality.check_results ALTER COLUMN passed DROP NOT NULL")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "baseline: the layout of release e12b694 (schemas reference, paper, kosis, indicators, quality; "
                  "quality logs, kosis.snapshots, kosis.observations, kosis.tables, kosis.code_roles, "
@@ -154,9 +163,7 @@ MIGRATIONS: tuple[Migration, ...] = (
                       f"ALTER TABLE kosis.observations ADD COLUMN IF NOT EXISTS {name} VARCHAR;"
                       for name in ("itm_nm_eng", *(f"c{i}_nm_eng" for i in range(1, 9)), "unit_nm_eng")))),
     Migration(11, "quality.check_results.passed NULL for a check that did not run (why: details.not_run), never "
-                  "recorded as failed", _sql("""
-        ALTER TABLE quality.check_results ALTER COLUMN passed DROP NOT NULL;
-    """)),
+                  "recorded as failed", _passed_nullable),
 )
 LATEST = MIGRATIONS[-1].version
 
