@@ -126,7 +126,7 @@ SNAPSHOTS = WarehouseTable(
         Column('fetched_at', 'TIMESTAMP', 'When the body was fetched or replayed'),
         Column('n_records', 'INTEGER', 'Number of data records in the body'),
         Column('path', 'VARCHAR', 'Archive path of the body (warehouse/data/raw/<sha[:2]>/<sha256>.json)'),
-        Column('origin', 'VARCHAR', 'live (fetched from KOSIS), bundled (shipped offline file) or inbox (dropped in warehouse/data/inbox/)'),
+        Column('origin', 'VARCHAR', 'live (fetched from KOSIS), bundled (shipped offline file), inbox (a getList JSON dropped in warehouse/data/inbox/) or inbox-portal (a KOSIS portal CSV/XLSX placed by make inbox-import, archived as received)'),
         Column('kosis_code', 'VARCHAR', 'NULL for data; the KOSIS err code when KOSIS answered with one (30 = no data)', nullable=True),
         Column('masked', 'INTEGER', 'How many times the API key (in any encoding) was masked in the body before archiving (then the sha256 is of the masked body)', nullable=True, default='0'),
         Column('n_loaded', 'INTEGER', 'Records merged (new, revised or unchanged): n_records = n_loaded + n_quarantined + n_skipped', nullable=True),
