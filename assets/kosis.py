@@ -34,6 +34,7 @@ from schemas.kosis import OBSERVATION_ROW, PRD_SE_ALIASES, KosisTable
 from warehouse.clock import utc_now
 from warehouse.io import SourceFiles, WarehouseResource, warehouse_pool
 from warehouse.kosis_load import ConservationError, LoadRequest, LoadResult, RawArchive, Snapshot, archive, load_into
+from warehouse.rows import insert_rows
 
 warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
 
@@ -443,14 +444,13 @@ def build_catalog_asset(catalog_path: Path | str, tables: tuple[KosisTable, ...]
             # Rewritten whole from the catalog on every run (its layout: warehouse/migrations.py), keeping the
             # table and so its comments.
             con.execute("DELETE FROM kosis.region_codes")
-            region_rows = [(t.id, code, region) for t in tables for code, region in t.region_codes.items()]
-            if region_rows:
-                con.executemany("INSERT INTO kosis.region_codes VALUES (?, ?, ?)", region_rows)
+            insert_rows(con, "kosis.region_codes", [{"catalog_id": t.id, "code": code, "region_code": region}
+                                                    for t in tables for code, region in t.region_codes.items()])
             con.execute("DELETE FROM kosis.code_roles")
-            roles = [(t.id, r.role, r.itm_id, r.level, r.code, r.match_by) for t in tables for r in t.code_roles]
-            if roles:
-                con.executemany("INSERT INTO kosis.code_roles VALUES (?, ?, ?, ?, ?, ?)", roles)
-            return len(roles), con.execute("SELECT id, source, org_id, tbl_id, base_year, verification, used_by, "
+            n_roles = insert_rows(con, "kosis.code_roles", [
+                {"catalog_id": t.id, "role": r.role, "itm_id": r.itm_id, "level": r.level, "code": r.code,
+                 "match_by": r.match_by} for t in tables for r in t.code_roles])
+            return n_roles, con.execute("SELECT id, source, org_id, tbl_id, base_year, verification, used_by, "
                                            "last_period FROM kosis.tables ORDER BY id").df()
 
         n_roles, preview = warehouse.write(write, what="writing the KOSIS catalog")

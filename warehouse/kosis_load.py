@@ -390,7 +390,7 @@ class MergeResult:
 
 
 QUARANTINE_SQL = f"""
-INSERT INTO quality.quarantine
+INSERT INTO quality.quarantine (source, payload, reason, run_id, asset, quarantined_at)
 SELECT ?, to_json(s) :: JSON, r.reason, ?, ?, ?
 FROM (SELECT rowid AS rid, * EXCLUDE (cell_key) FROM {STAGED}) s JOIN {REJECTED} r USING (rid)
 """
