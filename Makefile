@@ -6,7 +6,7 @@ PYTHON ?= python3
 DAGSTER_HOME ?= $(CURDIR)/dagster_home
 export DAGSTER_HOME
 
-.PHONY: install lock run test test-quick ui daemon refresh bench lint clean clean-all dagster-home browser postgres inbox kosis-check kosis-add kosis-search kosis-meta export rollback
+.PHONY: install lock run test test-quick ui daemon refresh bench lint clean clean-all dagster-home browser postgres inbox kosis-check kosis-add kosis-search kosis-meta export rollback inbox-import
 
 # Installs exactly the lock (every package of the tree, dev tools included), then the project itself without
 # dependencies; again whenever pyproject.toml or the lock changes.
@@ -41,6 +41,11 @@ dagster-home:
 # `make run` and `make refresh` create it themselves.
 inbox: install
 	$(PY) -m pipelines.inbox
+
+# A KOSIS portal download (CSV or XLSX) checked label by label and placed in the inbox (make refresh loads it).
+inbox-import: install
+	@test -n "$(FILE)" -a -n "$(TBL)" || (echo "usage: make inbox-import FILE=<download.csv|.xlsx> TBL=DT_1B040A3 [ORG=101]" && exit 2)
+	$(PY) -m pipelines.inbox_import --file '$(FILE)' --tbl '$(TBL)' --org '$(or $(ORG),101)'
 
 run: install dagster-home
 	$(PY) -m pipelines.run

@@ -18,7 +18,7 @@ import yaml
 
 from assets.common import OWNERS, ddl_columns, evaluate_check, sha256_file, table_metadata
 from assets.source_files import table_file
-from schemas.registry import FILE_TABLES, Column, TableSpec
+from schemas.registry import FILE_TABLES, TableSpec, written_columns
 from schemas.validation import (
     cells_message,
     locate_in_file,
@@ -27,11 +27,6 @@ from schemas.validation import (
 )
 from warehouse.io import SourceFiles, warehouse_pool
 from warehouse.tables import TABLE_IO_MANAGER, CatalogRow, Rejection, SourceIssues, TableWrite
-
-PROVENANCE_COLUMNS = (
-    Column("source_table", "VARCHAR", "The printed table this row comes from, e.g. 'Table 6'"),
-    Column("source_note", "VARCHAR", "The printed 'Source:' line"),
-)
 
 RECORDED_ISSUES_FILE = "paper/recorded_issues.yaml"
 
@@ -70,18 +65,9 @@ def table_key(spec: TableSpec) -> dg.AssetKey:
     return dg.AssetKey([spec.schema, spec.name])
 
 
-def stored_columns(spec: TableSpec) -> list[Column]:
-    year = (
-        [Column("year", "INTEGER", f"Reference year, from {spec.reference_year_from} (not a printed column)")]
-        if spec.reference_year is not None else []
-    )
-    return list(spec.stored_columns) + year + (list(PROVENANCE_COLUMNS) if spec.schema == "paper" else [])
-
-
 def build_file_table_asset(spec: TableSpec) -> dg.AssetsDefinition:
     key = table_key(spec)
-    columns = ddl_columns(stored_columns(spec))
-    nullable_key = any(spec.column(k).nullable for k in spec.key)
+    columns = ddl_columns(written_columns(spec))
     printed = f" Printed as {spec.source_table}: {spec.title}. {spec.source_note}" if spec.source_table else ""
 
     @dg.asset(
@@ -158,9 +144,9 @@ def build_file_table_asset(spec: TableSpec) -> dg.AssetsDefinition:
             printed_issues = SourceIssues(spec.source_table, pd.concat([issues, recorded], ignore_index=True))
         # The IO manager writes the table, its catalog row, its source issues and the checks' rows in one
         # transaction; the check results are shown once they are committed.
+        # The IO manager finds the table's columns and key by the asset's key (warehouse/tables.py: table_layout).
         yield dg.Output(TableWrite(
-            table=spec.qualified_name, description=spec.description, columns=columns,
-            key=() if nullable_key else spec.key, frame=stored, checks=tuple(row for row, _ in checks),
+            frame=stored, checks=tuple(row for row, _ in checks),
             catalog=catalog, source_issues=printed_issues,
             metadata=table_metadata(stored, columns, spec.qualified_name, source_file_sha256=digest,
                                     source_file=spec.file, source_rows=len(raw), source_issues=len(issues))))

@@ -88,9 +88,8 @@ def _validated_output(spec: IndicatorSpec, frame: pd.DataFrame, source_used: str
                                   f"table is left as it was", (row,),
                                   metadata={"failure_cases": json.dumps(outcome.summary())}))
         return
-    yield dg.Output(TableWrite(
-        table=f"indicators.{spec.name}", description=spec.description, columns=columns, key=spec.key,
-        frame=outcome.frame[[c for c, _, _ in columns]], checks=(row,),
+    yield dg.Output(TableWrite(  # the IO manager finds the table's columns and key by the asset's key
+        frame=outcome.frame, checks=(row,),
         catalog=CatalogRow("indicators.catalog", "indicator", {
             "indicator": spec.name, "table_name": f"indicators.{spec.name}", "unit": spec.unit,
             "formula": spec.formula, "sources": ", ".join(spec.sources), "description": spec.description,

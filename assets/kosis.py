@@ -5,6 +5,7 @@ response that cannot be right leaves kosis.* exactly as it was, and the error na
 period range and the KOSIS code or HTTP status.
 """
 
+import hashlib
 import json
 import warnings
 from dataclasses import dataclass
@@ -17,12 +18,23 @@ from assets.common import OWNERS, evaluate_check, markdown_table
 from assets.kosis_body import classify_body, parse_body
 from assets.kosis_client import KosisError
 from assets.kosis_masking import MaskingWriter
+from assets.kosis_portal import (
+    PORTAL_DIR,
+    PORTAL_ORIGIN,
+    PortalFileError,
+    is_portal_body,
+    parse_portal,
+    portal_dir_name,
+    portal_files,
+    read_region_code_map,
+)
 from assets.kosis_resource import KosisResource
 from assets.source_files import CATALOG_PATH, bundled_file, load_catalog
 from schemas.kosis import OBSERVATION_ROW, PRD_SE_ALIASES, KosisTable
 from warehouse.clock import utc_now
 from warehouse.io import SourceFiles, WarehouseResource, warehouse_pool
 from warehouse.kosis_load import ConservationError, LoadRequest, LoadResult, RawArchive, Snapshot, archive, load_into
+from warehouse.rows import insert_rows
 
 warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
 
@@ -43,14 +55,17 @@ class OfflineFile:
     """A KOSIS-format file replayed without a key: the bundled snapshot or one dropped in the inbox."""
 
     path: Path
-    origin: str  # bundled | inbox
+    origin: str  # bundled | inbox | inbox-portal
     request: str
     periods: dict[int, str]  # year -> latest LST_CHN_DE among this table's records of that year
+    sha256: str = ""  # of the file as it is now: the snapshot it becomes when loaded
 
 
 def describe_offline_file(path: Path, origin: str, table: KosisTable, request: str) -> OfflineFile:
+    body = path.read_bytes()
+    sha = hashlib.sha256(body).hexdigest()
     try:
-        data, _ = parse_body(path.read_bytes())
+        data, _ = parse_body(body)
     except ValueError:
         data = None  # not JSON at all: not this table's
     periods: dict[int, str] = {}
@@ -61,7 +76,32 @@ def describe_offline_file(path: Path, origin: str, table: KosisTable, request: s
         if prd[:4].isdigit():
             year = int(prd[:4])
             periods[year] = max(periods.get(year, ""), str(record.get("LST_CHN_DE") or ""))
-    return OfflineFile(path, origin, request, periods)
+    return OfflineFile(path, origin, request, periods, sha)
+
+
+def describe_portal_file(path: Path, table: KosisTable, source_root: str) -> OfflineFile:
+    """A portal download in inbox/portal/<ORG>_<TBL>/: its years (no LST_CHN_DE: the portal gives none), or no
+    years when it cannot be placed (screen_inbox moves it aside with the reason)."""
+    body = path.read_bytes()
+    try:
+        years = parse_portal(body, table, read_region_code_map(source_root)).years
+    except PortalFileError:
+        years = []
+    return OfflineFile(path, PORTAL_ORIGIN, portal_request(table, path), dict.fromkeys(years, ""),
+                       hashlib.sha256(body).hexdigest())
+
+
+def portal_request(table: KosisTable, path: Path) -> str:
+    return f"{PORTAL_ORIGIN}:{PORTAL_DIR}/{portal_dir_name(table)}/{path.name}"
+
+
+def offline_body_records(table: KosisTable, source_root: str):
+    """The parser of an archived offline body: a portal download read for this entry, else getList JSON."""
+    def records(body: bytes) -> list[dict]:
+        if is_portal_body(body):
+            return parse_portal(body, table, read_region_code_map(source_root)).records
+        return classify_body(body)[0]
+    return records
 
 
 def offline_files(table: KosisTable, source_root: str, inbox_dir: Path) -> list[OfflineFile]:
@@ -75,11 +115,22 @@ def offline_files(table: KosisTable, source_root: str, inbox_dir: Path) -> list[
         return [describe_offline_file(bundled, "bundled", table, f"bundled:assets/sources/kosis/{table.bundled}")]
     files = []
     if inbox_dir.is_dir():
-        for path in sorted(inbox_dir.glob("*.json"), key=lambda p: (p.stat().st_mtime, p.name)):
-            described = describe_offline_file(path, "inbox", table, f"inbox:{path.name}")
+        found = [(p, False) for p in inbox_dir.glob("*.json")] + [(p, True) for p in portal_files(inbox_dir, table)]
+        for path, portal in sorted(found, key=lambda f: (f[0].stat().st_mtime, f[0].name)):
+            described = describe_portal_file(path, table, source_root) if portal else describe_offline_file(
+                path, "inbox", table, f"inbox:{path.name}")
             if described.periods:
                 files.append(described)
     return files
+
+
+def offline_providers(table: KosisTable, source_root: str, inbox_dir: Path) -> dict[int, OfflineFile]:
+    """For each year, the offline file a load would read it from (the last one that has it)."""
+    latest: dict[int, OfflineFile] = {}
+    for file in offline_files(table, source_root, inbox_dir):
+        for year in file.periods:
+            latest[year] = file
+    return latest
 
 
 def offline_periods(table: KosisTable, source_root: str, inbox_dir: Path) -> dict[int, str]:
@@ -160,9 +211,13 @@ def replay_offline(table: KosisTable, source_root: str, inbox_dir: Path, raw_dir
     out = []
     for file in {id(f): f for f in latest.values()}.values():
         body = file.path.read_bytes()
-        sha, archived = archive(body, raw_dir)
+        # A portal download is archived as received (its own kind: .csv or .xlsx), so its sha256 is the file's.
+        sha, archived = archive(body, raw_dir, file.path.suffix.lower() if file.origin == PORTAL_ORIGIN else ".json")
         try:  # counted exactly as the client counts a live body
-            records, code, _ = classify_body(body)
+            if file.origin == PORTAL_ORIGIN:
+                records, code = parse_portal(body, table, read_region_code_map(source_root)).records, None
+            else:
+                records, code, _ = classify_body(body)
         except ValueError as exc:
             raise KosisError(f"{file.request} cannot be read as KOSIS records: {exc}", org_id=table.org_id,
                              tbl_id=table.tbl_id, what="offline replay") from None
@@ -301,7 +356,8 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
         request = LoadRequest(table, staged_files, years, offline=kosis.offline, run_id=context.run_id,
                               asset=key.to_user_string(), now=now, service_dates=service_dates,
                               rejected_entry=rejected_entry, full_read=not kosis.offline and table.is_kosis,
-                              parse_records=body_records)
+                              parse_records=offline_body_records(table, source_files.root) if kosis.offline
+                              else body_records)
 
         def observations_check(_con, loaded: LoadResult):
             # the check's row commits with the merge it describes, or not at all
@@ -388,14 +444,13 @@ def build_catalog_asset(catalog_path: Path | str, tables: tuple[KosisTable, ...]
             # Rewritten whole from the catalog on every run (its layout: warehouse/migrations.py), keeping the
             # table and so its comments.
             con.execute("DELETE FROM kosis.region_codes")
-            region_rows = [(t.id, code, region) for t in tables for code, region in t.region_codes.items()]
-            if region_rows:
-                con.executemany("INSERT INTO kosis.region_codes VALUES (?, ?, ?)", region_rows)
+            insert_rows(con, "kosis.region_codes", [{"catalog_id": t.id, "code": code, "region_code": region}
+                                                    for t in tables for code, region in t.region_codes.items()])
             con.execute("DELETE FROM kosis.code_roles")
-            roles = [(t.id, r.role, r.itm_id, r.level, r.code, r.match_by) for t in tables for r in t.code_roles]
-            if roles:
-                con.executemany("INSERT INTO kosis.code_roles VALUES (?, ?, ?, ?, ?, ?)", roles)
-            return len(roles), con.execute("SELECT id, source, org_id, tbl_id, base_year, verification, used_by, "
+            n_roles = insert_rows(con, "kosis.code_roles", [
+                {"catalog_id": t.id, "role": r.role, "itm_id": r.itm_id, "level": r.level, "code": r.code,
+                 "match_by": r.match_by} for t in tables for r in t.code_roles])
+            return n_roles, con.execute("SELECT id, source, org_id, tbl_id, base_year, verification, used_by, "
                                            "last_period FROM kosis.tables ORDER BY id").df()
 
         n_roles, preview = warehouse.write(write, what="writing the KOSIS catalog")

@@ -991,6 +991,12 @@ def now_section(data: ReportData, catalog_row=None) -> dict:
             "download": _download(verdicts, "indicators.claim_verdicts.csv", "every claim on every period")}
 
 
+def then_and_now_line(now: dict) -> str:
+    """The header's words on the claims then and now, e.g. " Then and now: 6 still holds, 12 no later data."."""
+    changes = ", ".join(f"{badge['count']} {badge['change']}" for badge in now["badges"])
+    return f" Then and now: {changes}." if changes else ""
+
+
 def peer_charts(data: ReportData) -> list[Chart]:
     """For each claim comparing Daegu with other regions: every region's rank (or the groups' means) over the years
     the data hold, Daegu highlighted."""
@@ -1174,7 +1180,8 @@ def render_report(data: ReportData, generated_at: datetime | None = None) -> tup
     summary = (f"{len(sections)} indicator tables, {len(charts) + peers['n']} charts; {len(data.claims)} claims "
                f"({', '.join(f'{counts[v]} {v}' for v in VERDICT_ORDER if v in counts)}); "
                f"{len(data.source_issues)} source inconsistencies; {data.quarantine_total} quarantined rows; "
-               f"{failed} of {len(data.checks)} latest checks not passed.")
+               f"{failed} of {len(data.checks)} latest checks not passed."
+               + then_and_now_line(now))
     page = TEMPLATE.render(
         summary=summary, generated=generated_at.strftime("%Y-%m-%d %H:%M UTC"), plotly_js=Markup(get_plotlyjs()),
         issue_mark=ISSUE_MARK, sections=shown, claims=claims_section(data, rows.get(PAPER_CLAIMS.name)),

@@ -302,6 +302,7 @@ def run_refresh(instance: dg.DagsterInstance, defs: dg.Definitions, *, reread_al
             lines.append(f"  {p.table.id} ({kind} {p.table.org_id}/{p.table.tbl_id}): new periods "
                          f"{p.new_years or 'none'}, revised periods {p.revised_years or 'none'}"
                          + (f" ({p.reason})" if p.revised_years and p.reason else ""))
+            lines += [f"    {notice}" for notice in p.not_loaded]
         todo = [p for p in plans if p.years]
         behind = published_is_behind(warehouse)
         if not todo and not behind:
@@ -325,6 +326,7 @@ def run_refresh(instance: dg.DagsterInstance, defs: dg.Definitions, *, reread_al
             if not result.success:
                 lines.append(f"FAILED: {failure_cause(result)}; nothing was published.")
                 return EXIT_FAILED, lines
+            lines += snapshots_since(warehouse, started)
             lines += quarantined_since(warehouse, started)
             lines.append(f"Published: {warehouse.published_location}")
             return accounted(warehouse, lines)
@@ -343,6 +345,7 @@ def run_refresh(instance: dg.DagsterInstance, defs: dg.Definitions, *, reread_al
         lines += [f"  {table_id} {year}: {new} new, {revised} revised" for table_id, year, new, revised in changes]
         if not changes:
             lines.append("  none: every cell re-read has the value already held")
+        lines += snapshots_since(warehouse, started)
         lines += quarantined_since(warehouse, started)
         lines += years_without_rows(warehouse, todo)
 
@@ -358,6 +361,20 @@ def reference_tables_loaded(warehouse: WarehouseResource) -> bool:
                                "AND (SELECT count(*) FROM kosis.tables) > 0").fetchone()[0]
     except duckdb.Error:
         return False
+
+
+def snapshots_since(warehouse: WarehouseResource, since: datetime) -> list[str]:
+    """Each snapshot this refresh recorded, by the short id `make rollback SNAPSHOT=` takes, with its origin (live,
+    inbox, inbox-portal, bundled) and what it was: the handle to undo exactly that load."""
+    with warehouse.read_connection() as con:
+        rows = con.execute("SELECT snapshot_sha256, origin, catalog_id, request, n_loaded, n_quarantined "
+                           "FROM kosis.snapshots WHERE fetched_at >= ? ORDER BY catalog_id, request",
+                           [since]).fetchall()
+    if not rows:
+        return []
+    return ["Snapshots loaded (undo one with make rollback SNAPSHOT=<id>):"] + [
+        f"  {sha[:12]} {origin} {catalog_id} {request}: {loaded or 0} records loaded, {quarantined or 0} quarantined"
+        for sha, origin, catalog_id, request, loaded, quarantined in rows]
 
 
 def quarantined_since(warehouse: WarehouseResource, since: datetime) -> list[str]:

@@ -39,8 +39,10 @@ What may be dropped
   read; files that are not *.json (like this README) are ignored. A *.json file that cannot be read as
   getList records (not JSON, truncated, an error body) or that holds no record of a catalogued table is
   moved to rejected/ beside a <name>.reason.txt saying why, and named on the console by make refresh and in
-  the sensor's log; it never blocks other files. A year with a newer
-  LST_CHN_DE than the warehouse has is loaded as a revision; for each year, the newest file (by
+  the sensor's log; it never blocks other files.
+  KOSIS portal downloads (the CSV or XLSX of kosis.kr's 다운로드) go through make inbox-import FILE=... TBL=...
+  [ORG=101], which checks that every label places and copies the file into portal/<ORG_ID>_<TBL_ID>/.
+  A year with a newer LST_CHN_DE than the warehouse has is loaded as a revision; for each year, the newest file (by
   modification time) wins. The files are copied into the raw archive (warehouse/data/raw/) when loaded.
   Rows that fail validation go to quality.quarantine; the rest load.
 
@@ -93,12 +95,48 @@ def screen_inbox(inbox: Path, tables) -> list[tuple[str, str]]:
         except (ValueError, KosisError, OSError) as exc:
             reason = f"not readable as KOSIS getList JSON: {exc}"
         if reason:
-            target = inbox / REJECTED_DIR
-            target.mkdir(exist_ok=True)
-            moved = target / path.name
-            path.replace(moved)
-            (target / f"{path.name}.reason.txt").write_text(reason + "\n", encoding="utf-8")
-            rejected.append((path.name, reason))
+            rejected.append(_reject(inbox, path, reason))
+    return rejected + screen_portal(inbox, tables)
+
+
+def _reject(inbox: Path, path: Path, reason: str) -> tuple[str, str]:
+    target = inbox / REJECTED_DIR
+    target.mkdir(exist_ok=True)
+    path.replace(target / path.name)
+    (target / f"{path.name}.reason.txt").write_text(reason + "\n", encoding="utf-8")
+    return str(path.relative_to(inbox)), reason
+
+
+def screen_portal(inbox: Path, tables) -> list[tuple[str, str]]:
+    """The portal downloads of inbox/portal/<ORG_ID>_<TBL_ID>/ that cannot be placed (a folder naming no catalogued
+    table, a label matching no code), moved to rejected/ with the reason like a bad JSON file."""
+    from assets.kosis_portal import (
+        PORTAL_DIR,
+        PORTAL_SUFFIXES,
+        PortalFileError,
+        parse_portal,
+        portal_dir_name,
+        read_region_code_map,
+    )
+
+    root = inbox / PORTAL_DIR
+    if not root.is_dir():
+        return []
+    by_dir = {portal_dir_name(t): t for t in tables if t.is_kosis}
+    region_map = read_region_code_map()
+    rejected = []
+    for path in sorted(p for p in root.glob("*/*") if p.suffix.lower() in PORTAL_SUFFIXES):
+        table = by_dir.get(path.parent.name)
+        if table is None:
+            reason = (f"its folder {path.parent.name} names no catalogued KOSIS table (folders are <ORG_ID>_<TBL_ID>: "
+                      f"{', '.join(sorted(by_dir))}); use make inbox-import FILE=... TBL=... ORG=...")
+        else:
+            try:
+                parse_portal(path.read_bytes(), table, region_map)
+                continue
+            except PortalFileError as exc:
+                reason = f"a KOSIS portal file that cannot be placed: {exc}"
+        rejected.append(_reject(inbox, path, reason))
     return rejected
 
 

@@ -17,7 +17,14 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from assets.kosis import CATALOG_ERRORS, available_periods, kosis_partitions, normalize_date, table_covers
+from assets.kosis import (
+    CATALOG_ERRORS,
+    available_periods,
+    kosis_partitions,
+    normalize_date,
+    offline_providers,
+    table_covers,
+)
 from assets.kosis_client import KosisError
 from schemas.kosis import KosisTable
 from warehouse.io import WarehouseResource
@@ -30,6 +37,11 @@ class TableState:
     available: dict[int, str]  # year -> the source's date for it ('' if none): NCD SEND_DE live, LST_CHN_DE offline
     loaded: dict[int, str]  # year -> the date held for it, comparable with `available` ('' if none)
     problem: str = ""  # the service rejected the catalog entry: nothing is planned for it
+    # Offline: for each year, (sha256, request) of the file a load would read it from; the table's snapshots
+    # recorded in kosis.snapshots; the rolled-back ones with the date of their rollback.
+    providers: dict[int, tuple[str, str]] = field(default_factory=dict)
+    seen: frozenset[str] = frozenset()
+    rolled_back: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -40,6 +52,7 @@ class TablePlan:
     revised_years: list[int] = field(default_factory=list)
     reason: str = ""
     problem: str = ""
+    not_loaded: list[str] = field(default_factory=list)  # files not loaded, each with why (said by make refresh)
 
     @property
     def years(self) -> list[int]:
@@ -56,15 +69,33 @@ def plan(tables: tuple[KosisTable, ...], states: dict[str, TableState], *, rerea
         covered = {y: d for y, d in state.available.items() if table_covers(table, y)}
         new = sorted(y for y in covered if y not in state.loaded)
         held = sorted(y for y in covered if y in state.loaded)
+        # Offline, a year's file whose content was rolled back is never merged again (warehouse/kosis_load.py):
+        # said by name instead of planned; a file whose content the warehouse has not seen is a revision even
+        # when it carries the same LST_CHN_DE (a corrected file, or a portal download, which has none).
+        blocked = {y: state.providers[y] for y in covered if y in state.providers
+                   and state.providers[y][0] in state.rolled_back}
+        not_loaded = [f"{offline_file_name(request)}: not loaded: snapshot {sha[:12]} with this content was rolled "
+                      f"back on {state.rolled_back[sha]}; change or replace the file (a corrected file loads)"
+                      for sha, request in dict.fromkeys(blocked.values())]
+        new = [y for y in new if y not in blocked]
         if reread_all:
-            revised, reason = held, "re-read of every period requested"
+            revised, reason = [y for y in held if y not in blocked], "re-read of every period requested"
         else:
-            revised = [y for y in held if normalize_date(covered[y])
-                       and normalize_date(covered[y]) > normalize_date(state.loaded[y])]
-            reason = "the source dates these periods after what the warehouse holds" if revised else ""
+            dated = {y for y in held if normalize_date(covered[y])
+                     and normalize_date(covered[y]) > normalize_date(state.loaded[y])}
+            unseen = {y for y in held if y in state.providers and state.providers[y][0] not in state.seen}
+            revised = sorted((dated | unseen) - set(blocked))
+            reason = ("the source dates these periods after what the warehouse holds" if dated - set(blocked) else
+                      "a file with content the warehouse has not loaded provides these periods") if revised else ""
         plans.append(TablePlan(table, covered, new_years=new, revised_years=revised, reason=reason,
-                               problem=state.problem))
+                               problem=state.problem, not_loaded=not_loaded))
     return plans
+
+
+def offline_file_name(request: str) -> str:
+    """An offline snapshot's request as the file a user sees: inbox:x.json -> inbox/x.json."""
+    kind, _, name = request.partition(":")
+    return {"inbox": f"inbox/{name}", "inbox-portal": f"inbox/{name}"}.get(kind, name or request)
 
 
 def loaded_state(warehouse: WarehouseResource, tables: tuple[KosisTable, ...], timeout_s: float,
@@ -100,6 +131,28 @@ def loaded_state(warehouse: WarehouseResource, tables: tuple[KosisTable, ...], t
     return loaded
 
 
+def snapshot_state(warehouse: WarehouseResource, tables: tuple[KosisTable, ...], timeout_s: float
+                   ) -> dict[str, tuple[frozenset[str], dict[str, str]]]:
+    """Per table: the sha256 of every snapshot recorded for it, and the rolled-back ones with their date."""
+    out: dict[str, tuple[frozenset[str], dict[str, str]]] = {t.id: (frozenset(), {}) for t in tables}
+    if not warehouse.exists():
+        return out
+    with warehouse.read_connection(timeout_s) as con:
+        try:
+            seen: dict[str, set[str]] = {}
+            for catalog_id, sha in con.execute("SELECT catalog_id, snapshot_sha256 FROM kosis.snapshots").fetchall():
+                seen.setdefault(catalog_id, set()).add(sha)
+            rolled = dict(con.execute("SELECT snapshot_sha256, strftime(max(rolled_back_at), '%Y-%m-%d %H:%M UTC') "
+                                      "FROM kosis.rollbacks GROUP BY 1").fetchall()) \
+                if _has_table(con, "kosis", "rollbacks") else {}
+        except duckdb.CatalogException:
+            return out
+    for t in tables:
+        shas = frozenset(seen.get(t.id, ()))
+        out[t.id] = (shas, {sha: date for sha, date in rolled.items() if sha in shas})
+    return out
+
+
 def _has_table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
     return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
                             "AND schema_name = ? AND table_name = ?",
@@ -110,10 +163,14 @@ def gather(tables: tuple[KosisTable, ...], kosis, source_root: str, warehouse: W
            inbox: Path, lock_timeout_s: float | None = None) -> dict[str, TableState]:
     timeout = warehouse.lock_timeout_s if lock_timeout_s is None else lock_timeout_s
     loaded = loaded_state(warehouse, tables, timeout, live=not kosis.offline)
+    snapshots = snapshot_state(warehouse, tables, timeout)
     states = {}
     for t in tables:
         try:
-            states[t.id] = TableState(available=available_periods(t, kosis, source_root, inbox), loaded=loaded[t.id])
+            providers = {} if t.is_kosis and not kosis.offline else {
+                y: (f.sha256, f.request) for y, f in offline_providers(t, source_root, inbox).items()}
+            states[t.id] = TableState(available=available_periods(t, kosis, source_root, inbox), loaded=loaded[t.id],
+                                      providers=providers, seen=snapshots[t.id][0], rolled_back=snapshots[t.id][1])
         except KosisError as exc:  # one wrong catalog entry must not stop the others; a bad key still does
             if exc.code not in CATALOG_ERRORS:
                 raise

@@ -8,6 +8,7 @@ from __future__ import annotations
 from schemas.indicators import CLAIM_SPECS, INDICATORS, IndicatorSpec
 from schemas.kosis import OBSERVATION_ROW, OBSERVATIONS_DESCRIPTION, observation_rules
 from schemas.registry import FILE_TABLES, Column, TableSpec
+from schemas.warehouse_tables import PUBLICATIONS, SCHEMA_MIGRATIONS, WAREHOUSE_TABLES, WarehouseTable
 
 
 def _constraints(col: Column) -> str:
@@ -17,6 +18,8 @@ def _constraints(col: Column) -> str:
     if col.allowed is not None:
         parts.append("one of " + ", ".join(f"`{a}`" for a in col.allowed))
     parts.append("nullable" if col.nullable else "not null")
+    if col.default is not None:
+        parts.append(f"default `{col.default}`")
     if not col.stored:
         parts.append("checked, not stored")
     return "; ".join(parts)
@@ -57,6 +60,13 @@ def indicator_section(spec: IndicatorSpec) -> list[str]:
     return [*lines, ""]
 
 
+def warehouse_table_section(table: WarehouseTable) -> list[str]:
+    key = f" Key (bold): {', '.join(table.key)}." if table.key else ""
+    lines = [f"### `{table.qualified_name}`", "", table.description, "",
+             f"Defined in `schemas/warehouse_tables.py`.{key}", ""]
+    return [*lines, *_columns(table.columns, table.key), ""]
+
+
 def observations_section() -> list[str]:
     lines = ["### `kosis.observations`", "", OBSERVATIONS_DESCRIPTION + " Current values: the view "
              "`kosis.observations_current`. Every KOSIS table and the paper's figures in KOSIS form load here, each "
@@ -75,14 +85,18 @@ def observations_section() -> list[str]:
 
 def render() -> str:
     lines = ["# Data dictionary", "",
-             "Generated from `schemas/registry.py`, `schemas/kosis.py` and `schemas/indicators/` by "
+             "Generated from `schemas/registry.py`, `schemas/warehouse_tables.py`, `schemas/kosis.py` and "
+             "`schemas/indicators/` by "
              "`python -m schemas.dictionary`; do not edit by hand. The SQL interface is `docs/warehouse-contract.md`; "
-             "the rest of `kosis.*` and `quality.*` are described there and in `warehouse/sql/warehouse.sql`. "
+             "the views are described there and in `warehouse/sql/views.sql`. "
              "Every column below also carries its meaning as a DuckDB comment (`SELECT * FROM duckdb_columns()`).", "",
              "## Tables loaded from files", ""]
     for spec in FILE_TABLES:
         lines += table_section(spec)
     lines += ["## KOSIS observations", "", *observations_section()]
+    lines += ["## Catalogs, logs and KOSIS bookkeeping", ""]
+    for table in (*WAREHOUSE_TABLES, SCHEMA_MIGRATIONS, PUBLICATIONS):
+        lines += warehouse_table_section(table)
     lines += ["## Indicators", ""]
     for spec in (*INDICATORS, *CLAIM_SPECS):
         lines += indicator_section(spec)

@@ -75,6 +75,8 @@ class KosisTable:
     # What the table's concept means where tables of one series differ (e.g. which firms are SMEs): in words,
     # carried by the indicator's rows; a change of definition between years is a series break.
     definition: str | None = None
+    # getMeta-style item names (ITM_ID -> ITM_NM): how make inbox-import places a portal download's item labels.
+    item_names: dict[str, str] = field(default_factory=dict)
 
     @property
     def verified(self) -> bool:
@@ -135,6 +137,7 @@ def parse_catalog(doc: dict, path: str = "the catalog") -> tuple[KosisTable, ...
         entry["predecessors"] = tuple(entry.get("predecessors", ()))
         entry["code_roles"] = _code_roles(entry["id"], entry.get("code_roles", ()))
         entry["region_codes"] = {str(k): str(v) for k, v in (entry.get("region_codes") or {}).items()}
+        entry["item_names"] = {str(k): str(v) for k, v in (entry.get("item_names") or {}).items()}
         for key in ("first_period", "base_year", "final_period", "org_id"):
             if entry.get(key) is not None:
                 entry[key] = str(entry[key])

@@ -60,6 +60,7 @@ class Column:
     max: float | None = None
     allowed: tuple[str, ...] | None = None
     stored: bool = True  # False: read and checked, but not written (e.g. a printed 100.0 %)
+    default: str | None = None  # a SQL literal, for a column a migration added with one (schemas/warehouse_tables.py)
 
     def pandas_dtype(self) -> str:
         if self.nullable and self.dtype in NULLABLE_PANDAS_DTYPES:
@@ -142,6 +143,28 @@ class TableSpec:
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
+
+
+# The columns a paper table carries beside its printed ones: where each row comes from.
+PROVENANCE_COLUMNS = (
+    Column("source_table", "VARCHAR", "The printed table this row comes from, e.g. 'Table 6'"),
+    Column("source_note", "VARCHAR", "The printed 'Source:' line"),
+)
+
+
+def written_columns(spec: TableSpec) -> tuple[Column, ...]:
+    """The columns of the warehouse table a file becomes, in order: the stored printed columns, the year of a table
+    printed without one, and a paper table's provenance."""
+    year = (
+        (Column("year", "INTEGER", f"Reference year, from {spec.reference_year_from} (not a printed column)"),)
+        if spec.reference_year is not None else ()
+    )
+    return (*spec.stored_columns, *year, *(PROVENANCE_COLUMNS if spec.schema == "paper" else ()))
+
+
+def written_key(spec: TableSpec) -> tuple[str, ...]:
+    """The warehouse table's primary key: the spec's, unless a key column may be NULL (no primary key can)."""
+    return () if any(spec.column(k).nullable for k in spec.key) else spec.key
 
 
 # --- reusable column and rule builders -------------------------------------------------------------

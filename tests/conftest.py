@@ -163,7 +163,8 @@ SLOW_FIXTURES = frozenset({"built_template", "postgres"})
 SLOW_MODULES = frozenset({
     "test_browser", "test_ducklake", "test_dagster_postgres", "test_kosis_accounting", "test_kosis_tools",
     "test_live_cli", "test_refresh", "test_user_failures", "test_rollback", "test_dead_command_runs",
-    "test_concurrent_refresh", "test_kosis_pipeline", "test_pipeline", "test_report", "test_run_connection",
+    "test_concurrent_refresh", "test_inbox_portal", "test_kosis_pipeline", "test_pipeline", "test_report",
+    "test_run_connection",
 })
 
 

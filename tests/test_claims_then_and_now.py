@@ -83,6 +83,7 @@ def test_the_report_opens_with_then_and_now(built_copy: Built) -> None:
     now = text[text.index('id="then-and-now"'):text.index('id="peers"')]
     assert now.count("<tr data-claim-id=") == len(all_claims())
     assert "no later data: 20" in now  # offline: every claim, and the badge says so
+    assert "Then and now: 20 no later data." in text[:text.index("</header>")]  # and the header's summary
     for table in ("Table 3", "Table 4", "Table 5", "Table 7", "Table 8"):
         assert f'data-paper-table="{table}"' in now
     for claim_id in ("C05", "C06", "C07", "C15"):

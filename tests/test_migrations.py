@@ -109,3 +109,30 @@ def test_a_new_warehouse_records_every_migration_and_sets_up_once_per_process(tm
     db.unlink()
     with wh.get_connection() as con:
         assert con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'role_values'").fetchone()[0] == 1
+
+
+LAYOUT_SQL = """
+SELECT schema_name, table_name, column_index, column_name, data_type, is_nullable, column_default
+FROM duckdb_columns() WHERE schema_name || '.' || table_name IN ({tables}) ORDER BY ALL
+"""
+CONSTRAINTS_SQL = """
+SELECT schema_name, table_name, constraint_type, constraint_text FROM duckdb_constraints()
+WHERE schema_name || '.' || table_name IN ({tables}) ORDER BY ALL
+"""
+
+
+def test_an_upgraded_warehouse_has_the_layout_a_new_one_is_generated_with(tmp_path: Path) -> None:
+    """The tables generated from schemas/warehouse_tables.py equal, column by column (order, type, nullability,
+    default) and constraint by constraint, what the migrations make of a warehouse of release e12b694."""
+    from schemas.warehouse_tables import SCHEMA_MIGRATIONS, WAREHOUSE_TABLES
+
+    old, new = tmp_path / "old.duckdb", tmp_path / "new.duckdb"
+    old_warehouse(old)
+    for db in (old, new):
+        with WarehouseResource(database=str(db)).get_connection():
+            pass
+    tables = ", ".join(f"'{t.qualified_name}'" for t in (*WAREHOUSE_TABLES, SCHEMA_MIGRATIONS))
+    layout = query(new, LAYOUT_SQL.format(tables=tables))
+    assert {f"{r[0]}.{r[1]}" for r in layout} == {t.qualified_name for t in (*WAREHOUSE_TABLES, SCHEMA_MIGRATIONS)}
+    assert query(old, LAYOUT_SQL.format(tables=tables)) == layout
+    assert query(old, CONSTRAINTS_SQL.format(tables=tables)) == query(new, CONSTRAINTS_SQL.format(tables=tables))

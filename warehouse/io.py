@@ -20,19 +20,22 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 from pydantic import Field, PrivateAttr
 
+from schemas.registry import Column
+from schemas.warehouse_tables import PUBLICATIONS
 from warehouse.backend import (
     LAKE_ALIAS,
     LakeConfig,
     attach_lake,
     current_snapshot,
-    execute_ddl,
     is_lake,
     lake_config,
     load_lake_extensions,
     retry_on_conflict,
 )
 from warehouse.clock import utc_now
+from warehouse.ddl import comment_statements, create_table_sql, table_ddl
 from warehouse.migrations import ensure_schema
+from warehouse.rows import insert_rows
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_DIR / "warehouse" / "data"
@@ -426,11 +429,15 @@ class WarehouseResource(DuckDBResource):
         """Records the lake's current snapshot as published. Nothing is copied: analysts attach the lake at that
         snapshot, so later commits (a refresh in progress, another writer) stay invisible until the next one."""
         def record(con: duckdb.DuckDBPyConnection) -> int:
-            con.execute("CREATE TABLE IF NOT EXISTS meta.publications (snapshot_id BIGINT NOT NULL, "
-                        "published_at TIMESTAMP NOT NULL, run_id VARCHAR)")
+            exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                                 "AND schema_name = 'meta' AND table_name = 'publications'").fetchall()[0][0]
+            if not exists:  # commented once, when created: every later publication only appends
+                con.execute(table_ddl(PUBLICATIONS, lake=True))
+                for statement in comment_statements(PUBLICATIONS.qualified_name, PUBLICATIONS.description,
+                                                    PUBLICATIONS.columns):
+                    con.execute(statement)
             snapshot = current_snapshot(con)
-            con.execute("INSERT INTO meta.publications VALUES (?, ?, ?)",
-                        [snapshot, utc_now(), run_id])
+            insert_rows(con, PUBLICATIONS, [{"snapshot_id": snapshot, "published_at": utc_now(), "run_id": run_id}])
             return snapshot
 
         return self.write(record, what="recording the publication")
@@ -518,27 +525,17 @@ def default_warehouse() -> WarehouseResource:
 
 # --- writing ------------------------------------------------------------------------------------------
 
-def create_table_sql(qualified_name: str, columns: list[tuple[str, str, str]], key: tuple[str, ...]) -> str:
-    cols = ",\n    ".join(f'"{name}" {dtype}' for name, dtype, _ in columns)
-    pk = f",\n    PRIMARY KEY ({', '.join(key)})" if key else ""
-    return f"CREATE OR REPLACE TABLE {qualified_name} (\n    {cols}{pk}\n)"
-
-
-def comment_sql(qualified_name: str, description: str, columns: list[tuple[str, str, str]]) -> list[str]:
-    def q(text: str) -> str:
-        return "'" + text.replace("'", "''") + "'"
-
-    stmts = [f"COMMENT ON TABLE {qualified_name} IS {q(description)}"]
-    stmts += [f'COMMENT ON COLUMN {qualified_name}."{n}" IS {q(d)}' for n, _, d in columns if d]
-    return stmts
+def _as_columns(columns: list[tuple[str, str, str]]) -> list[Column]:
+    # A table rebuilt from a validated frame declares no NOT NULL: the validation before the write enforces it.
+    return [Column(name, dtype, comment, nullable=True) for name, dtype, comment in columns]
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, qualified_name: str, df: pd.DataFrame,
                   columns: list[tuple[str, str, str]], key: tuple[str, ...] = (), description: str = "") -> int:
     """Rebuilds a table from a validated frame with explicit types and comments. The caller owns the
     transaction, so the table and anything written beside it change together or not at all."""
-    execute_ddl(con, create_table_sql(qualified_name, columns, key))
-    for stmt in comment_sql(qualified_name, description, columns):
+    con.execute(create_table_sql(qualified_name, _as_columns(columns), key, lake=is_lake(con), replace=True))
+    for stmt in comment_statements(qualified_name, description, _as_columns(columns)):
         con.execute(stmt)
     names = [name for name, _, _ in columns]
     con.register("_frame_to_write", df[names])
@@ -582,9 +579,9 @@ def quarantine_rows(con: duckdb.DuckDBPyConnection, *, source: str, rows: pd.Dat
         return 0
     payloads = rows.drop(columns=["reason"]).to_json(orient="records", lines=True, default_handler=str)
     now = utc_now()
-    records = [(source, p, r, run_id, asset, now) for p, r in zip(payloads.splitlines(), rows["reason"], strict=True)]
-    con.executemany("INSERT INTO quality.quarantine VALUES (?, ?, ?, ?, ?, ?)", records)
-    return len(records)
+    return insert_rows(con, "quality.quarantine", [
+        {"source": source, "payload": payload, "reason": reason, "run_id": run_id, "asset": asset,
+         "quarantined_at": now} for payload, reason in zip(payloads.splitlines(), rows["reason"], strict=True)])
 
 
 def table_schema_metadata(columns: list[tuple[str, str, str]]) -> dg.TableSchema:

@@ -47,9 +47,10 @@ class ArchiveWriter:
     sha256 is computed, then moved under its name, `raw/<sha[:2]>/<sha>.json`, atomically (a crash never leaves
     half a file under a name; a body archived before is kept as it is)."""
 
-    def __init__(self, raw_dir: Path, on_commit=None) -> None:
+    def __init__(self, raw_dir: Path, on_commit=None, suffix: str = ".json") -> None:
         raw_dir.mkdir(parents=True, exist_ok=True)
         self._raw_dir = raw_dir
+        self._suffix = suffix  # a portal download (.csv, .xlsx) is archived as received, under its own kind
         self._on_commit = on_commit
         fd, self._tmp = tempfile.mkstemp(dir=raw_dir, prefix=f"{INCOMING_PREFIX}{os.getpid()}-")
         self._file = os.fdopen(fd, "wb")
@@ -62,7 +63,7 @@ class ArchiveWriter:
     def commit(self, request: str = "") -> tuple[str, Path]:
         self._file.close()
         sha = self._sha.hexdigest()
-        path = self._raw_dir / sha[:2] / f"{sha}.json"
+        path = self._raw_dir / sha[:2] / f"{sha}{self._suffix}"
         if path.exists():
             os.unlink(self._tmp)
         else:
@@ -108,11 +109,11 @@ class RawArchive:
         self.committed[request] = (sha, path)
 
 
-def archive(body: bytes, raw_dir: Path) -> tuple[str, Path]:
+def archive(body: bytes, raw_dir: Path, suffix: str = ".json") -> tuple[str, Path]:
     """A body already in memory (an offline file), archived as a streamed one is.
 
     The caller masks the API key first: the sha256 is that of the body as stored."""
-    writer = ArchiveWriter(raw_dir)
+    writer = ArchiveWriter(raw_dir, suffix=suffix)
     writer.write(body)
     return writer.commit()
 
@@ -389,7 +390,7 @@ class MergeResult:
 
 
 QUARANTINE_SQL = f"""
-INSERT INTO quality.quarantine
+INSERT INTO quality.quarantine (source, payload, reason, run_id, asset, quarantined_at)
 SELECT ?, to_json(s) :: JSON, r.reason, ?, ?, ?
 FROM (SELECT rowid AS rid, * EXCLUDE (cell_key) FROM {STAGED}) s JOIN {REJECTED} r USING (rid)
 """

@@ -2,12 +2,15 @@
 
 Setting up a connection's schema, once per process and database file (`ensure_schema`):
 
-1. `sql/warehouse.sql`: schemas and tables, CREATE ... IF NOT EXISTS (a new file gets the tables it names);
+1. `sql/warehouse.sql` (the schemas), then the tables generated from their definitions in their latest layout
+   (schemas/warehouse_tables.py and OBSERVATION_ROW, by warehouse/ddl.py), CREATE ... IF NOT EXISTS: a new file
+   gets every table as the migrations leave an old one, an old file keeps its tables and gains the missing ones;
 2. the migrations below, in order, each applied at most once per file in its own transaction and recorded
    with version, applied_at and description. Each release's change to an existing table is one step; a
    step is written so that it is also harmless on a file created by step 1 (ADD COLUMN IF NOT EXISTS), so a
    new warehouse records every version too;
-3. `sql/views.sql`: views and comments (they name columns the migrations add).
+3. `sql/views.sql`: views and their comments (they name columns the migrations add), then the tables' comments,
+   generated from the same definitions.
 
 A warehouse built by an earlier release (e.g. e12b694, whose layout tests/fixtures/warehouse_e12b694.sql
 keeps) is upgraded in place: every KOSIS vintage is kept; nothing is deleted.
@@ -22,18 +25,15 @@ from pathlib import Path
 import duckdb
 
 from schemas.kosis import OBSERVATION_ROW, OBSERVATIONS_DESCRIPTION
+from schemas.registry import FILE_TABLES
 from warehouse.backend import execute_ddl, is_lake
 from warehouse.clock import utc_now
+from warehouse.ddl import meta_ddl, warehouse_comments, warehouse_ddl
+from warehouse.rows import insert_rows
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
-META_SQL = """
-CREATE SCHEMA IF NOT EXISTS meta;
-CREATE TABLE IF NOT EXISTS meta.schema_migrations (
-    version      INTEGER PRIMARY KEY,
-    applied_at   TIMESTAMP NOT NULL,
-    description  VARCHAR NOT NULL
-);
-"""
+# Rebuilt by its asset, created empty before: the view kosis.table_region_codes reads it.
+PLACEHOLDER_TABLES = tuple(s for s in FILE_TABLES if s.qualified_name == "reference.region_code_map")
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,15 @@ def _code_roles_by_name(con: duckdb.DuckDBPyConnection) -> None:
     if "match_by" not in _columns(con, "kosis", "code_roles"):
         con.execute("DROP TABLE IF EXISTS kosis.code_roles")
         execute_ddl(con, CODE_ROLES_DDL)
+
+
+def _passed_nullable(con: duckdb.DuckDBPyConnection) -> None:
+    # Only where the column is NOT NULL (an older file): a new file is created with it nullable, and DuckLake
+    # refuses to drop a NOT NULL that is not there.
+    rows = con.execute("SELECT is_nullable FROM duckdb_columns() WHERE database_name = current_database() AND "
+                       "schema_name = 'quality' AND table_name = 'check_results' AND column_name = 'passed'").fetchall()
+    if rows and not rows[0][0]:
+        con.execute("ALTER TABLE quality.check_results ALTER COLUMN passed DROP NOT NULL")
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -154,9 +163,7 @@ MIGRATIONS: tuple[Migration, ...] = (
                       f"ALTER TABLE kosis.observations ADD COLUMN IF NOT EXISTS {name} VARCHAR;"
                       for name in ("itm_nm_eng", *(f"c{i}_nm_eng" for i in range(1, 9)), "unit_nm_eng")))),
     Migration(11, "quality.check_results.passed NULL for a check that did not run (why: details.not_run), never "
-                  "recorded as failed", _sql("""
-        ALTER TABLE quality.check_results ALTER COLUMN passed DROP NOT NULL;
-    """)),
+                  "recorded as failed", _passed_nullable),
 )
 LATEST = MIGRATIONS[-1].version
 
@@ -183,7 +190,7 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
 
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Applies the migrations this file has not recorded, in order, each in one transaction with its record."""
-    execute_ddl(con, META_SQL)
+    con.execute(meta_ddl(lake=is_lake(con)))
     applied = {r[0] for r in con.execute("SELECT version FROM meta.schema_migrations").fetchall()}
     done = []
     for migration in MIGRATIONS:
@@ -192,8 +199,8 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
         con.execute("BEGIN TRANSACTION")
         try:
             migration.apply(con)
-            con.execute("INSERT INTO meta.schema_migrations VALUES (?, ?, ?)",
-                        [migration.version, utc_now(), migration.description])
+            insert_rows(con, "meta.schema_migrations", [{"version": migration.version, "applied_at": utc_now(),
+                                                         "description": migration.description}])
         except BaseException:
             con.execute("ROLLBACK")
             raise
@@ -234,8 +241,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     if (path in _READY or lake) and schema_version(con) == LATEST:
         _READY.add(path)
         return
-    execute_ddl(con, (SQL_DIR / "warehouse.sql").read_text(encoding="utf-8"))
-    execute_ddl(con, observations_ddl())
+    con.execute((SQL_DIR / "warehouse.sql").read_text(encoding="utf-8"))
+    con.execute(warehouse_ddl(lake=lake, placeholders=PLACEHOLDER_TABLES))
+    con.execute(observations_ddl())
     apply_migrations(con)
     views = (SQL_DIR / "views.sql").read_text(encoding="utf-8")
     if not lake:
@@ -244,8 +252,10 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         for statement in duckdb.extract_statements(views):  # views.sql brackets its comments in one transaction
             if not _is_view_column(con, statement.query):
                 con.execute(statement)
-    for statement in observations_comments(views=not lake):
+    con.execute("BEGIN TRANSACTION")  # one commit for them all: much faster than one per statement
+    for statement in (*warehouse_comments(), *observations_comments(views=not lake)):
         con.execute(statement)
+    con.execute("COMMIT")
     _READY.add(path)
 
 

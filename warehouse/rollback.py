@@ -11,6 +11,7 @@ import duckdb
 
 from warehouse.clock import utc_now
 from warehouse.io import transaction
+from warehouse.rows import insert_rows
 
 
 class SnapshotNotFoundError(LookupError):
@@ -62,7 +63,8 @@ def rollback_snapshot(con: duckdb.DuckDBPyConnection, sha256: str, reason: str,
             FROM rollback_rows r
             WHERE p.cell_key = r.cell_key AND p.valid_to = r.valid_from AND p.snapshot_sha256 <> ?""",
                                [sha256]).fetchone()[0]
-        con.execute("INSERT INTO kosis.rollbacks VALUES (?, ?, ?, ?, ?)", [sha256, now, closed, reopened, reason])
+        insert_rows(con, "kosis.rollbacks", [{"snapshot_sha256": sha256, "rolled_back_at": now, "cells_closed": closed,
+                                              "cells_reopened": reopened, "reason": reason}])
         con.execute("""
             UPDATE kosis.tables SET
                 last_period = (SELECT max(prd_de) FROM kosis.observations_current o

@@ -1,9 +1,10 @@
 """The one writer of the tables built from files and the derived indicators: a Dagster IO manager.
 
 An asset validates what it built (pandera, from the registry) and returns the result: a `TableWrite` (the rows,
-their table's columns, key and comments, its catalog row, the source issues it found and the rows of its checks)
-or, when a blocking check failed, a `Rejection` (the failing rows and the checks' rows). The IO manager commits
-either in one transaction:
+its catalog row, the source issues it found and the rows of its checks) or, when a blocking check failed, a
+`Rejection` (the failing rows and the checks' rows). The IO manager finds the table by the asset's key
+(`table_layout`: indicators/<name> is the indicator spec's table, paper/<name> and reference/<name> the registry's)
+with its columns, key and comments, and commits either in one transaction:
 
 - a table is never written without the check rows that describe it, and a check row never describes a table
   that failed to commit;
@@ -16,14 +17,18 @@ never held as a frame, and that merge commits with its snapshots, quarantine and
 
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import dagster as dg
 import duckdb
 import pandas as pd
 
+from schemas.indicators import spec_named
+from schemas.registry import FILE_TABLES, written_columns, written_key
 from warehouse.clock import utc_now
 from warehouse.io import WarehouseResource, quarantine_rows, replace_table, table_schema_metadata
+from warehouse.rows import insert_rows
 
 TABLE_IO_MANAGER = "warehouse_io"  # the resource key of TableIOManager
 
@@ -59,13 +64,36 @@ class SourceIssues:
     query: str | None = None
 
 
-@dataclass
-class TableWrite:
+@dataclass(frozen=True)
+class TableLayout:
+    """What the IO manager writes a frame as: the table, its comment, its columns (name, DuckDB type, comment) in
+    order, its primary key."""
+
     table: str  # schema.name
     description: str
-    columns: list[tuple[str, str, str]]  # (name, DuckDB type, comment), in order
+    columns: list[tuple[str, str, str]]
     key: tuple[str, ...]
-    frame: pd.DataFrame
+
+
+def table_layout(asset_path: Sequence[str]) -> TableLayout:
+    """The table an asset's key names: ["indicators", name] the indicator spec's, ["paper" | "reference", name] the
+    registry's file table."""
+    qualified = ".".join(asset_path)
+    if len(asset_path) == 2 and asset_path[0] == "indicators" and (spec := spec_named(asset_path[1])) is not None:
+        return TableLayout(qualified, spec.description, [(c.name, c.dtype, c.description) for c in spec.columns],
+                           spec.key)
+    file_table = next((s for s in FILE_TABLES if s.qualified_name == qualified), None)
+    if len(asset_path) == 2 and file_table is not None:
+        return TableLayout(qualified, file_table.description,
+                           [(c.name, c.dtype, c.description) for c in written_columns(file_table)],
+                           written_key(file_table))
+    raise KeyError(f"asset {'/'.join(asset_path)} names no table of the registry (schemas/registry.py) or of the "
+                   f"indicator specs (schemas/indicators/): the warehouse IO manager writes only those")
+
+
+@dataclass
+class TableWrite:
+    frame: pd.DataFrame  # the validated rows: the table's columns (others are left out)
     checks: tuple[CheckRow, ...] = ()
     catalog: CatalogRow | None = None
     source_issues: SourceIssues | None = None
@@ -87,32 +115,28 @@ def record_checks(con: duckdb.DuckDBPyConnection, checks: tuple[CheckRow, ...], 
     if not checks:
         return
     now = utc_now()
-    con.executemany("INSERT INTO quality.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(run_id, asset, c.check_name, c.severity, c.passed, c.n_failures,
-                      json.dumps(c.details, default=str, ensure_ascii=False), now) for c in checks])
+    insert_rows(con, "quality.check_results", [
+        {"run_id": run_id, "asset": asset, "check_name": c.check_name, "severity": c.severity, "passed": c.passed,
+         "n_failures": c.n_failures, "details": json.dumps(c.details, default=str, ensure_ascii=False),
+         "evaluated_at": now} for c in checks])
 
 
-def commit_table(con: duckdb.DuckDBPyConnection, write: TableWrite, *, run_id: str, asset: str) -> tuple[int, int]:
+def commit_table(con: duckdb.DuckDBPyConnection, layout: TableLayout, write: TableWrite, *, run_id: str,
+                 asset: str) -> tuple[int, int]:
     """Everything a validated table brings, in the caller's transaction; returns the rows written and the source
     issues recorded."""
-    n = replace_table(con, write.table, write.frame, write.columns, key=write.key, description=write.description)
+    n = replace_table(con, layout.table, write.frame, layout.columns, key=layout.key, description=layout.description)
     if write.catalog is not None:
         row = write.catalog
         con.execute(f"DELETE FROM {row.table} WHERE {row.key_column} = ?", [row.values[row.key_column]])
-        con.execute(f"INSERT INTO {row.table} BY NAME SELECT * FROM (SELECT "
-                    + ", ".join(f"? AS {name}" for name in row.values) + ")", list(row.values.values()))
+        insert_rows(con, row.table, [row.values])
     issues = 0
     if write.source_issues is not None:
         found = write.source_issues
         con.execute("DELETE FROM quality.source_issues WHERE source_table = ?", [found.label])
         rows = found.rows if found.query is None else con.execute(found.query, {"label": found.label}).df()
         if rows is not None and len(rows):
-            con.register("_source_issues", rows)
-            try:
-                con.execute("INSERT INTO quality.source_issues BY NAME SELECT * FROM _source_issues")
-            finally:
-                con.unregister("_source_issues")
-            issues = len(rows)
+            issues = insert_rows(con, "quality.source_issues", rows)
     record_checks(con, write.checks, run_id=run_id, asset=asset)
     return n, issues
 
@@ -138,10 +162,12 @@ class TableIOManager(dg.IOManager):
             raise dg.Failure(description=obj.message, metadata=obj.metadata)
         if not isinstance(obj, TableWrite):
             raise TypeError(f"{asset} returned {type(obj).__name__}; the warehouse takes a TableWrite or a Rejection")
-        n, issues = self.warehouse.write(lambda con: commit_table(con, obj, run_id=context.run_id, asset=asset),
-                                         what=f"writing {obj.table}", log=context.log.warning)
-        context.add_output_metadata({**obj.metadata, "dagster/row_count": n, "dagster/table_name": obj.table,
-                                     "dagster/column_schema": table_schema_metadata(obj.columns),
+        layout = table_layout(context.asset_key.path)
+        n, issues = self.warehouse.write(
+            lambda con: commit_table(con, layout, obj, run_id=context.run_id, asset=asset),
+            what=f"writing {layout.table}", log=context.log.warning)
+        context.add_output_metadata({**obj.metadata, "dagster/row_count": n, "dagster/table_name": layout.table,
+                                     "dagster/column_schema": table_schema_metadata(layout.columns),
                                      **({"source_issues": issues} if obj.source_issues is not None else {})})
 
     def load_input(self, context: dg.InputContext) -> pd.DataFrame:

@@ -1,5 +1,5 @@
--- Views and comments of the warehouse: run after warehouse.sql and the migrations (warehouse/migrations.py),
--- once per process and database file.
+-- Views and their comments: run after the tables (schemas/warehouse_tables.py) and the migrations
+-- (warehouse/migrations.py), once per process and database file.
 
 CREATE OR REPLACE VIEW kosis.observations_current AS
 SELECT * FROM kosis.observations WHERE valid_to IS NULL;
@@ -109,115 +109,17 @@ GROUP BY t.id, t.series, t.priority, t.source, t.source_label, t.org_id, t.tbl_i
          c.role;
 
 -- ==================================================================================================
--- Comments (docs): every table, view and column of the tables and views created above. They run after
--- every statement above, once per process and file, because CREATE OR REPLACE VIEW drops a view's comments.
--- DuckDB >= 1.1 keeps COMMENT ON COLUMN on views too (duckdb_columns().comment); COPY FROM DATABASE
--- (the published copy) keeps them. tests/test_warehouse_comments.py fails on any column without one.
--- Tables rebuilt whole by an asset (paper.*, reference.*, indicators.<indicator>) get theirs from the
--- registry when they are written.
+-- Comments (docs) of the views above. They run after every statement above, once per process and file,
+-- because CREATE OR REPLACE VIEW drops a view's comments. DuckDB >= 1.1 keeps COMMENT ON COLUMN on views too
+-- (duckdb_columns().comment); COPY FROM DATABASE (the published copy) keeps them.
+-- tests/test_warehouse_comments.py fails on any column without one. The tables' comments are generated from
+-- their definitions (schemas/warehouse_tables.py, schemas/kosis.py, the registry, the indicator specs).
 -- ==================================================================================================
 
 BEGIN TRANSACTION;  -- one commit for the whole block: ~6x faster than one per statement
 
-COMMENT ON TABLE paper.catalog IS 'Each printed table of the paper: title, unit, printed source line, the file it is transcribed in and that file''s sha256.';
-COMMENT ON COLUMN paper.catalog.source_table IS 'The printed table, e.g. ''Table 6''';
-COMMENT ON COLUMN paper.catalog.table_name IS 'The warehouse table that holds it, e.g. paper.st_budget_2011';
-COMMENT ON COLUMN paper.catalog.title IS 'The printed title';
-COMMENT ON COLUMN paper.catalog.unit IS 'The printed unit (NULL: none printed)';
-COMMENT ON COLUMN paper.catalog.source_note IS 'The printed ''Source:'' line';
-COMMENT ON COLUMN paper.catalog.file IS 'The file the table is transcribed in, e.g. assets/sources/paper/table_6_st_budget_2011.csv';
-COMMENT ON COLUMN paper.catalog.file_sha256 IS 'sha256 of that file as loaded';
-COMMENT ON COLUMN paper.catalog.rows_printed IS 'Data rows in the file (printed total rows included)';
-COMMENT ON COLUMN paper.catalog.rows_stored IS 'Rows stored in table_name (printed total rows are checked, not stored)';
-COMMENT ON COLUMN paper.catalog.notes IS 'Notes printed under the table';
-COMMENT ON COLUMN paper.catalog.refreshes IS 'Whether later years exist: refreshed (the KOSIS series that carries them), not yet refreshed (an annual successor not catalogued) or does not refresh (a one-off document)';
-
-COMMENT ON TABLE quality.check_results IS 'One row per evaluation of a check (a log: every run appends).';
-COMMENT ON COLUMN quality.check_results.run_id IS 'Dagster run that evaluated the check';
-COMMENT ON COLUMN quality.check_results.asset IS 'Asset the check belongs to, e.g. sources/table_6_st_budget_2011';
-COMMENT ON COLUMN quality.check_results.check_name IS 'Check name, e.g. structure or source_consistency';
-COMMENT ON COLUMN quality.check_results.severity IS 'ERROR (blocks downstream, nothing written) or WARN (data land, issue recorded)';
-COMMENT ON COLUMN quality.check_results.passed IS 'True when the check found no failure, false when it found some, NULL when it did not run (details.not_run says why, e.g. the structure check failed first)';
-COMMENT ON COLUMN quality.check_results.n_failures IS 'Number of failures found (0 when passed)';
-COMMENT ON COLUMN quality.check_results.details IS 'JSON: the first failure cases (file, line, column, value, rule) and notes';
-COMMENT ON COLUMN quality.check_results.evaluated_at IS 'When the check was evaluated (local time of the pipeline)';
-
-COMMENT ON TABLE quality.source_issues IS 'Inconsistencies of the sources as published, recorded not corrected: published and recomputed values side by side.';
-COMMENT ON COLUMN quality.source_issues.source_table IS 'Printed table (e.g. Table 6), or kosis:<org>/<tbl> for a KOSIS table, or Table N vs KOSIS';
-COMMENT ON COLUMN quality.source_issues.row_key IS 'Key of the row concerned, e.g. region_code=22';
-COMMENT ON COLUMN quality.source_issues.column_name IS 'Column whose published value disagrees';
-COMMENT ON COLUMN quality.source_issues.published IS 'Value as published';
-COMMENT ON COLUMN quality.source_issues.recomputed IS 'Value recomputed from other published values (NULL for recorded issues)';
-COMMENT ON COLUMN quality.source_issues.difference IS 'published - recomputed';
-COMMENT ON COLUMN quality.source_issues.description IS 'What was compared, in words';
-COMMENT ON COLUMN quality.source_issues.check_name IS 'Rule that found it, or recorded (assets/sources/paper/recorded_issues.yaml)';
-COMMENT ON COLUMN quality.source_issues.tolerance IS 'Largest difference accepted: the printed precision';
-
-COMMENT ON TABLE quality.quarantine IS 'Rows that failed validation and were kept out of the warehouse (a log: every run appends).';
-COMMENT ON COLUMN quality.quarantine.source IS 'File or snapshot the row came from, e.g. assets/sources/paper/table_2_sme_share_manufacturing.csv';
-COMMENT ON COLUMN quality.quarantine.payload IS 'JSON of the row as received';
-COMMENT ON COLUMN quality.quarantine.reason IS 'Why it failed: for files, file:line, column, value and every rule it broke';
-COMMENT ON COLUMN quality.quarantine.run_id IS 'Dagster run that quarantined it';
-COMMENT ON COLUMN quality.quarantine.asset IS 'Asset that validated it';
-COMMENT ON COLUMN quality.quarantine.quarantined_at IS 'When it was quarantined';
-
-COMMENT ON TABLE kosis.snapshots IS 'Every KOSIS response body (or replayed file) archived under warehouse/data/raw/, by sha256.';
-COMMENT ON COLUMN kosis.snapshots.snapshot_sha256 IS 'sha256 of the body as received; the archive file name';
-COMMENT ON COLUMN kosis.snapshots.catalog_id IS 'Catalog entry (kosis.tables.id) the request was for';
-COMMENT ON COLUMN kosis.snapshots.org_id IS 'KOSIS organisation id (orgId)';
-COMMENT ON COLUMN kosis.snapshots.tbl_id IS 'KOSIS table id (tblId)';
-COMMENT ON COLUMN kosis.snapshots.request IS 'Request URL with the API key removed, or bundled:/inbox:<file> for a replayed file';
-COMMENT ON COLUMN kosis.snapshots.fetched_at IS 'When the body was fetched or replayed';
-COMMENT ON COLUMN kosis.snapshots.n_records IS 'Number of data records in the body';
-COMMENT ON COLUMN kosis.snapshots.path IS 'Archive path of the body (warehouse/data/raw/<sha[:2]>/<sha256>.json)';
-COMMENT ON COLUMN kosis.snapshots.origin IS 'live (fetched from KOSIS), bundled (shipped offline file) or inbox (dropped in warehouse/data/inbox/)';
-COMMENT ON COLUMN kosis.snapshots.kosis_code IS 'NULL for data; the KOSIS err code when KOSIS answered with one (30 = no data)';
-COMMENT ON COLUMN kosis.snapshots.masked IS 'How many times the API key (in any encoding) was masked in the body before archiving (then the sha256 is of the masked body)';
-COMMENT ON COLUMN kosis.snapshots.n_loaded IS 'Records merged (new, revised or unchanged): n_records = n_loaded + n_quarantined + n_skipped';
-COMMENT ON COLUMN kosis.snapshots.n_quarantined IS 'Records sent to quality.quarantine with a reason';
-COMMENT ON COLUMN kosis.snapshots.n_skipped IS 'Offline replays only: records of years another file or run provides';
-
-
 -- kosis.observations and its view's columns are commented from schemas/kosis.py: OBSERVATION_ROW.
 COMMENT ON VIEW kosis.observations_current IS 'The current vintage of every KOSIS cell: kosis.observations WHERE valid_to IS NULL.';
-
-COMMENT ON TABLE kosis.tables IS 'The catalog (assets/sources/kosis/catalog.yaml): the KOSIS tables the pipeline ingests and the paper''s figures in KOSIS form (source = paper), with what was last seen of each.';
-COMMENT ON COLUMN kosis.tables.id IS 'Catalog id, e.g. grdp_by_activity_2020';
-COMMENT ON COLUMN kosis.tables.org_id IS 'KOSIS organisation id (orgId)';
-COMMENT ON COLUMN kosis.tables.tbl_id IS 'KOSIS table id (tblId)';
-COMMENT ON COLUMN kosis.tables.tbl_nm IS 'Table name';
-COMMENT ON COLUMN kosis.tables.prd_se IS 'Period type requested (prdSe, e.g. Y)';
-COMMENT ON COLUMN kosis.tables.unit IS 'Unit of the values';
-COMMENT ON COLUMN kosis.tables.last_period IS 'Latest period loaded';
-COMMENT ON COLUMN kosis.tables.last_lst_chn_de IS 'Latest LST_CHN_DE (revision date) loaded';
-COMMENT ON COLUMN kosis.tables.last_checked_at IS 'When KOSIS (or the offline files) were last asked for new periods';
-COMMENT ON COLUMN kosis.tables.verified IS 'True only when verification says live-checked on a date';
-COMMENT ON COLUMN kosis.tables.used_by IS 'Indicators that read the table';
-COMMENT ON COLUMN kosis.tables.region_code_system IS 'Code system of the region axis: kosis_sido or admin (reference.region_code_map), or table (kosis.region_codes)';
-COMMENT ON COLUMN kosis.tables.bundled_provenance IS 'What the bundled offline file holds and where its figures come from';
-COMMENT ON COLUMN kosis.tables.source IS 'kosis (a KOSIS table) or paper (the paper''s printed figures in KOSIS form, never KOSIS data)';
-COMMENT ON COLUMN kosis.tables.series IS 'The concept several tables share (e.g. grdp_by_activity across base years)';
-COMMENT ON COLUMN kosis.tables.priority IS 'Within a series, the lowest number covering a region-year is used';
-COMMENT ON COLUMN kosis.tables.base_year IS 'Price or classification base of the table (a change of base breaks a series)';
-COMMENT ON COLUMN kosis.tables.first_period IS 'First catalogued period';
-COMMENT ON COLUMN kosis.tables.final_period IS 'Last period of a discontinued table (NULL: still published)';
-COMMENT ON COLUMN kosis.tables.verification IS 'public-evidence, live-checked on DATE, or not KOSIS';
-COMMENT ON COLUMN kosis.tables.evidence IS 'Where each identifier and code was seen (repository and file), one per line';
-COMMENT ON COLUMN kosis.tables.source_label IS 'Where the numbers come from, in words (used by indicators and the report)';
-
-COMMENT ON TABLE kosis.period_updates IS 'The service''s date for each period of a table (getMeta NCD SEND_DE) when the pipeline last read it.';
-COMMENT ON COLUMN kosis.period_updates.catalog_id IS 'Catalog id (kosis.tables.id)';
-COMMENT ON COLUMN kosis.period_updates.year IS 'Year of the period';
-COMMENT ON COLUMN kosis.period_updates.update_de IS 'SEND_DE as YYYYMMDD: a later date at the service makes the refresh re-read the period';
-COMMENT ON COLUMN kosis.period_updates.recorded_at IS 'When the pipeline recorded this date';
-
-COMMENT ON TABLE kosis.code_roles IS 'Which cells of a catalogued table an indicator reads, and as what: a cell plays a role when, on every level the role lists, its code or name is accepted.';
-COMMENT ON COLUMN kosis.code_roles.catalog_id IS 'Catalog id (kosis.tables.id)';
-COMMENT ON COLUMN kosis.code_roles.role IS 'What an indicator reads it as, e.g. primary (industry share) or workers_sme';
-COMMENT ON COLUMN kosis.code_roles.itm_id IS 'The role''s item as catalogued (* = any item, narrowed by level itm)';
-COMMENT ON COLUMN kosis.code_roles.level IS 'Dimension: itm (the item) or c1 .. c8';
-COMMENT ON COLUMN kosis.code_roles.code IS 'Accepted code, or accepted Korean name when match_by = name';
-COMMENT ON COLUMN kosis.code_roles.match_by IS 'code or name (names where public evidence shows names but not codes)';
 
 COMMENT ON VIEW kosis.role_values IS 'What indicators read from KOSIS: the current vintage summed by role, per catalogued table, regions mapped to reference.regions.';
 COMMENT ON COLUMN kosis.role_values.catalog_id IS 'Catalog id (kosis.tables.id)';
@@ -233,21 +135,6 @@ COMMENT ON COLUMN kosis.role_values.n_cells IS 'Number of cells with that role (
 COMMENT ON COLUMN kosis.role_values.origin IS 'Where the numbers come from, in words: KOSIS table, origin (live, inbox) and LST_CHN_DE, or the paper''s table';
 COMMENT ON COLUMN kosis.role_values.lst_chn_de IS 'Latest LST_CHN_DE among the summed cells (NULL for the paper''s figures)';
 
-COMMENT ON TABLE indicators.catalog IS 'One row per indicator table: unit, formula, sources and which source the current build used.';
-COMMENT ON COLUMN indicators.catalog.indicator IS 'Indicator name';
-COMMENT ON COLUMN indicators.catalog.table_name IS 'Table that holds it, e.g. indicators.sme_concentration';
-COMMENT ON COLUMN indicators.catalog.unit IS 'Unit of its values';
-COMMENT ON COLUMN indicators.catalog.formula IS 'How it is computed';
-COMMENT ON COLUMN indicators.catalog.sources IS 'Tables it reads';
-COMMENT ON COLUMN indicators.catalog.description IS 'What it shows';
-COMMENT ON COLUMN indicators.catalog.source_used IS 'Which source the current build used (a KOSIS vintage or the paper table)';
-
-COMMENT ON COLUMN kosis.tables.region_level IS 'The axis that holds the region (c1 .. c8; the SME ministry''s tables: c2)';
-COMMENT ON COLUMN kosis.tables.definition IS 'What the table''s concept means where tables of one series differ (e.g. which firms are SMEs), in words';
-COMMENT ON TABLE kosis.region_codes IS 'A table''s own region codes (region_code_system = table, e.g. the SME ministry''s 15142C504 = 대구) mapped to the statistical sido; from the catalog''s region_codes, built from getMeta''s names.';
-COMMENT ON COLUMN kosis.region_codes.catalog_id IS 'Catalog id (kosis.tables.id)';
-COMMENT ON COLUMN kosis.region_codes.code IS 'The region code as the table uses it on its region axis';
-COMMENT ON COLUMN kosis.region_codes.region_code IS 'The statistical sido code it maps to (reference.regions)';
 COMMENT ON VIEW kosis.table_region_codes IS 'The region codes each catalogued table may carry on its region axis, with the years each maps in: reference.region_code_map for its code system, or its own kosis.region_codes.';
 COMMENT ON COLUMN kosis.table_region_codes.catalog_id IS 'Catalog id (kosis.tables.id)';
 COMMENT ON COLUMN kosis.table_region_codes.code IS 'Region code as the table uses it';
@@ -277,28 +164,5 @@ COMMENT ON COLUMN kosis.cell_roles.region_raw IS 'The cell''s code on that axis'
 COMMENT ON COLUMN kosis.cell_roles.region_code IS 'Statistical sido code it maps to in that year (NULL: none)';
 COMMENT ON COLUMN kosis.cell_roles.roles IS 'Roles the cell plays (kosis.code_roles; empty: none)';
 COMMENT ON COLUMN kosis.cell_roles.item_used IS 'Whether some role of the table reads the cell''s item';
-COMMENT ON TABLE quality.kosis_cell_accounting IS 'Every current KOSIS cell accounted for up to the indicators, per catalogued table, year, outcome and reason (rebuilt after the indicators on every run).';
-COMMENT ON COLUMN quality.kosis_cell_accounting.catalog_id IS 'Catalog id (kosis.tables.id)';
-COMMENT ON COLUMN quality.kosis_cell_accounting.org_id IS 'KOSIS organisation id';
-COMMENT ON COLUMN quality.kosis_cell_accounting.tbl_id IS 'KOSIS table id';
-COMMENT ON COLUMN quality.kosis_cell_accounting.year IS 'Year of the cells (NULL: the table loaded no cell at all)';
-COMMENT ON COLUMN quality.kosis_cell_accounting.outcome IS 'feeds an indicator | superseded (a preferred table of the series holds the region-year) | not read | read, no indicator row | nothing loaded';
-COMMENT ON COLUMN quality.kosis_cell_accounting.reason IS 'Why, in words: the roles read, the preferred table, item not used, code in no role, region code unmapped, value not a number';
-COMMENT ON COLUMN quality.kosis_cell_accounting.n_cells IS 'Number of current cells';
-COMMENT ON COLUMN quality.kosis_cell_accounting.indicator IS 'The indicator(s) fed, or those the table is catalogued for';
-COMMENT ON COLUMN quality.kosis_cell_accounting.example IS 'One cell_key of these cells';
-COMMENT ON COLUMN quality.kosis_cell_accounting.built_at IS 'When the accounting was built (UTC)';
-
-COMMENT ON TABLE kosis.rollbacks IS 'One row per rolled-back KOSIS snapshot (make rollback): its current vintages closed, the vintages it had closed current again.';
-COMMENT ON COLUMN kosis.rollbacks.snapshot_sha256 IS 'The rolled-back snapshot (kosis.snapshots, kept, as is its archived body)';
-COMMENT ON COLUMN kosis.rollbacks.rolled_back_at IS 'When (valid_to of the closed rows, UTC)';
-COMMENT ON COLUMN kosis.rollbacks.cells_closed IS 'Current vintages of the snapshot closed';
-COMMENT ON COLUMN kosis.rollbacks.cells_reopened IS 'Vintages the snapshot had closed that are current again';
-COMMENT ON COLUMN kosis.rollbacks.reason IS 'Why, as given to make rollback';
-
-COMMENT ON TABLE meta.schema_migrations IS 'Schema migrations applied to this warehouse (warehouse/migrations.py), one row per version.';
-COMMENT ON COLUMN meta.schema_migrations.version IS 'Migration version (ordered)';
-COMMENT ON COLUMN meta.schema_migrations.applied_at IS 'When it was applied to this file (UTC)';
-COMMENT ON COLUMN meta.schema_migrations.description IS 'What it changed, and the release that introduced it';
 
 COMMIT;
