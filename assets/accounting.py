@@ -13,7 +13,7 @@ import json
 import dagster as dg
 import pandas as pd
 
-from assets.common import OWNERS, evaluate_check, markdown_table
+from assets.common import OWNERS, Findings, evaluate_check, markdown_table
 from assets.kosis import CATALOG_KEY
 from schemas.indicators import INDICATORS
 from warehouse.clock import utc_now
@@ -99,11 +99,12 @@ def kosis_cell_accounting(context: dg.AssetExecutionContext, warehouse: Warehous
         unmatched = con.execute(ROLES_MATCHING_NOTHING_SQL).fetchall()
         checks = (
             evaluate_check(asset_key=KEY, check_name="every_loaded_year_feeds_an_indicator",
-                           severity=dg.AssetCheckSeverity.WARN, outcome=None,
-                           failures=[{"catalog_id": t, "year": "(no cell loaded)" if y is None else y,
-                                      "why": reasons} for t, y, reasons in unfed]),
+                           severity=dg.AssetCheckSeverity.WARN,
+                           findings=Findings.listed([{"catalog_id": t, "year": "(no cell loaded)" if y is None else y,
+                                                      "why": reasons} for t, y, reasons in unfed])),
             evaluate_check(asset_key=KEY, check_name="every_role_matches", severity=dg.AssetCheckSeverity.WARN,
-                           outcome=None, failures=[{"catalog_id": t, "year": y, "role": r} for t, y, r in unmatched]),
+                           findings=Findings.listed([{"catalog_id": t, "year": y, "role": r}
+                                                     for t, y, r in unmatched])),
         )
         record_checks(con, tuple(row for row, _ in checks), run_id=context.run_id, asset=KEY.to_user_string())
         rows = con.execute("SELECT count(*) FROM quality.kosis_cell_accounting").fetchone()[0]

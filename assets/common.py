@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -49,32 +50,43 @@ def table_metadata(df: pd.DataFrame, columns: list[tuple[str, str, str]], table:
     }
 
 
+@dataclass(frozen=True)
+class Findings:
+    """What a check found: its failure cases (the first 50 are kept) and how many failures there are. The one
+    count of every check: a validation's (Findings.of), a list's (Findings.listed), or a sample with its total."""
+
+    cases: list[dict]
+    count: int
+
+    @classmethod
+    def of(cls, outcome: Validation) -> Findings:
+        return cls(outcome.summary() if not outcome.passed else [], outcome.n_failures)
+
+    @classmethod
+    def listed(cls, cases: list[dict]) -> Findings:
+        return cls(list(cases), len(cases))
+
+
+NOTHING_FOUND = Findings([], 0)
+
+
 def evaluate_check(
     *,
     asset_key: dg.AssetKey,
     check_name: str,
     severity: dg.AssetCheckSeverity,
-    outcome: Validation | None,
-    failures: list[dict] | None = None,
-    n_failures: int | None = None,
+    findings: Findings = NOTHING_FOUND,
     extra_metadata: dict | None = None,
     description: str | None = None,
     not_run: str | None = None,
 ) -> tuple[CheckRow, dg.AssetCheckResult | None]:
-    """A validation outcome (or an explicit list of failures) as the row of quality.check_results the warehouse
-    keeps and the Dagster check result the UI shows, with the failure cases in both. A check that did not run
-    (`not_run`: why) is recorded as not run (passed NULL), never as failed, and yields no result: the UI shows it
-    as not executed."""
+    """The one way a check becomes the row of quality.check_results the warehouse keeps and the Dagster check
+    result the UI shows, with the failure cases in both. A check that did not run (`not_run`: why) is recorded as
+    not run (passed NULL), never as failed, and yields no result: the UI shows it as not executed."""
     if not_run is not None:
         return CheckRow(check_name=check_name, severity=severity.value, passed=None, n_failures=0,
                         details={"not_run": not_run}), None
-    if failures is None:
-        failures = outcome.summary() if outcome is not None and not outcome.passed else []
-        count = outcome.n_failures if outcome is not None else 0
-    else:
-        count = len(failures)
-    if n_failures is not None:  # failures may be a sample of them
-        count = n_failures
+    count, failures = findings.count, findings.cases
     passed = count == 0
     row = CheckRow(check_name=check_name, severity=severity.value, passed=passed, n_failures=count,
                    details={"failures": failures[:50], **(extra_metadata or {}),

@@ -16,7 +16,7 @@ import dagster as dg
 import pandas as pd
 import yaml
 
-from assets.common import OWNERS, ddl_columns, evaluate_check, sha256_file, table_metadata
+from assets.common import OWNERS, Findings, ddl_columns, evaluate_check, sha256_file, table_metadata
 from assets.source_files import table_file
 from schemas.registry import FILE_TABLES, TableSpec, written_columns
 from schemas.validation import (
@@ -106,12 +106,11 @@ def build_file_table_asset(spec: TableSpec) -> dg.AssetsDefinition:
                 f"and run again:\n{cells_message(structure.cells)}")
             context.log.error(failure_message)
             checks = [evaluate_check(asset_key=key, check_name="structure", severity=dg.AssetCheckSeverity.ERROR,
-                                     outcome=structure, failures=[c.record() for c in structure.cells],
+                                     findings=Findings.listed([c.record() for c in structure.cells]),
                                      extra_metadata={"rows_quarantined": len(structure.failed_rows)},
                                      description=cells_message(structure.cells, limit=5).strip()),
                       evaluate_check(asset_key=key, check_name="source_consistency",
-                                     severity=dg.AssetCheckSeverity.WARN, outcome=None,
-                                     not_run="the structure check failed first")]
+                                     severity=dg.AssetCheckSeverity.WARN, not_run="the structure check failed first")]
             yield from (result for _, result in checks if result is not None)
             # The IO manager records the failing rows and the checks, then fails the step with the cells in its
             # message (what `make run` prints), not only "check failed"; the table is left as it was.
@@ -129,10 +128,10 @@ def build_file_table_asset(spec: TableSpec) -> dg.AssetsDefinition:
             stored = stored.assign(source_table=spec.source_table, source_note=spec.source_note)
         stored = stored[[c for c, _, _ in columns]]
         checks = [evaluate_check(asset_key=key, check_name="structure", severity=dg.AssetCheckSeverity.ERROR,
-                                 outcome=structure),
+                                 findings=Findings.of(structure)),
                   # the printed source against itself: each rule's disagreements, published and recomputed
                   evaluate_check(asset_key=key, check_name="source_consistency", severity=dg.AssetCheckSeverity.WARN,
-                                 outcome=None, failures=issues.to_dict(orient="records"))]
+                                 findings=Findings.listed(issues.to_dict(orient="records")))]
         catalog, printed_issues = None, None
         if spec.schema == "paper":  # the printed table's provenance, and where it disagrees with itself
             catalog = CatalogRow("paper.catalog", "source_table", {

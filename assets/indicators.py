@@ -14,7 +14,7 @@ import json
 import dagster as dg
 import pandas as pd
 
-from assets.common import OWNERS, ddl_columns, evaluate_check, table_metadata
+from assets.common import OWNERS, Findings, ddl_columns, evaluate_check, table_metadata
 from assets.kosis import CATALOG_KEY
 from schemas.indicators import INDICATORS, IndicatorSpec
 from schemas.kosis import KosisTable
@@ -73,15 +73,15 @@ def _validated_output(spec: IndicatorSpec, frame: pd.DataFrame, source_used: str
                    f"inputs are missing (a KOSIS load rolled back or lost, a catalog or SQL change?); the table is "
                    f"left as it was")
         row, result = evaluate_check(asset_key=key, check_name="schema", severity=dg.AssetCheckSeverity.ERROR,
-                                     outcome=None, description=message,
-                                     failures=[{"column": "(table)", "check": "not empty when the previous build had "
-                                                "rows", "failure_case": f"0 rows (previously {previous_rows})"}])
+                                     description=message, findings=Findings.listed(
+                                         [{"column": "(table)", "check": "not empty when the previous build had rows",
+                                           "failure_case": f"0 rows (previously {previous_rows})"}]))
         yield result
         yield dg.Output(Rejection(message, (row,)))
         return
     outcome = validate_structure(spec.table, frame)
     row, result = evaluate_check(asset_key=key, check_name="schema", severity=dg.AssetCheckSeverity.ERROR,
-                                 outcome=outcome)
+                                 findings=Findings.of(outcome))
     if not outcome.passed:
         yield result
         yield dg.Output(Rejection(f"indicators.{spec.name} failed validation ({outcome.n_failures} failures); the "

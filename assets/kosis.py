@@ -14,7 +14,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from assets.common import OWNERS, evaluate_check, markdown_table
+from assets.common import OWNERS, Findings, evaluate_check, markdown_table
 from assets.kosis_body import classify_body, parse_body
 from assets.kosis_client import KosisError
 from assets.kosis_masking import MaskingWriter
@@ -363,9 +363,9 @@ def build_kosis_asset(table: KosisTable) -> dg.AssetsDefinition:
             # the check's row commits with the merge it describes, or not at all
             outcome = loaded.validation
             return evaluate_check(
-                asset_key=key, check_name="observations_valid", severity=dg.AssetCheckSeverity.WARN, outcome=None,
-                failures=([{"catalog_entry": rejected_entry}] if rejected_entry else []) + outcome.summary(limit=50),
-                n_failures=outcome.n_rejected + bool(rejected_entry),
+                asset_key=key, check_name="observations_valid", severity=dg.AssetCheckSeverity.WARN,
+                findings=Findings(([{"catalog_entry": rejected_entry}] if rejected_entry else [])
+                                  + outcome.summary(limit=50), outcome.n_rejected + bool(rejected_entry)),
                 extra_metadata={"rows_quarantined": loaded.merged.quarantined, "service_rejected_entry": rejected_entry,
                                 "rules_run": outcome.rules_run, "rows_breaking_each_rule": json.dumps(outcome.by_rule)})
 
