@@ -169,22 +169,23 @@ def evaluate_then_and_now(con, claims: tuple[Claim, ...], paper: pd.DataFrame) -
             continue
         years = sorted(int(y) for y, in con.execute(recheck.years_query).fetchall() if y is not None)
         later = [y for y in years if y > last]
+        # each year's row of the recheck, run once: the latest, and every year for a claim comparing regions
+        judged = {year: _one_row(con, recheck.query, f"claim {claim.id} on {year}", year=year)
+                  for year in (years if recheck.ranking is not None else later[-1:])}
         if not later:
             add(claim, "latest", max(years) if years else last, recheck.text,
                 {"observed": _no_later_data(con, claim, years), "verdict": NO_LATER_DATA,
                  "checked_against": "nothing: no year after the paper's"}, recheck.query)
         else:
             latest = later[-1]
-            add(claim, "latest", latest, recheck.text,
-                _one_row(con, recheck.query, f"claim {claim.id} on {latest}", year=latest), recheck.query)
+            add(claim, "latest", latest, recheck.text, judged[latest], recheck.query)
             if recheck.trend_query:
                 add(claim, "since paper", latest, recheck.trend_text or "",
                     _one_row(con, recheck.trend_query, f"claim {claim.id}'s trend since {last}", year=latest,
                              from_year=last), recheck.trend_query, from_year=last)
         if recheck.ranking is not None:
             for year in years:
-                add(claim, "each year", year, recheck.text,
-                    _one_row(con, recheck.query, f"claim {claim.id} on {year}", year=year), recheck.query)
+                add(claim, "each year", year, recheck.text, judged[year], recheck.query)
     return pd.DataFrame(rows, columns=[c.name for c in CLAIM_VERDICT_TABLE.columns])
 
 

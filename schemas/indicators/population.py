@@ -20,6 +20,14 @@ CHARTS = (
     RankedBars(value="population", title="Resident population by region"),
 )
 
+# C20's rule, on the paper's year and on any later one: the fourth city, with 2.45 to 2.55 million residents.
+C20_VERDICT = """CASE WHEN count(*) = 0 THEN 'not evaluable'
+                    WHEN any_value(city_rank) = 4 AND any_value(population) BETWEEN 2450000 AND 2550000
+                        THEN 'supported'
+                    WHEN any_value(city_rank) = 4 OR any_value(population) BETWEEN 2450000 AND 2550000
+                        THEN 'partly supported'
+                    ELSE 'contradicted' END AS verdict,"""
+
 SPEC = IndicatorSpec(
     name="population",
     title='Population: residents by region',
@@ -55,7 +63,7 @@ SPEC = IndicatorSpec(
             section='3.1 Local economy in Daegu City',
             text='Daegu City was the fourth largest city in South Korea, with 2.5 million population.',
             tables='indicators.population',
-            sql="""
+            sql=f"""
         -- The year nearest the paper's writing (2012) that the warehouse holds; "city" = metropolitan city
         -- incl. Seoul (reference.regions.region_type); 2.5 million read as 2.45 to 2.55 million.
         WITH daegu AS (
@@ -66,12 +74,7 @@ SPEC = IndicatorSpec(
                                   || ' among metropolitan cities (' || source || ')'),
                         'no population series loaded (KOSIS DT_1B040A3, catalog entry population_by_sido; offline '
                         || 'it loads only from warehouse/data/inbox/)') AS observed,
-               CASE WHEN count(*) = 0 THEN 'not evaluable'
-                    WHEN any_value(city_rank) = 4 AND any_value(population) BETWEEN 2450000 AND 2550000
-                        THEN 'supported'
-                    WHEN any_value(city_rank) = 4 OR any_value(population) BETWEEN 2450000 AND 2550000
-                        THEN 'partly supported'
-                    ELSE 'contradicted' END AS verdict,
+               {C20_VERDICT}
                (SELECT string_agg(DISTINCT p.source_table || ':' || p.year, ',') FROM indicators.population p
                 WHERE p.year IN (SELECT year FROM daegu)) AS rows_read
         FROM daegu
@@ -81,15 +84,10 @@ SPEC = IndicatorSpec(
                 text=("Daegu is still the fourth largest city (metropolitan cities incl. Seoul) with about 2.5 million "
                       "residents, 2.45 to 2.55 million (partly supported: one of the two)."),
                 years="SELECT DISTINCT year FROM indicators.population WHERE region_code = '22'",
-                sql="""
+                sql=f"""
         SELECT coalesce(any_value('Daegu ' || year || ': ' || population || ' residents, rank ' || city_rank
                                   || ' among metropolitan cities (' || source || ')'), 'no row') AS observed,
-               CASE WHEN count(*) = 0 THEN 'not evaluable'
-                    WHEN any_value(city_rank) = 4 AND any_value(population) BETWEEN 2450000 AND 2550000
-                        THEN 'supported'
-                    WHEN any_value(city_rank) = 4 OR any_value(population) BETWEEN 2450000 AND 2550000
-                        THEN 'partly supported'
-                    ELSE 'contradicted' END AS verdict,
+               {C20_VERDICT}
                (SELECT string_agg(DISTINCT p.source_table || ':' || p.year, ',') FROM indicators.population p
                 WHERE p.year = $year AND p.city_rank IS NOT NULL) AS rows_read
         FROM indicators.population WHERE region_code = '22' AND year = $year
